@@ -1,0 +1,236 @@
+"""Answer validators for copier.yml, exposed as Jinja filters.
+
+Each filter returns an empty string when the answer is valid and a one-line reason
+otherwise, which is what a Copier `validator:` expects. Every message starts with the
+question's name so that the last line of Copier's error output says what to fix.
+
+Validators must accept every answer they ever accepted (Copier silently replaces a
+stored answer that fails its validator with the default during `copier update`), so
+tighten a rule here only together with a migration.
+
+This module is loaded by path (copier-template-extensions) and cannot import the other
+extension modules: it is self-contained on purpose.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from jinja2 import Environment
+from jinja2.ext import Extension
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+MAX_NAME = 63
+MAX_ENV_NAME = 20
+RESERVED_ENVS = {"default": "Argo CD's built-in project is called default"}
+
+# Docker image reference grammar (distribution/reference), without tag or digest.
+_HOST_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_HOST = rf"(?:{_HOST_COMPONENT}(?:\.{_HOST_COMPONENT})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+IMAGE_REPOSITORY = re.compile(rf"^(?:{_HOST}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*$")
+IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+IMAGE_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+
+_GIT_PATH = r"[A-Za-z0-9._~/+-]+"
+GIT_URLS = (
+    re.compile(rf"^https://[A-Za-z0-9.-]+(?::[0-9]+)?/{_GIT_PATH}$"),
+    re.compile(rf"^ssh://(?:[A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(?::[0-9]+)?/{_GIT_PATH}$"),
+    re.compile(rf"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!/){_GIT_PATH}$"),
+)
+CLUSTER_SERVER = re.compile(r"^https://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~/-]*)?$")
+PINNED_VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
+GIT_REF = re.compile(r"^[A-Za-z0-9._/-]+$")
+
+
+def _shown(value: Any) -> str:
+    """The value as the user typed it, short enough for a one-line message."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def dns_label_problem(value: Any, question: str) -> str:
+    if not isinstance(value, str) or not value:
+        return f"{question}: must be a non-empty string, got {_shown(value)}"
+    if len(value) > MAX_NAME:
+        return f"{question}: {_shown(value)} is longer than {MAX_NAME} characters"
+    if not DNS_LABEL.match(value):
+        return (
+            f"{question}: {_shown(value)} is not a DNS-1123 label "
+            "(lowercase letters, digits and '-', starting and ending with a letter or digit)"
+        )
+    return ""
+
+
+def environments_problem(environments: Any) -> str:
+    if not isinstance(environments, list) or not environments:
+        return f"environments: must be a non-empty YAML list such as [dev, prod], got {_shown(environments)}"
+    seen: set[str] = set()
+    for env in environments:
+        if problem := dns_label_problem(env, "environments"):
+            return problem
+        if len(env) > MAX_ENV_NAME:
+            return f"environments: {_shown(env)} is longer than {MAX_ENV_NAME} characters"
+        if env in RESERVED_ENVS:
+            return f"environments: {_shown(env)} is reserved ({RESERVED_ENVS[env]})"
+        if env in seen:
+            return f"environments: {_shown(env)} is listed twice"
+        seen.add(env)
+    return ""
+
+
+def app_name_problem(app_name: Any, environments: Any) -> str:
+    if problem := dns_label_problem(app_name, "app_name"):
+        return problem
+    if app_name.startswith("kube-") or app_name == "kube":
+        return f"app_name: {_shown(app_name)} would give namespaces starting with kube- (reserved by Kubernetes)"
+    if isinstance(environments, list) and environments and not environments_problem(environments):
+        longest = max(environments, key=len)
+        if len(app_name) + 1 + len(longest) > MAX_NAME:
+            return (
+                f"app_name: {_shown(app_name)} is too long: namespace {app_name}-{longest} "
+                f"would exceed {MAX_NAME} characters"
+            )
+    return ""
+
+
+def label_value_problem(value: Any, question: str) -> str:
+    if not isinstance(value, str) or not value:
+        return f"{question}: must be a non-empty string, got {_shown(value)}"
+    if len(value) > MAX_NAME or not LABEL_VALUE.match(value):
+        return (
+            f"{question}: {_shown(value)} is not a valid label value "
+            "(at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)"
+        )
+    return ""
+
+
+def image_problem(image: Any) -> str:
+    if not isinstance(image, str) or not image:
+        return f"image: must be a non-empty string, got {_shown(image)}"
+    if "@" in image:
+        return f"image: {_shown(image)} holds a digest; give the repository in image and the digest in image_tag"
+    last = image.rsplit("/", 1)[-1]
+    if ":" in last:
+        return f"image: {_shown(image)} holds a tag; give the repository in image and the tag in image_tag"
+    if len(image) > 255 or not IMAGE_REPOSITORY.match(image):
+        return (
+            f"image: {_shown(image)} is not an image repository "
+            "(e.g. nginxinc/nginx-unprivileged or reg.example.com:5000/team/app)"
+        )
+    return ""
+
+
+def image_tag_problem(tag: Any) -> str:
+    if not isinstance(tag, str) or not tag:
+        return f"image_tag: must be a non-empty string, got {_shown(tag)}"
+    if tag.startswith("sha256:"):
+        if IMAGE_DIGEST.match(tag):
+            return ""
+        return f"image_tag: {_shown(tag)} is not a digest (sha256: followed by 64 lowercase hex digits)"
+    if tag.lower() == "latest":
+        return "image_tag: 'latest' is refused: releases must be immutable tags or digests"
+    if not IMAGE_TAG.match(tag):
+        return (
+            f"image_tag: {_shown(tag)} is not an image tag "
+            "(up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-')"
+        )
+    return ""
+
+
+def port_problem(port: Any, question: str) -> str:
+    if isinstance(port, bool) or not isinstance(port, int):
+        return f"{question}: must be a whole number, got {_shown(port)}"
+    if not 1 <= port <= 65535:
+        return f"{question}: {port} is not a port (1-65535)"
+    return ""
+
+
+def repo_url_problem(url: Any) -> str:
+    if not isinstance(url, str) or not url:
+        return f"repo_url: must be a non-empty string, got {_shown(url)}"
+    if any(pattern.match(url) for pattern in GIT_URLS):
+        return ""
+    return (
+        f"repo_url: {_shown(url)} is not a Git URL "
+        "(https://host/org/repo.git, ssh://git@host/org/repo.git or git@host:org/repo.git)"
+    )
+
+
+def git_ref_problem(ref: Any) -> str:
+    if (
+        not isinstance(ref, str)
+        or not GIT_REF.match(ref)
+        or ref.startswith(("-", "/", "."))
+        or ref.endswith(("/", ".", ".lock"))
+        or ".." in ref
+        or "//" in ref
+    ):
+        return f"target_revision: {_shown(ref)} is not a Git branch or tag name"
+    return ""
+
+
+def argocd_version_problem(version: Any) -> str:
+    if not isinstance(version, str):
+        return f"argocd_version: must be a string such as v3.6.2, got {_shown(version)}"
+    match = PINNED_VERSION.match(version)
+    if not match:
+        return (
+            f"argocd_version: {_shown(version)} is not a pinned release vX.Y.Z "
+            "(floating refs such as stable or latest are refused)"
+        )
+    if int(match.group(1)) < 3:
+        return f"argocd_version: {version} is older than Argo CD 3 (no longer supported upstream)"
+    return ""
+
+
+def _per_env_mapping_problem(mapping: Any, environments: Any, question: str) -> str:
+    if not isinstance(mapping, dict):
+        return f"{question}: must be a YAML mapping keyed by environment, got {_shown(mapping)}"
+    known = environments if isinstance(environments, list) else []
+    for env in mapping:
+        if env not in known:
+            return f"{question}: {_shown(env)} is not one of the environments {known}"
+    return ""
+
+
+def replicas_problem(replicas: Any, environments: Any) -> str:
+    if problem := _per_env_mapping_problem(replicas, environments, "replicas"):
+        return problem
+    for env, count in replicas.items():
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 1000:
+            return f"replicas: {env}: {_shown(count)} is not a whole number from 0 to 1000"
+    return ""
+
+
+def clusters_problem(clusters: Any, environments: Any) -> str:
+    if problem := _per_env_mapping_problem(clusters, environments, "clusters"):
+        return problem
+    for env, server in clusters.items():
+        if not isinstance(server, str) or not CLUSTER_SERVER.match(server):
+            return f"clusters: {env}: {_shown(server)} is not a cluster API server URL (https://host[:port])"
+    return ""
+
+
+class AnswerChecks(Extension):
+    """Registers the validators above as Jinja filters."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.filters.update(
+            {
+                "app_name_problem": app_name_problem,
+                "environments_problem": environments_problem,
+                "label_value_problem": label_value_problem,
+                "image_problem": image_problem,
+                "image_tag_problem": image_tag_problem,
+                "port_problem": port_problem,
+                "repo_url_problem": repo_url_problem,
+                "git_ref_problem": git_ref_problem,
+                "argocd_version_problem": argocd_version_problem,
+                "replicas_problem": replicas_problem,
+                "clusters_problem": clusters_problem,
+            }
+        )

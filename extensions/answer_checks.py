@@ -85,7 +85,9 @@ def app_name_problem(app_name: Any, environments: Any) -> str:
     if problem := dns_label_problem(app_name, "app_name"):
         return problem
     if app_name.startswith("kube-") or app_name == "kube":
-        return f"app_name: {_shown(app_name)} would give namespaces starting with kube- (reserved by Kubernetes)"
+        return (
+            f"app_name: {_shown(app_name)} would give namespaces starting with kube- (reserved by Kubernetes)"
+        )
     if isinstance(environments, list) and environments and not environments_problem(environments):
         longest = max(environments, key=len)
         if len(app_name) + 1 + len(longest) > MAX_NAME:
@@ -111,7 +113,9 @@ def image_problem(image: Any) -> str:
     if not isinstance(image, str) or not image:
         return f"image: must be a non-empty string, got {_shown(image)}"
     if "@" in image:
-        return f"image: {_shown(image)} holds a digest; give the repository in image and the digest in image_tag"
+        return (
+            f"image: {_shown(image)} holds a digest; give the repository in image and the digest in image_tag"
+        )
     last = image.rsplit("/", 1)[-1]
     if ":" in last:
         return f"image: {_shown(image)} holds a tag; give the repository in image and the tag in image_tag"

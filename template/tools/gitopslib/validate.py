@@ -1,0 +1,57 @@
+"""`tools/gitops validate`: build every overlay, validate every object, check the invariants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .argocd_checks import argocd_problems, coverage_problems
+from .argocd_objects import read_argo_objects
+from .kustomize import build_overlays, overlay_namespace
+from .overlay_checks import built_object_problems, kustomization_files, kustomization_problems
+from .problems import Problem
+from .repo import Repo
+from .schemas import schema_problems
+
+
+@dataclass
+class ValidationReport:
+    problems: list[Problem] = field(default_factory=list)
+    overlays: int = 0
+    objects: int = 0
+
+    @property
+    def summary(self) -> str:
+        return (
+            f"{self.overlays} overlays built, {self.objects} objects validated, "
+            f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
+        )
+
+
+def validate_repo(repo: Repo) -> ValidationReport:
+    report = ValidationReport()
+    overlays = repo.overlays()
+    namespaces = {overlay: overlay_namespace(repo, overlay) for overlay in overlays}
+    for path in kustomization_files(repo):
+        report.problems += kustomization_problems(repo, path)
+    report.problems += coverage_problems(repo, overlays)
+
+    built = build_overlays(repo, overlays)
+    for overlay, error in built.errors.items():
+        report.problems.append(Problem(overlay.path, f"does not build: {error}"))
+    for overlay, objects in built.objects.items():
+        report.overlays += 1
+        report.problems += built_object_problems(overlay, objects, namespaces[overlay])
+        for obj in objects:
+            report.objects += 1
+            name = f"{obj.get('kind', '?')}/{(obj.get('metadata') or {}).get('name', '?')}"
+            for reason in schema_problems(obj):
+                report.problems.append(Problem(f"{overlay.path}: {name}", reason))
+
+    argo = read_argo_objects(repo)
+    for located in argo.objects:
+        report.objects += 1
+        for reason in schema_problems(located.obj):
+            report.problems.append(Problem(f"{located.path}: {located.kind}/{located.name}", reason))
+    report.problems += argocd_problems(repo, argo, namespaces)
+    report.problems = sorted(set(report.problems))
+    return report

@@ -1,0 +1,73 @@
+"""Named answer sets for the render matrix.
+
+Together they give every question every kind of value at least once (see
+test_meta.py::test_matrix_covers_every_question), plus the defaults, an all-on and an
+all-off set, and a many-environment case.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+
+ANSWER_SETS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    # The acceptance case of the core issue: a registry with a port, a non-80 port, and
+    # an environment inserted between the guide's and a region-suffixed production.
+    "four-envs-registry": {
+        "environments": ["dev", "qa", "staging", "prod-eu"],
+        "image": "reg.example.com:5000/team/app",
+        "container_port": 9090,
+        "service_port": 8080,
+        "repo_url": "ssh://git@git.example.com:2222/platform/gitops.git",
+        "replicas": {"qa": 4},
+        "clusters": {"prod-eu": "https://prod-eu.example.com:6443"},
+        "sync_policy": "automated-no-prune",
+        "team": "payments",
+    },
+    # Every optional mapping filled for every environment.
+    "all-on": {
+        "app_name": "checkout",
+        "team": "shop.core_team",
+        "environments": ["dev", "staging", "prod"],
+        "replicas": {"dev": 2, "staging": 3, "prod": 6},
+        "clusters": {
+            "dev": "https://dev.k8s.example.com",
+            "staging": "https://staging.k8s.example.com:443",
+            "prod": "https://prod.k8s.example.com:6443/",
+        },
+        "image": "ghcr.io/example-org/shop/checkout",
+        "image_tag": "v2.4.1_build.17",
+        "target_revision": "release/2026.11",
+        "argocd_version": "v3.5.1",
+        "sync_policy": "automated",
+    },
+    # The least the template accepts: one environment, manual sync, a digest release.
+    "all-off": {
+        "app_name": "a",
+        "environments": ["prod"],
+        "image_tag": DIGEST,
+        "repo_url": "git@github.com:example-org/gitops.git",
+        "sync_policy": "manual",
+        "replicas": {"prod": 0},
+        "container_port": 1,
+        "service_port": 65535,
+    },
+    "many-environments": {
+        "app_name": "billing-api",
+        "environments": ["dev", "test", "qa", "uat", "staging", "preprod", "prod-us", "prod-eu"],
+        "replicas": {"uat": 1, "prod-eu": 5},
+        "clusters": {"prod-us": "https://us.example.com:6443", "prod-eu": "https://eu.example.com:6443"},
+        "image": "docker.io/library/nginx",
+        "image_tag": "1.29",
+        "argocd_version": "v3.0.0",
+    },
+    # The longest app name that still fits `<app>-<env>` into 63 characters.
+    "longest-name": {
+        "app_name": "a" * 50 + "-service",
+        "environments": ["dev", "prod"],
+        "image": "localhost:5000/app",
+        "repo_url": "https://gitlab.example.com:8443/group/sub-group/gitops",
+    },
+}

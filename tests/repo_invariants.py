@@ -1,0 +1,192 @@
+"""Checks of a generated repository, written independently of tools/gitops.
+
+The template's own validator is tested elsewhere; these checks read the files with
+PyYAML, build each overlay on its own with `kubectl kustomize`, validate built-in objects
+with kubernetes-validate's own API (strict: unknown fields rejected) and Argo CD objects
+with the JSON Schemas derived from the Argo CD CRD types, and compare everything with
+what the answers asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import yaml
+
+from tests.conftest import TEMPLATE_ROOT
+
+IN_CLUSTER = "https://kubernetes.default.svc"
+ARGO_SCHEMAS = TEMPLATE_ROOT / "template" / "tools" / "schemas" / "argoproj.io"
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"}
+
+
+def load_all(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+
+
+def positional_replicas(position: int, count: int) -> int:
+    return 1 if position == 0 else 3 if position == count - 1 else 2
+
+
+@dataclass
+class RepoFacts:
+    """What a generated repository holds, read once."""
+
+    root: Path
+    answers: dict[str, Any]
+    built: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    argo: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def app(self) -> str:
+        return self.answers["app_name"]
+
+    @property
+    def environments(self) -> list[str]:
+        return self.answers["environments"]
+
+    def applications(self) -> dict[str, dict[str, Any]]:
+        return {o["metadata"]["name"]: o for _, o in self.argo if o["kind"] == "Application"}
+
+    def projects(self) -> dict[str, dict[str, Any]]:
+        return {o["metadata"]["name"]: o for _, o in self.argo if o["kind"] == "AppProject"}
+
+
+def read_repo(root: Path, kubectl: str) -> RepoFacts:
+    answer_files = sorted(root.glob(".copier-answers.*.yml"))
+    assert len(answer_files) == 1, f"expected one answers file, found {answer_files}"
+    facts = RepoFacts(root=root, answers=yaml.safe_load(answer_files[0].read_text()))
+    for overlay in sorted(root.glob("environments/*/*/kustomization.yaml")):
+        env, app = overlay.parent.parent.name, overlay.parent.name
+        result = subprocess.run([kubectl, "kustomize", str(overlay.parent)], capture_output=True, text=True)
+        assert result.returncode == 0, f"{overlay.parent} does not build: {result.stderr}"
+        facts.built[(env, app)] = [d for d in yaml.safe_load_all(result.stdout) if d]
+    for path in sorted((root / "argocd").rglob("*.yaml")):
+        if path.name != "kustomization.yaml" and "install" not in path.parts:
+            facts.argo += [(path.relative_to(root).as_posix(), doc) for doc in load_all(path)]
+    return facts
+
+
+def check_overlays_exist(facts: RepoFacts) -> None:
+    expected = {(env, facts.app) for env in facts.environments}
+    assert set(facts.built) == expected
+
+
+def check_builtin_objects_strict(facts: RepoFacts) -> int:
+    count = 0
+    for (env, _), objects in facts.built.items():
+        for obj in objects:
+            kubernetes_validate.validate(obj, kubernetes_validate.utils.latest_version(), strict=True)
+            count += 1
+    return count
+
+
+def check_argo_objects_strict(facts: RepoFacts) -> int:
+    for path, obj in facts.argo:
+        schema = json.loads((ARGO_SCHEMAS / f"{obj['kind']}.json").read_text())
+        jsonschema.validate(obj, schema)
+    return len(facts.argo)
+
+
+def check_namespaces(facts: RepoFacts) -> None:
+    """Every namespaced object of an overlay is in <app>-<env>: Deployment and Service alike."""
+    for (env, app), objects in facts.built.items():
+        kinds = {o["kind"] for o in objects}
+        assert {"Deployment", "Service"} <= kinds, f"{env}: built {kinds}"
+        for obj in objects:
+            if obj["kind"] not in CLUSTER_SCOPED:
+                assert obj["metadata"].get("namespace") == f"{app}-{env}", (env, obj["kind"])
+
+
+def check_release_and_replicas(facts: RepoFacts) -> None:
+    answers = facts.answers
+    tag = answers["image_tag"]
+    expected_image = f"{answers['image']}@{tag}" if tag.startswith("sha256:") else f"{answers['image']}:{tag}"
+    for position, env in enumerate(facts.environments):
+        deployment = next(o for o in facts.built[(env, facts.app)] if o["kind"] == "Deployment")
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        assert container["image"] == expected_image, env
+        assert container["ports"][0]["containerPort"] == answers["container_port"]
+        want = answers["replicas"].get(env, positional_replicas(position, len(facts.environments)))
+        assert deployment["spec"]["replicas"] == want, env
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert labels["environment"] == env and labels["team"] == answers["team"]
+        selector = deployment["spec"]["selector"]["matchLabels"]
+        assert "environment" not in selector and "team" not in selector, "labels must not change selectors"
+        service = next(o for o in facts.built[(env, facts.app)] if o["kind"] == "Service")
+        assert service["spec"]["selector"] == selector
+        assert service["spec"]["ports"][0]["port"] == answers["service_port"]
+
+
+def check_applications(facts: RepoFacts) -> None:
+    """Application <app>-<env> per env: path exists, namespaces agree, least-privilege project."""
+    answers = facts.answers
+    applications, projects = facts.applications(), facts.projects()
+    for env in facts.environments:
+        name = f"{facts.app}-{env}"
+        assert len(name) <= 63
+        app = applications[name]
+        spec = app["spec"]
+        assert spec["source"]["repoURL"] == answers["repo_url"]
+        assert spec["source"]["targetRevision"] == answers["target_revision"]
+        assert (facts.root / spec["source"]["path"] / "kustomization.yaml").is_file()
+        assert spec["source"]["path"] == f"environments/{env}/{facts.app}"
+        server = answers["clusters"].get(env, IN_CLUSTER)
+        assert spec["destination"] == {"server": server, "namespace": name}
+        assert "resources-finalizer.argocd.argoproj.io" in app["metadata"]["finalizers"]
+        assert "CreateNamespace=true" in spec["syncPolicy"]["syncOptions"]
+        assert spec["syncPolicy"]["retry"]["limit"] > 0
+        automated = spec["syncPolicy"].get("automated")
+        if answers["sync_policy"] == "manual":
+            assert automated is None
+        else:
+            assert automated == {"prune": answers["sync_policy"] == "automated", "selfHeal": True}
+        project = projects[spec["project"]]["spec"]
+        assert project["sourceRepos"] == [answers["repo_url"]]
+        assert project["destinations"] == [{"server": server, "namespace": name}]
+        assert project["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace", "name": name}]
+    assert set(applications) == {f"{facts.app}-{env}" for env in facts.environments} | {"root"}
+
+
+def check_root_app(facts: RepoFacts) -> None:
+    """The root app reaches every Application file: it recurses into argocd/apps."""
+    root = facts.applications()["root"]
+    source = root["spec"]["source"]
+    assert source["path"] == "argocd/apps" and source["directory"]["recurse"] is True
+    assert source["repoURL"] == facts.answers["repo_url"]
+    for path, obj in facts.argo:
+        if obj["kind"] == "Application" and obj["metadata"]["name"] != "root":
+            assert path.startswith("argocd/apps/"), path
+    root_project = facts.projects()[root["spec"]["project"]]["spec"]
+    assert root_project["sourceRepos"] == [facts.answers["repo_url"]]
+    assert root_project["destinations"] == [{"server": IN_CLUSTER, "namespace": "argocd"}]
+    assert root_project["clusterResourceWhitelist"] == []
+
+
+def check_install_pinned(facts: RepoFacts) -> None:
+    install = load_all(facts.root / "argocd" / "install" / "kustomization.yaml")[0]
+    version = facts.answers["argocd_version"]
+    remote = [r for r in install["resources"] if "://" in r]
+    assert remote == [f"https://raw.githubusercontent.com/argoproj/argo-cd/{version}/manifests/install.yaml"]
+    settings = yaml.safe_load((facts.root / "gitops.yaml").read_text())
+    assert settings["argocd_version"] == version
+
+
+def check_no_deprecated_kustomize(facts: RepoFacts) -> None:
+    deprecated = {"bases", "commonLabels", "patchesStrategicMerge", "patchesJson6902", "vars"}
+    for path in facts.root.rglob("kustomization.yaml"):
+        data = load_all(path)[0]
+        assert not deprecated & set(data), path
+        assert "containers/0" not in path.read_text(), path
+
+
+def check_gitops_settings(facts: RepoFacts) -> None:
+    settings = yaml.safe_load((facts.root / "gitops.yaml").read_text())
+    for key in ("repo_url", "target_revision", "environments", "clusters", "argocd_version"):
+        assert settings[key] == facts.answers[key], key

@@ -1,0 +1,85 @@
+"""Bad answers: the copy exits non-zero, writes nothing, and its last line names the problem."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEMPLATE_ROOT
+
+COPIER = [sys.executable, "-m", "copier"]
+
+# (question, value as given with --data, text the last error line must contain)
+BAD_ANSWERS = [
+    ("app_name", "My_App", "app_name"),
+    ("app_name", "-myapp", "app_name"),
+    ("app_name", "a" * 64, "app_name"),
+    ("app_name", "a" * 55 + "-service", "exceed 63"),  # fits alone, not as <app>-staging
+    ("app_name", "kube-proxy", "kube-"),
+    ("app_name", "myapp\nkind: Secret", "app_name"),  # YAML injection
+    ("environments", "[dev, dev]", "listed twice"),
+    ("environments", "[]", "environments"),
+    ("environments", "dev", "environments"),  # a string, not a list
+    ("environments", "[dev, default]", "reserved"),
+    ("environments", "[dev, Prod]", "environments"),
+    ("environments", "[dev, {prod: 1}]", "environments"),
+    ("environments", "[dev, prod_eu]", "environments"),
+    ("image", "nginx:1.27", "holds a tag"),
+    ("image", "nginx@sha256:" + "a" * 64, "holds a digest"),
+    ("image", "Registry.example.com/App", "image"),
+    ("image", "nginx; rm -rf /", "image"),
+    ("image_tag", "latest", "latest"),
+    ("image_tag", "sha256:1234", "digest"),
+    ("image_tag", "1.0 beta", "image_tag"),
+    ("image_tag", "-rc1", "image_tag"),
+    ("container_port", "0", "container_port"),
+    ("container_port", "70000", "container_port"),
+    ("service_port", "abc", "'abc'"),
+    ("repo_url", "github.com/org/repo", "repo_url"),
+    ("repo_url", "ftp://example.com/repo.git", "repo_url"),
+    ("repo_url", 'https://example.com/repo.git"\nsourceRepos: ["*"]', "repo_url"),  # YAML injection
+    ("argocd_version", "stable", "argocd_version"),
+    ("argocd_version", "latest", "argocd_version"),
+    ("argocd_version", "3.6.2", "argocd_version"),
+    ("argocd_version", "v2.14.0", "argocd_version"),
+    ("target_revision", "main branch", "target_revision"),
+    ("target_revision", "../main", "target_revision"),
+    ("replicas", "{qa: 2}", "not one of the environments"),
+    ("replicas", "{dev: -1}", "replicas"),
+    ("replicas", "{dev: two}", "replicas"),
+    ("replicas", "[1, 2, 3]", "replicas"),
+    ("clusters", "{prod: http://insecure.example.com}", "clusters"),
+    ("clusters", "{qa: https://qa.example.com}", "not one of the environments"),
+    ("team", "Platform Team", "team"),
+    ("sync_policy", "sometimes", "sync_policy"),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "value", "named"),
+    BAD_ANSWERS,
+    ids=[f"{q}={v[:24]!r}" for q, v, _ in BAD_ANSWERS],
+)
+def test_bad_answer_is_refused(tmp_path: Path, question: str, value: str, named: str) -> None:
+    destination = tmp_path / "repo"
+    result = subprocess.run(
+        [*COPIER, "copy", "--trust", "--defaults", "--vcs-ref", "HEAD", "--data", f"{question}={value}",
+         str(TEMPLATE_ROOT), str(destination)],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert not destination.exists() or not any(destination.iterdir()), "a refused copy wrote files"
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert named in last_line, last_line
+
+
+def test_at_least_twenty_distinct_bad_values() -> None:
+    assert len({(q, v) for q, v, _ in BAD_ANSWERS}) >= 20
+    assert {q for q, _, _ in BAD_ANSWERS} >= {
+        "app_name", "environments", "image", "image_tag", "container_port", "service_port",
+        "repo_url", "argocd_version", "target_revision", "replicas", "clusters", "team", "sync_policy",
+    }  # fmt: skip

@@ -1,0 +1,87 @@
+"""Every answer set renders a repository whose every overlay builds and validates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from tests import repo_invariants as inv
+from tests.answer_sets import ANSWER_SETS
+from tests.conftest import TEMPLATE_ROOT, run_gitops
+
+
+@pytest.fixture(scope="session", params=sorted(ANSWER_SETS), ids=str)
+def facts(request: pytest.FixtureRequest, copie_session: Any, kubectl: str) -> inv.RepoFacts:
+    result = copie_session.copy(extra_answers=ANSWER_SETS[request.param], template_dir=TEMPLATE_ROOT)
+    assert result.exception is None, result.exception
+    return inv.read_repo(result.project_dir, kubectl)
+
+
+def test_answers_are_stored_as_given(facts: inv.RepoFacts, request: pytest.FixtureRequest) -> None:
+    given = ANSWER_SETS[request.node.callspec.params["facts"]]
+    for key, value in given.items():
+        assert facts.answers[key] == value, key
+    assert (facts.root / f".copier-answers.{facts.app}.yml").is_file()
+
+
+def test_one_overlay_per_environment(facts: inv.RepoFacts) -> None:
+    inv.check_overlays_exist(facts)
+
+
+def test_builtin_objects_validate_strictly(facts: inv.RepoFacts) -> None:
+    assert inv.check_builtin_objects_strict(facts) >= 2 * len(facts.environments)
+
+
+def test_argo_objects_validate_against_crd_schemas(facts: inv.RepoFacts) -> None:
+    assert inv.check_argo_objects_strict(facts) == 2 * len(facts.environments) + 2
+
+
+def test_every_object_lands_in_the_env_namespace(facts: inv.RepoFacts) -> None:
+    inv.check_namespaces(facts)
+
+
+def test_release_and_replicas_follow_answers(facts: inv.RepoFacts) -> None:
+    inv.check_release_and_replicas(facts)
+
+
+def test_applications_and_projects_are_least_privilege(facts: inv.RepoFacts) -> None:
+    inv.check_applications(facts)
+
+
+def test_root_app_reaches_every_application(facts: inv.RepoFacts) -> None:
+    inv.check_root_app(facts)
+
+
+def test_argocd_install_is_pinned(facts: inv.RepoFacts) -> None:
+    inv.check_install_pinned(facts)
+
+
+def test_only_current_kustomize_fields(facts: inv.RepoFacts) -> None:
+    inv.check_no_deprecated_kustomize(facts)
+
+
+def test_gitops_yaml_holds_repo_level_answers(facts: inv.RepoFacts) -> None:
+    inv.check_gitops_settings(facts)
+
+
+def test_generated_validate_passes(facts: inv.RepoFacts) -> None:
+    result = run_gitops(facts.root, "validate")
+    assert result.returncode == 0, result.stdout + result.stderr
+    overlays = len(facts.environments)
+    assert f"{overlays} overlays built" in result.stderr
+
+
+def test_release_files_hold_only_the_release(facts: inv.RepoFacts) -> None:
+    """The promotable state is apart from template-owned files."""
+    for env in facts.environments:
+        release = yaml.safe_load(
+            (facts.root / f"environments/{env}/{facts.app}/release/kustomization.yaml").read_text()
+        )
+        assert release["kind"] == "Component"
+        assert set(release) == {"apiVersion", "kind", "images"}
+        overlay = yaml.safe_load(
+            (facts.root / f"environments/{env}/{facts.app}/kustomization.yaml").read_text()
+        )
+        assert "images" not in overlay and overlay["components"] == ["release"]

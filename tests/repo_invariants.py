@@ -80,7 +80,7 @@ def check_overlays_exist(facts: RepoFacts) -> None:
 
 def check_builtin_objects_strict(facts: RepoFacts) -> int:
     count = 0
-    for (env, _), objects in facts.built.items():
+    for objects in facts.built.values():
         for obj in objects:
             kubernetes_validate.validate(obj, kubernetes_validate.utils.latest_version(), strict=True)
             count += 1
@@ -88,7 +88,7 @@ def check_builtin_objects_strict(facts: RepoFacts) -> int:
 
 
 def check_argo_objects_strict(facts: RepoFacts) -> int:
-    for path, obj in facts.argo:
+    for _path, obj in facts.argo:
         schema = json.loads((ARGO_SCHEMAS / f"{obj['kind']}.json").read_text())
         jsonschema.validate(obj, schema)
     return len(facts.argo)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -85,3 +87,14 @@ def test_release_files_hold_only_the_release(facts: inv.RepoFacts) -> None:
             (facts.root / f"environments/{env}/{facts.app}/kustomization.yaml").read_text()
         )
         assert "images" not in overlay and overlay["components"] == ["release"]
+
+
+def test_generated_yaml_is_lint_clean(facts: inv.RepoFacts) -> None:
+    """The generated repo passes yamllint with the config it ships."""
+    result = subprocess.run(
+        [sys.executable, "-m", "yamllint", "--strict", "-c", ".yamllint.yaml", "."],
+        cwd=facts.root,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout

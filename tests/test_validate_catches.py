@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -27,80 +28,133 @@ def edit(repo: Path, relative: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
-# (file, text to replace, replacement, the problem line must start with, and contain)
+class Breakage(NamedTuple):
+    """Replace `old` by `new` in `file`; a problem line must start with `where` and hold `reason`."""
+
+    file: str
+    old: str
+    new: str
+    where: str
+    reason: str
+
+
 BREAKAGES = {
-    "overlay-does-not-build": (
-        "environments/staging/myapp/kustomization.yaml", "../../../applications/base/myapp",
-        "../../../applications/base/missing", "environments/staging/myapp:", "does not build",
+    "overlay-does-not-build": Breakage(
+        file="environments/staging/myapp/kustomization.yaml",
+        old="../../../applications/base/myapp",
+        new="../../../applications/base/missing",
+        where="environments/staging/myapp:",
+        reason="does not build",
     ),
-    "application-namespace-differs-from-overlay": (
-        "argocd/apps/myapp/prod.yaml", "    namespace: myapp-prod\n  syncPolicy",
-        "    namespace: myapp-production\n  syncPolicy", "argocd/apps/myapp/prod.yaml: Application/myapp-prod:",
-        "differs from the namespace of environments/prod/myapp",
+    "application-namespace-differs-from-overlay": Breakage(
+        file="argocd/apps/myapp/prod.yaml",
+        old="    namespace: myapp-prod\n  syncPolicy",
+        new="    namespace: myapp-production\n  syncPolicy",
+        where="argocd/apps/myapp/prod.yaml: Application/myapp-prod:",
+        reason="differs from the namespace of environments/prod/myapp",
     ),
-    "overlay-namespace-differs-from-application": (
-        "environments/dev/myapp/kustomization.yaml", "namespace: myapp-dev", "namespace: shared",
-        "argocd/apps/myapp/dev.yaml: Application/myapp-dev:", "differs from the namespace",
+    "overlay-namespace-differs-from-application": Breakage(
+        file="environments/dev/myapp/kustomization.yaml",
+        old="namespace: myapp-dev",
+        new="namespace: shared",
+        where="argocd/apps/myapp/dev.yaml: Application/myapp-dev:",
+        reason="differs from the namespace",
     ),
-    "unpinned-argocd-install": (
-        "argocd/install/kustomization.yaml", "argo-cd/v3.6.2/manifests", "argo-cd/stable/manifests",
-        "argocd/install/kustomization.yaml:", "is not pinned",
+    "unpinned-argocd-install": Breakage(
+        file="argocd/install/kustomization.yaml",
+        old="argo-cd/v3.6.2/manifests",
+        new="argo-cd/stable/manifests",
+        where="argocd/install/kustomization.yaml:",
+        reason="is not pinned",
     ),
-    "install-differs-from-gitops-yaml": (
-        "argocd/install/kustomization.yaml", "argo-cd/v3.6.2/manifests", "argo-cd/v3.5.0/manifests",
-        "argocd/install/kustomization.yaml:", "gitops.yaml says v3.6.2",
+    "install-differs-from-gitops-yaml": Breakage(
+        file="argocd/install/kustomization.yaml",
+        old="argo-cd/v3.6.2/manifests",
+        new="argo-cd/v3.5.0/manifests",
+        where="argocd/install/kustomization.yaml:",
+        reason="gitops.yaml says v3.6.2",
     ),
-    "unknown-field-in-base": (
-        "applications/base/myapp/deployment.yaml", "  revisionHistoryLimit: 5", "  revisionHistoryLimt: 5",
-        "environments/dev/myapp: Deployment/myapp:", "revisionHistoryLimt",
+    "unknown-field-in-base": Breakage(
+        file="applications/base/myapp/deployment.yaml",
+        old="  revisionHistoryLimit: 5",
+        new="  revisionHistoryLimt: 5",
+        where="environments/dev/myapp: Deployment/myapp:",
+        reason="revisionHistoryLimt",
     ),
-    "unknown-field-in-application": (
-        "argocd/apps/myapp/dev.yaml", "    path: environments/dev/myapp", "    pathh: environments/dev/myapp",
-        "argocd/apps/myapp/dev.yaml: Application/myapp-dev:", "pathh",
+    "unknown-field-in-application": Breakage(
+        file="argocd/apps/myapp/dev.yaml",
+        old="    path: environments/dev/myapp",
+        new="    pathh: environments/dev/myapp",
+        where="argocd/apps/myapp/dev.yaml: Application/myapp-dev:",
+        reason="pathh",
     ),
-    "latest-image": (
-        "environments/prod/myapp/release/kustomization.yaml", 'newTag: "1.29.3-alpine"', "newTag: latest",
-        "environments/prod/myapp: Deployment/myapp:", "latest",
+    "latest-image": Breakage(
+        file="environments/prod/myapp/release/kustomization.yaml",
+        old='newTag: "1.29.3-alpine"',
+        new="newTag: latest",
+        where="environments/prod/myapp: Deployment/myapp:",
+        reason="latest",
     ),
-    "deprecated-common-labels": (
-        "environments/dev/myapp/kustomization.yaml", "labels:\n", "commonLabels:\n  tier: web\nlabels:\n",
-        "environments/dev/myapp/kustomization.yaml:", "deprecated field commonLabels",
+    "deprecated-common-labels": Breakage(
+        file="environments/dev/myapp/kustomization.yaml",
+        old="labels:\n",
+        new="commonLabels:\n  tier: web\nlabels:\n",
+        where="environments/dev/myapp/kustomization.yaml:",
+        reason="deprecated field commonLabels",
     ),
-    "index-based-image-patch": (
-        "environments/dev/myapp/kustomization.yaml", "components:",
-        "patches:\n  - target: {kind: Deployment}\n    patch: |\n      - op: replace\n"
-        "        path: /spec/template/spec/containers/0/image\n        value: nginx:1.0\ncomponents:",
-        "environments/dev/myapp/kustomization.yaml:", "container index",
+    "index-based-image-patch": Breakage(
+        file="environments/dev/myapp/kustomization.yaml",
+        old="components:",
+        new=(
+            "patches:\n  - target: {kind: Deployment}\n    patch: |\n      - op: replace\n"
+            "        path: /spec/template/spec/containers/0/image\n        value: nginx:1.0\ncomponents:"
+        ),
+        where="environments/dev/myapp/kustomization.yaml:",
+        reason="container index",
     ),
-    "project-allows-any-namespace": (
-        "argocd/apps/myapp/staging.yaml", "      namespace: myapp-staging\n  # CreateNamespace",
-        "      namespace: '*'\n  # CreateNamespace", "argocd/apps/myapp/staging.yaml: AppProject/myapp-staging:",
-        "destinations must be exactly",
+    "project-allows-any-namespace": Breakage(
+        file="argocd/apps/myapp/staging.yaml",
+        old="      namespace: myapp-staging\n  # CreateNamespace",
+        new="      namespace: '*'\n  # CreateNamespace",
+        where="argocd/apps/myapp/staging.yaml: AppProject/myapp-staging:",
+        reason="destinations must be exactly",
     ),
-    "project-allows-another-repo": (
-        "argocd/apps/myapp/dev.yaml", '  sourceRepos:\n    - "https://github.com/example-org/gitops.git"',
-        '  sourceRepos:\n    - "https://github.com/example-org/gitops.git"\n    - "*"',
-        "argocd/apps/myapp/dev.yaml: AppProject/myapp-dev:", "sourceRepos must be exactly",
+    "project-allows-another-repo": Breakage(
+        file="argocd/apps/myapp/dev.yaml",
+        old='  sourceRepos:\n    - "https://github.com/example-org/gitops.git"',
+        new='  sourceRepos:\n    - "https://github.com/example-org/gitops.git"\n    - "*"',
+        where="argocd/apps/myapp/dev.yaml: AppProject/myapp-dev:",
+        reason="sourceRepos must be exactly",
     ),
-    "project-allows-any-namespace-creation": (
-        "argocd/apps/myapp/dev.yaml", "      kind: Namespace\n      name: myapp-dev", "      kind: Namespace",
-        "argocd/apps/myapp/dev.yaml: AppProject/myapp-dev:", "allows more than Namespace myapp-dev",
+    "project-allows-any-namespace-creation": Breakage(
+        file="argocd/apps/myapp/dev.yaml",
+        old="      kind: Namespace\n      name: myapp-dev",
+        new="      kind: Namespace",
+        where="argocd/apps/myapp/dev.yaml: AppProject/myapp-dev:",
+        reason="allows more than Namespace myapp-dev",
     ),
-    "root-app-does-not-recurse": (
-        "argocd/bootstrap/root-application.yaml", "recurse: true", "recurse: false",
-        "argocd/bootstrap/root-application.yaml: Application/root:", "recurse must be true",
+    "root-app-does-not-recurse": Breakage(
+        file="argocd/bootstrap/root-application.yaml",
+        old="recurse: true",
+        new="recurse: false",
+        where="argocd/bootstrap/root-application.yaml: Application/root:",
+        reason="recurse must be true",
     ),
-    "application-from-another-repo": (
-        "argocd/apps/myapp/prod.yaml", '    repoURL: "https://github.com/example-org/gitops.git"',
-        '    repoURL: "https://github.com/someone-else/gitops.git"',
-        "argocd/apps/myapp/prod.yaml: Application/myapp-prod:", "source.repoURL",
+    "application-from-another-repo": Breakage(
+        file="argocd/apps/myapp/prod.yaml",
+        old='    repoURL: "https://github.com/example-org/gitops.git"',
+        new='    repoURL: "https://github.com/someone-else/gitops.git"',
+        where="argocd/apps/myapp/prod.yaml: Application/myapp-prod:",
+        reason="source.repoURL",
     ),
-    "application-on-the-wrong-cluster": (
-        "argocd/apps/myapp/prod.yaml", '    server: "https://kubernetes.default.svc"\n    namespace: myapp-prod\n  sync',
-        '    server: "https://other.example.com"\n    namespace: myapp-prod\n  sync',
-        "argocd/apps/myapp/prod.yaml: Application/myapp-prod:", "is not prod's cluster",
+    "application-on-the-wrong-cluster": Breakage(
+        file="argocd/apps/myapp/prod.yaml",
+        old='    server: "https://kubernetes.default.svc"\n    namespace: myapp-prod\n  sync',
+        new='    server: "https://other.example.com"\n    namespace: myapp-prod\n  sync',
+        where="argocd/apps/myapp/prod.yaml: Application/myapp-prod:",
+        reason="is not prod's cluster",
     ),
-}  # fmt: skip
+}
 
 
 def test_pristine_repo_passes(pristine: Path) -> None:
@@ -112,12 +166,12 @@ def test_pristine_repo_passes(pristine: Path) -> None:
 
 @pytest.mark.parametrize("case", sorted(BREAKAGES), ids=str)
 def test_breakage_is_named(repo: Path, case: str) -> None:
-    relative, old, new, where, reason = BREAKAGES[case]
-    edit(repo, relative, old, new)
+    breakage = BREAKAGES[case]
+    edit(repo, breakage.file, breakage.old, breakage.new)
     result = run_gitops(repo, "validate")
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert any(line.startswith(where) and reason in line for line in lines), result.stdout
+    assert any(line.startswith(breakage.where) and breakage.reason in line for line in lines), result.stdout
 
 
 def test_missing_overlay_of_an_environment(repo: Path) -> None:

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Developer entry point: needs only python3 (with venv) and git.
+
+    python3 scripts/dev.py demo   # generate demo-repo/ from the defaults and validate it
+    python3 scripts/dev.py test   # lint, then run the whole test suite (what CI runs)
+
+Both create .venv/ on first use and install the pinned `test` dependency group of
+pyproject.toml into it (again only when pyproject.toml changes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+STAMP = VENV / ".installed-from"
+DEMO = ROOT / "demo-repo"
+
+
+def run(*command: str | Path, cwd: Path = ROOT) -> None:
+    print("+", " ".join(str(part) for part in command), flush=True)
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run([str(part) for part in command], cwd=cwd, env=env)
+    if result.returncode:
+        sys.exit(result.returncode)
+
+
+def ensure_venv() -> None:
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted and PYTHON.exists():
+        return
+    if not PYTHON.exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    # Dependency groups (PEP 735) need pip 25.1 or newer.
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip>=25.1")
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--group", "test")
+    STAMP.write_text(wanted)
+
+
+def demo() -> None:
+    """Render the template's work tree with the defaults, then run the repo's own validate."""
+    shutil.rmtree(DEMO, ignore_errors=True)
+    run(PYTHON, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref", "HEAD", ROOT, DEMO)
+    run(PYTHON, DEMO / "tools" / "gitops", "validate", cwd=DEMO)
+    print(f"\nDemo repository: {DEMO} (validated)")
+
+
+def test(pytest_args: list[str]) -> None:
+    run(PYTHON, "-m", "ruff", "check", ".")
+    run(PYTHON, "-m", "ruff", "format", "--check", ".")
+    run(PYTHON, "-m", "pytest", *pytest_args)
+
+
+def main() -> None:
+    command, *rest = sys.argv[1:] or ["help"]
+    if command not in {"demo", "test"}:
+        print(__doc__)
+        sys.exit(0 if command == "help" else 2)
+    ensure_venv()
+    if command == "demo":
+        demo()
+    else:
+        test(rest)
+
+
+if __name__ == "__main__":
+    main()

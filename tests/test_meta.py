@@ -1,0 +1,43 @@
+"""Meta-tests: the test answers are real questions, and the matrix covers every question."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from tests.answer_sets import ANSWER_SETS
+from tests.conftest import TEMPLATE_ROOT
+from tests.test_bad_answers import BAD_ANSWERS
+
+
+def questions() -> dict[str, Any]:
+    config = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text())
+    return {key: value for key, value in config.items() if not key.startswith("_")}
+
+
+def test_every_answer_key_is_a_question() -> None:
+    """Copier silently ignores unknown keys: a typo would test the defaults instead."""
+    known = set(questions())
+    for name, answers in ANSWER_SETS.items():
+        assert set(answers) <= known, f"{name}: {set(answers) - known}"
+    assert {question for question, _, _ in BAD_ANSWERS} <= known
+
+
+def test_matrix_covers_every_question() -> None:
+    given = set().union(*(answers.keys() for answers in ANSWER_SETS.values()))
+    assert given == set(questions())
+
+
+def test_every_choice_is_rendered() -> None:
+    for name, spec in questions().items():
+        if choices := spec.get("choices"):
+            used = {answers.get(name, spec.get("default")) for answers in ANSWER_SETS.values()}
+            assert used == set(choices.values()), name
+
+
+def test_every_question_has_type_help_and_default() -> None:
+    for name, spec in questions().items():
+        assert spec.get("type"), name
+        assert spec.get("help"), name
+        assert "default" in spec, name

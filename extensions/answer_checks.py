@@ -51,9 +51,16 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _not_a_string(value: Any, question: str) -> str:
+    """`type: yaml` answers and --data can bring any type: check it before anything else."""
+    if isinstance(value, str) and value:
+        return ""
+    return f"{question}: must be a non-empty string, got {_shown(value)}"
+
+
 def dns_label_problem(value: Any, question: str) -> str:
-    if not isinstance(value, str) or not value:
-        return f"{question}: must be a non-empty string, got {_shown(value)}"
+    if problem := _not_a_string(value, question):
+        return problem
     if len(value) > MAX_NAME:
         return f"{question}: {_shown(value)} is longer than {MAX_NAME} characters"
     if not DNS_LABEL.match(value):
@@ -99,8 +106,8 @@ def app_name_problem(app_name: Any, environments: Any) -> str:
 
 
 def label_value_problem(value: Any, question: str) -> str:
-    if not isinstance(value, str) or not value:
-        return f"{question}: must be a non-empty string, got {_shown(value)}"
+    if problem := _not_a_string(value, question):
+        return problem
     if len(value) > MAX_NAME or not LABEL_VALUE.match(value):
         return (
             f"{question}: {_shown(value)} is not a valid label value "
@@ -110,8 +117,8 @@ def label_value_problem(value: Any, question: str) -> str:
 
 
 def image_problem(image: Any) -> str:
-    if not isinstance(image, str) or not image:
-        return f"image: must be a non-empty string, got {_shown(image)}"
+    if problem := _not_a_string(image, "image"):
+        return problem
     if "@" in image:
         return (
             f"image: {_shown(image)} holds a digest; give the repository in image and the digest in image_tag"
@@ -128,8 +135,8 @@ def image_problem(image: Any) -> str:
 
 
 def image_tag_problem(tag: Any) -> str:
-    if not isinstance(tag, str) or not tag:
-        return f"image_tag: must be a non-empty string, got {_shown(tag)}"
+    if problem := _not_a_string(tag, "image_tag"):
+        return problem
     if tag.startswith("sha256:"):
         if IMAGE_DIGEST.match(tag):
             return ""
@@ -153,8 +160,8 @@ def port_problem(port: Any, question: str) -> str:
 
 
 def repo_url_problem(url: Any) -> str:
-    if not isinstance(url, str) or not url:
-        return f"repo_url: must be a non-empty string, got {_shown(url)}"
+    if problem := _not_a_string(url, "repo_url"):
+        return problem
     if any(pattern.match(url) for pattern in GIT_URLS):
         return ""
     return (

@@ -40,8 +40,12 @@ GIT_URLS = (
     re.compile(rf"^ssh://(?:[A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(?::[0-9]+)?/{_GIT_PATH}$"),
     re.compile(rf"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!/){_GIT_PATH}$"),
 )
-CLUSTER_SERVER = re.compile(r"^https://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~/-]*)?$")
+# Argo CD matches destination servers as exact strings: no trailing slash.
+CLUSTER_SERVER = re.compile(r"^https://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~-]+)*$")
 PINNED_VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
+# The AppProjects limit Namespace creation to one name (clusterResourceWhitelist[].name,
+# argo-cd PR #24674, merged for 3.2); older releases drop the field and allow any Namespace.
+OLDEST_ARGOCD = (3, 3, 0)
 GIT_REF = re.compile(r"^[A-Za-z0-9._/-]+$")
 
 
@@ -192,8 +196,12 @@ def argocd_version_problem(version: Any) -> str:
             f"argocd_version: {_shown(version)} is not a pinned release vX.Y.Z "
             "(floating refs such as stable or latest are refused)"
         )
-    if int(match.group(1)) < 3:
-        return f"argocd_version: {version} is older than Argo CD 3 (no longer supported upstream)"
+    if tuple(int(part) for part in match.groups()) < OLDEST_ARGOCD:
+        oldest = "v" + ".".join(map(str, OLDEST_ARGOCD))
+        return (
+            f"argocd_version: {version} is older than {oldest}, the oldest release whose "
+            "AppProjects can limit Namespace creation to the app's own namespace"
+        )
     return ""
 
 
@@ -221,7 +229,10 @@ def clusters_problem(clusters: Any, environments: Any) -> str:
         return problem
     for env, server in clusters.items():
         if not isinstance(server, str) or not CLUSTER_SERVER.match(server):
-            return f"clusters: {env}: {_shown(server)} is not a cluster API server URL (https://host[:port])"
+            return (
+                f"clusters: {env}: {_shown(server)} is not a cluster API server URL "
+                "(https://host[:port][/path], no trailing slash)"
+            )
     return ""
 
 

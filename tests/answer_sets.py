@@ -35,7 +35,7 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "clusters": {
             "dev": "https://dev.k8s.example.com",
             "staging": "https://staging.k8s.example.com:443",
-            "prod": "https://prod.k8s.example.com:6443/",
+            "prod": "https://rancher.example.com/k8s/clusters/c-m-prod",
         },
         "image": "ghcr.io/example-org/shop/checkout",
         "image_tag": "v2.4.1_build.17",
@@ -61,7 +61,7 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "clusters": {"prod-us": "https://us.example.com:6443", "prod-eu": "https://eu.example.com:6443"},
         "image": "docker.io/library/nginx",
         "image_tag": "1.29",
-        "argocd_version": "v3.0.0",
+        "argocd_version": "v3.3.0",
     },
     # The longest app name that still fits `<app>-<env>` into 63 characters.
     "longest-name": {

@@ -45,6 +45,7 @@ BAD_ANSWERS = [
     ("argocd_version", "latest", "argocd_version"),
     ("argocd_version", "3.6.2", "argocd_version"),
     ("argocd_version", "v2.14.0", "argocd_version"),
+    ("argocd_version", "v3.2.9", "oldest release"),
     ("target_revision", "main branch", "target_revision"),
     ("target_revision", "../main", "target_revision"),
     ("replicas", "{qa: 2}", "not one of the environments"),
@@ -53,6 +54,7 @@ BAD_ANSWERS = [
     ("replicas", "[1, 2, 3]", "replicas"),
     ("clusters", "{prod: http://insecure.example.com}", "clusters"),
     ("clusters", "{qa: https://qa.example.com}", "not one of the environments"),
+    ("clusters", "{prod: 'https://prod.example.com/'}", "no trailing slash"),
     ("team", "Platform Team", "team"),
     ("sync_policy", "sometimes", "sync_policy"),
 ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import NamedTuple
 
@@ -199,3 +201,15 @@ def test_outside_a_repository_is_a_usage_error(tmp_path: Path, pristine: Path) -
 
 def test_unknown_command_is_a_usage_error(pristine: Path) -> None:
     assert run_gitops(pristine, "frobnicate").returncode == 2
+
+
+def test_missing_dependencies_are_a_usage_error(pristine: Path) -> None:
+    """Without site-packages (-S) the tool still answers --help and says what to install."""
+    tool = str(pristine / "tools" / "gitops")
+    helped = subprocess.run([sys.executable, "-S", tool, "--help"], capture_output=True, text=True)
+    assert helped.returncode == 0 and "validate" in helped.stdout
+    result = subprocess.run(
+        [sys.executable, "-S", tool, "validate"], cwd=pristine, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "pip install -r tools/requirements.txt" in result.stderr.strip().splitlines()[-1]

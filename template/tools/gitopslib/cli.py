@@ -6,11 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from .kustomize import KustomizeNotFoundError
-from .repo import RepoError, load_repo
-from .validate import validate_repo
+from .errors import UsageError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+INSTALL_HINT = "python3 -m pip install -r tools/requirements.txt"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,6 +26,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def run_validate(repo_path: Path) -> int:
+    # Imported here so that --help works before tools/requirements.txt is installed.
+    from .repo import load_repo
+    from .validate import validate_repo
+
     repo = load_repo(repo_path)
     report = validate_repo(repo)
     for problem in report.problems:
@@ -43,7 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return run_validate(args.repo)
-    except (RepoError, KustomizeNotFoundError) as error:
+    except ModuleNotFoundError as error:
+        print(f"missing Python package {error.name}: {INSTALL_HINT}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as error:
         print(error, file=sys.stderr)
         return EXIT_USAGE
     return EXIT_USAGE

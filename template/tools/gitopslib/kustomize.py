@@ -19,10 +19,11 @@ from typing import Any
 
 import yaml
 
+from .errors import UsageError
 from .repo import Overlay, Repo
 
 
-class KustomizeNotFoundError(Exception):
+class KustomizeNotFoundError(UsageError):
     """Neither kubectl nor kustomize is installed."""
 
 

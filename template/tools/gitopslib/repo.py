@@ -8,11 +8,13 @@ from typing import Any
 
 import yaml
 
+from .errors import UsageError
+
 SETTINGS_FILE = "gitops.yaml"
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-class RepoError(Exception):
+class RepoError(UsageError):
     """The repository cannot be read at all (usage error: exit 2)."""
 
 

@@ -9,11 +9,14 @@ or not yet valid. It reads answers only (never `_external_data`, which is empty 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from copier_template_extensions import ContextHook
 
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
+ANSWERS_PREFIX, ANSWERS_SUFFIX = ".copier-answers.", ".yml"
 
 
 def positional_replicas(position: int, count: int) -> int:
@@ -44,10 +47,24 @@ def environment_settings(
     return settings
 
 
+def app_of_answers_file(answers_file: str) -> str:
+    """`.copier-answers.shop.yml` -> `shop`."""
+    name = Path(answers_file).name
+    return name.removeprefix(ANSWERS_PREFIX).removesuffix(ANSWERS_SUFFIX)
+
+
 class GitOpsContext(ContextHook):
-    """Adds `gitops_envs` (settings per environment, in promotion order) to the context."""
+    """Adds `gitops_envs` (settings per environment, in promotion order) to the context.
+
+    Also `migration_app`: before-migrations run before the answers are loaded, so they
+    name the app's files with this (derived from the answers file being updated).
+    """
 
     def hook(self, context: dict[str, Any]) -> None:
+        if str(context.get("_copier_phase", "")).endswith("migrate"):
+            conf = context.get("_copier_conf")
+            if isinstance(conf, Mapping) and conf.get("answers_file"):
+                context["migration_app"] = app_of_answers_file(str(conf["answers_file"]))
         app_name = context.get("app_name")
         environments = context.get("environments")
         replicas = context.get("replicas") or {}

@@ -1,0 +1,74 @@
+"""The few git operations the tools need, run with the git command line."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from .errors import UsageError
+
+CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
+
+
+def git(root: Path, *args: str, check: bool = True) -> str:
+    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise UsageError(f"git {' '.join(args)}: {result.stderr.strip() or 'failed'}")
+    return result.stdout
+
+
+def is_work_tree(root: Path) -> bool:
+    return git(root, "rev-parse", "--is-inside-work-tree", check=False).strip() == "true"
+
+
+def dirty_paths(root: Path) -> list[str]:
+    """Modified, staged and untracked (not ignored) paths."""
+    return [line[3:] for line in git(root, "status", "--porcelain", "--untracked-files=all").splitlines()]
+
+
+def untracked_paths(root: Path, *pathspecs: str) -> set[str]:
+    return set(git(root, "ls-files", "--others", "--exclude-standard", "--", *pathspecs).splitlines())
+
+
+def conflicted_paths(root: Path) -> list[str]:
+    """Unmerged paths, and changed files that still hold conflict markers.
+
+    `copier update` exits 0 even when it leaves conflicts; it records them as unmerged
+    index entries, and the marker scan also catches files whose index was fixed up.
+    """
+    found = set(git(root, "diff", "--name-only", "--diff-filter=U").splitlines())
+    for path in dirty_paths(root):
+        file = root / path
+        if file.is_file() and has_conflict_markers(file):
+            found.add(path)
+    return sorted(found)
+
+
+def has_conflict_markers(file: Path) -> bool:
+    try:
+        return any(line.startswith(CONFLICT_MARKERS) for line in file.read_bytes().splitlines())
+    except OSError:
+        return False
+
+
+def head_bytes(root: Path, path: str) -> bytes | None:
+    """A file as committed at HEAD, or None when HEAD has no such file."""
+    result = subprocess.run(["git", "show", f"HEAD:{path}"], cwd=root, capture_output=True)
+    return result.stdout if result.returncode == 0 else None
+
+
+def deleted_since_head(root: Path) -> list[str]:
+    """Files the work tree deleted, not counting files moved elsewhere with identical content."""
+    git(root, "add", "-A")
+    status = git(root, "diff", "--cached", "--name-status", "-M100%", "HEAD")
+    return [line.split("\t", 1)[1] for line in status.splitlines() if line.startswith("D\t")]
+
+
+def restore_from_head(root: Path, path: str) -> None:
+    git(root, "checkout", "HEAD", "--", path)
+
+
+def commit_all(root: Path, message: str) -> str:
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+    return git(root, "rev-parse", "--short", "HEAD").strip()

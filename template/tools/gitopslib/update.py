@@ -1,0 +1,204 @@
+"""`tools/gitops update`: bring every app (or one) to the newest template version.
+
+One app at a time, as `copier update` requires a clean work tree: update, stop at the first
+conflict (Copier exits 0 even when it leaves conflict markers), else commit and go on. Apps
+already at the target release are skipped without running Copier. `--data KEY=VALUE` goes
+to every app: that is how a repo-level setting changes everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import yaml
+
+from .errors import UsageError
+from .git import (
+    commit_all,
+    conflicted_paths,
+    deleted_since_head,
+    dirty_paths,
+    git,
+    head_bytes,
+    is_work_tree,
+    restore_from_head,
+)
+
+ANSWERS_GLOB = ".copier-answers.*.yml"
+ANSWERS_NAME = re.compile(r"^\.copier-answers\.(?P<app>.+)\.yml$")
+SHORTHANDS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
+
+
+@dataclass(frozen=True)
+class AppAnswers:
+    app: str
+    file: str
+    commit: str
+    src_path: str
+
+
+def read_apps(root: Path) -> list[AppAnswers]:
+    apps = []
+    for path in sorted(root.glob(ANSWERS_GLOB)):
+        match = ANSWERS_NAME.match(path.name)
+        answers = yaml.safe_load(path.read_text()) or {}
+        if match and isinstance(answers, dict):
+            apps.append(
+                AppAnswers(
+                    app=match["app"],
+                    file=path.name,
+                    commit=str(answers.get("_commit", "")),
+                    src_path=str(answers.get("_src_path", "")),
+                )
+            )
+    return apps
+
+
+def parse_data(pairs: list[str]) -> dict[str, str]:
+    data = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator or not key:
+            raise UsageError(f"--data {pair}: expected KEY=VALUE")
+        data[key] = value
+    return data
+
+
+def _version_key(tag: str) -> tuple[int, ...] | None:
+    match = re.fullmatch(r"v?(\d+)\.(\d+)\.(\d+)", tag)
+    return tuple(int(part) for part in match.groups()) if match else None
+
+
+def newest_release(src_path: str, cache: dict[str, str | None]) -> str | None:
+    """The highest vX.Y.Z tag of the template, or None when it cannot be listed."""
+    if src_path not in cache:
+        url = src_path
+        for short, full in SHORTHANDS.items():
+            if url.startswith(short):
+                url = full + url[len(short) :]
+        listing = git(Path.cwd(), "ls-remote", "--tags", "--refs", url, check=False)
+        tags = [line.rsplit("refs/tags/", 1)[-1] for line in listing.splitlines()]
+        versions = [(key, tag) for tag in tags if (key := _version_key(tag))]
+        cache[src_path] = max(versions)[1] if versions else None
+    return cache[src_path]
+
+
+def run_copier_update(root: Path, answers_file: str, data: dict[str, str], vcs_ref: str | None) -> None:
+    import copier  # only this command needs Copier
+
+    copier.run_update(
+        root,
+        answers_file=answers_file,
+        data=data,
+        defaults=True,
+        overwrite=True,
+        unsafe=True,
+        conflict="inline",
+        vcs_ref=vcs_ref,
+        quiet=True,
+    )
+
+
+def render_version(src_path: str, commit: str, answers: dict[str, object], destination: Path) -> None:
+    """What the template rendered at `commit` with these answers (no tasks, no migrations)."""
+    import copier
+
+    data = {key: value for key, value in answers.items() if not key.startswith("_")}
+    copier.run_copy(
+        src_path,
+        destination,
+        data=data,
+        vcs_ref=commit,
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        skip_tasks=True,
+    )
+
+
+def keep_edited_files_the_template_dropped(
+    root: Path, app: AppAnswers, answers_before: dict[str, object]
+) -> list[str]:
+    """Copier deletes a file the new template no longer generates even when the user edited it.
+
+    Restores every deleted file whose committed content differs from what the old template
+    version rendered (the user's edits), unless the same content moved to another path.
+    """
+    deleted = deleted_since_head(root)
+    if not deleted:
+        return []
+    kept = []
+    with tempfile.TemporaryDirectory(prefix="gitops-old-render-") as tmp:
+        render_version(app.src_path, app.commit, answers_before, Path(tmp) / "old")
+        for path in deleted:
+            rendered = Path(tmp, "old", path)
+            if not rendered.is_file() or rendered.read_bytes() != head_bytes(root, path):
+                restore_from_head(root, path)
+                kept.append(path)
+    return kept
+
+
+def _commit_message(app: AppAnswers, version: str, data: dict[str, str]) -> str:
+    lines = [f"Update {app.app} to gitops-template {version}", ""]
+    lines += [f"copier update -a {app.file}" + "".join(f" --data {k}={v}" for k, v in data.items())]
+    return "\n".join(lines)
+
+
+def update_apps(
+    root: Path,
+    only_app: str | None,
+    data: dict[str, str],
+    vcs_ref: str | None,
+    out: TextIO = sys.stdout,
+) -> int:
+    """Returns 0 when every app is current, 1 when a conflict stopped the run."""
+    if not is_work_tree(root):
+        raise UsageError(f"{root}: not a git work tree (copier update needs git)")
+    if dirty := dirty_paths(root):
+        raise UsageError(
+            f"work tree not clean ({dirty[0]} ...): commit or stash first; copier update needs it"
+        )
+    apps = read_apps(root)
+    if only_app is not None:
+        apps = [a for a in apps if a.app == only_app]
+        if not apps:
+            raise UsageError(f"--app {only_app}: no {ANSWERS_GLOB.replace('*', only_app)} here")
+    if not apps:
+        raise UsageError(f"no {ANSWERS_GLOB} found: nothing to update")
+    releases: dict[str, str | None] = {}
+    for index, app in enumerate(apps, start=1):
+        prefix = f"[{index}/{len(apps)}] {app.app}:"
+        target = vcs_ref or newest_release(app.src_path, releases)
+        if not data and target is not None and app.commit == target:
+            print(f"{prefix} already at {target}, skipped", file=out, flush=True)
+            continue
+        answers_before = yaml.safe_load((root / app.file).read_text()) or {}
+        run_copier_update(root, app.file, data, vcs_ref)
+        if conflicts := conflicted_paths(root):
+            for path in conflicts:
+                print(f"{path}: conflict left by copier update of {app.app}", file=out)
+            print(
+                f"{prefix} stopped at {len(conflicts)} conflicting file(s). Resolve the markers, "
+                "then `git add -A && git commit`, and run `tools/gitops update` again for the rest.",
+                file=out,
+                flush=True,
+            )
+            return 1
+        for path in keep_edited_files_the_template_dropped(root, app, answers_before):
+            print(
+                f"{path}: kept: the template no longer generates it, but it holds your edits "
+                "(delete it once you no longer need it)",
+                file=out,
+            )
+        version = next((a.commit for a in read_apps(root) if a.app == app.app), "?")
+        if not dirty_paths(root):
+            print(f"{prefix} already at {version}, nothing changed", file=out, flush=True)
+            continue
+        commit = commit_all(root, _commit_message(app, version, data))
+        print(f"{prefix} updated to {version} (commit {commit})", file=out, flush=True)
+    return 0

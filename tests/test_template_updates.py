@@ -1,0 +1,242 @@
+"""`copier update` propagates template changes and never loses users' work.
+
+Each test releases a throwaway copy of this template as v1.0.0, generates a repository
+from it in which a user edits files and promotes a release, changes the template,
+releases v1.1.0 and updates. Real copier, real git, and the repo's own validate.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import run_gitops
+from tests.template_versions import (
+    TemplateRepo,
+    commit_all,
+    copier_update,
+    generate,
+    git,
+    tree_state,
+)
+
+DEPLOYMENT = "applications/base/myapp/deployment.yaml"
+DEPLOYMENT_TEMPLATE = "template/applications/base/{{ app_name }}/deployment.yaml.jinja"
+DEV_RELEASE = "environments/dev/myapp/release/kustomization.yaml"
+PROMOTED_TAG = "1.29.9-alpine"
+
+
+@pytest.fixture
+def template(tmp_path: Path) -> TemplateRepo:
+    return TemplateRepo.from_work_tree(tmp_path / "template")
+
+
+def edit(repo: Path, relative: str, old: str, new: str) -> None:
+    path = repo / relative
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {relative}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def user_work(repo: Path) -> None:
+    """What a team does after onboarding: edit the base and the README, promote in dev."""
+    edit(repo, DEPLOYMENT, "cpu: 50m", "cpu: 100m")
+    (repo / "README.md").write_text((repo / "README.md").read_text() + "\n## Team notes\n\nOn call: #shop.\n")
+    edit(repo, DEV_RELEASE, 'newTag: "1.29.3-alpine"', f'newTag: "{PROMOTED_TAG}"')
+    commit_all(repo, "Team edits and a promotion in dev")
+
+
+def assert_user_work_kept(repo: Path) -> None:
+    assert "cpu: 100m" in (repo / DEPLOYMENT).read_text()
+    assert "On call: #shop." in (repo / "README.md").read_text()
+    assert f'newTag: "{PROMOTED_TAG}"' in (repo / DEV_RELEASE).read_text()
+
+
+def assert_validates(repo: Path) -> None:
+    result = run_gitops(repo, "validate")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def assert_no_conflicts(repo: Path) -> None:
+    assert git(repo, "diff", "--name-only", "--diff-filter=U") == ""
+    assert "<<<<<<<" not in git(repo, "diff")
+
+
+@pytest.fixture
+def repo(template: TemplateRepo, tmp_path: Path) -> Path:
+    generated = generate(template, tmp_path / "repo", {}, "v1.0.0")
+    user_work(generated)
+    return generated
+
+
+def test_template_adds_a_file(template: TemplateRepo, repo: Path) -> None:
+    template.write("template/.editorconfig", "root = true\n\n[*.{yaml,yml}]\nindent_size = 2\n")
+    template.release("v1.1.0")
+    copier_update(repo, "myapp")
+    assert (repo / ".editorconfig").read_text().startswith("root = true")
+    assert_no_conflicts(repo)
+    assert_user_work_kept(repo)
+    assert_validates(repo)
+
+
+def test_template_changes_a_line_the_user_did_not_touch(template: TemplateRepo, repo: Path) -> None:
+    template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
+    template.release("v1.1.0")
+    copier_update(repo, "myapp")
+    deployment = (repo / DEPLOYMENT).read_text()
+    assert "revisionHistoryLimit: 10" in deployment and "cpu: 100m" in deployment
+    assert_no_conflicts(repo)
+    assert_user_work_kept(repo)
+    assert_validates(repo)
+
+
+def test_same_line_conflict_is_visible_and_detected(template: TemplateRepo, repo: Path) -> None:
+    template.edit(DEPLOYMENT_TEMPLATE, "cpu: 50m", "cpu: 75m")
+    template.release("v1.1.0")
+    head = git(repo, "rev-parse", "HEAD")
+    result = run_gitops(repo, "update")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{DEPLOYMENT}: conflict left by copier update of myapp" in result.stdout
+    assert "Resolve the markers" in result.stdout
+    assert git(repo, "rev-parse", "HEAD") == head, "a conflicted update must not be committed"
+    deployment = (repo / DEPLOYMENT).read_text()
+    assert "<<<<<<< " in deployment and "cpu: 100m" in deployment and "cpu: 75m" in deployment
+    assert DEPLOYMENT in git(repo, "diff", "--name-only", "--diff-filter=U")
+
+
+def test_copier_alone_exits_zero_on_conflict(template: TemplateRepo, repo: Path) -> None:
+    """Why our tooling checks: Copier reports success with markers left in the file."""
+    template.edit(DEPLOYMENT_TEMPLATE, "cpu: 50m", "cpu: 75m")
+    template.release("v1.1.0")
+    copier_update(repo, "myapp")  # raises on a non-zero exit; it does not
+    assert "<<<<<<< " in (repo / DEPLOYMENT).read_text()
+
+
+RENAME_MIGRATION = """\
+  # v1.1.0 renamed service.yaml to svc.yaml: carry the app's own version of the file over.
+  - version: v1.1.0
+    when: "{{ _stage == 'after' }}"
+    command: >-
+      git cat-file -e HEAD:applications/base/{{ app_name }}/service.yaml 2>/dev/null &&
+      git show HEAD:applications/base/{{ app_name }}/service.yaml
+      > applications/base/{{ app_name }}/svc.yaml || true
+"""
+
+
+def rename_service_file(template: TemplateRepo) -> None:
+    base = "template/applications/base/{{ app_name }}"
+    (template.path / base / "service.yaml.jinja").rename(template.path / base / "svc.yaml.jinja")
+    template.edit(f"{base}/kustomization.yaml.jinja", "  - service.yaml", "  - svc.yaml")
+    template.edit("copier.yml", "_migrations:\n", "_migrations:\n" + RENAME_MIGRATION)
+    template.release("v1.1.0")
+
+
+@pytest.mark.parametrize("updater", ["copier", "tools/gitops"])
+def test_file_renamed_by_migration_keeps_user_edit(template: TemplateRepo, repo: Path, updater: str) -> None:
+    service = "applications/base/myapp/service.yaml"
+    edit(repo, service, "type: ClusterIP", "type: ClusterIP\n  sessionAffinity: ClientIP")
+    commit_all(repo, "Sticky sessions")
+    rename_service_file(template)
+    if updater == "copier":
+        copier_update(repo, "myapp")
+    else:
+        result = run_gitops(repo, "update")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "kept" not in result.stdout
+    assert not (repo / service).exists()
+    assert "sessionAffinity: ClientIP" in (repo / "applications/base/myapp/svc.yaml").read_text()
+    assert_no_conflicts(repo)
+    assert_user_work_kept(repo)
+    assert_validates(repo)
+
+
+def test_file_no_longer_generated(template: TemplateRepo, repo: Path) -> None:
+    """Removed when untouched; kept, with the user's edit and a note, when edited."""
+    edit(repo, ".gitignore", "*.orig\n", "*.orig\n.idea/\n")
+    commit_all(repo, "Ignore IDE files")
+    (template.path / "template/.yamllint.yaml").unlink()
+    (template.path / "template/.gitignore.jinja").unlink()
+    template.release("v1.1.0")
+    result = run_gitops(repo, "update")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ".gitignore: kept: the template no longer generates it" in result.stdout
+    assert not (repo / ".yamllint.yaml").exists()
+    assert ".idea/" in (repo / ".gitignore").read_text()
+    assert git(repo, "status", "--porcelain") == ""
+    assert_user_work_kept(repo)
+
+
+def test_copier_alone_deletes_an_edited_file_the_template_dropped(template: TemplateRepo, repo: Path) -> None:
+    """Why tools/gitops update checks deletions: by hand, the edit survives only in history."""
+    edit(repo, ".gitignore", "*.orig\n", "*.orig\n.idea/\n")
+    commit_all(repo, "Ignore IDE files")
+    (template.path / "template/.gitignore.jinja").unlink()
+    template.release("v1.1.0")
+    copier_update(repo, "myapp")
+    assert not (repo / ".gitignore").exists()
+    assert "D .gitignore" in git(repo, "status", "--porcelain")
+
+
+def test_new_question_with_default(template: TemplateRepo, repo: Path) -> None:
+    template.edit(
+        "copier.yml",
+        "sync_policy:\n",
+        "revision_history_limit:\n  type: int\n  help: Old ReplicaSets to keep.\n  default: 5\n\n"
+        "sync_policy:\n",
+    )
+    template.edit(
+        DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: {{ revision_history_limit }}"
+    )
+    template.release("v1.1.0")
+    copier_update(repo, "myapp")
+    answers = yaml.safe_load((repo / ".copier-answers.myapp.yml").read_text())
+    assert answers["revision_history_limit"] == 5
+    assert git(repo, "status", "--porcelain").strip() == "M .copier-answers.myapp.yml"
+    assert_user_work_kept(repo)
+
+
+def test_update_without_template_change_is_byte_identical(template: TemplateRepo, repo: Path) -> None:
+    before = tree_state(repo)
+    copier_update(repo, "myapp", vcs_ref="v1.0.0")
+    assert tree_state(repo) == before
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_update_without_data_keeps_every_answer(template: TemplateRepo, tmp_path: Path) -> None:
+    answers = {
+        "app_name": "shop",
+        "environments": ["dev", "prod-eu"],
+        "image": "reg.example.com:5000/team/shop",
+        "image_tag": "2.4.1",
+        "container_port": 9090,
+        "replicas": {"dev": 2},
+        "clusters": {"prod-eu": "https://eu.example.com:6443"},
+        "sync_policy": "manual",
+        "repo_url": "git@git.example.com:platform/gitops.git",
+        "argocd_version": "v3.5.1",
+        "team": "payments",
+    }
+    repo = generate(template, tmp_path / "shop", answers, "v1.0.0")
+    before = yaml.safe_load((repo / ".copier-answers.shop.yml").read_text())
+    template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
+    template.release("v1.1.0")
+    copier_update(repo, "shop")
+    after = yaml.safe_load((repo / ".copier-answers.shop.yml").read_text())
+    assert after.pop("_commit") == "v1.1.0" and before.pop("_commit") == "v1.0.0"
+    assert after == before
+
+
+def test_promoted_releases_survive_template_changes(template: TemplateRepo, repo: Path) -> None:
+    release_template = "template/environments/{% yield env from environments %}{{ env }}{% endyield %}"
+    template.edit(
+        f"{release_template}/{{{{ app_name }}}}/release/kustomization.yaml.jinja",
+        "# Release of",
+        "# The release of",
+    )
+    template.release("v1.1.0")
+    releases_before = {p: t for p, t in tree_state(repo).items() if "/release/" in p}
+    copier_update(repo, "myapp")
+    assert {p: t for p, t in tree_state(repo).items() if "/release/" in p} == releases_before
+    assert_no_conflicts(repo)

@@ -109,3 +109,41 @@ def copier_update(
         vcs_ref=vcs_ref,
         quiet=True,
     )
+
+
+# Released versions of this template, named by commit: a clean clone of main may have no tags.
+RELEASES = {"v0.1.0": "33623b5e693abbbb48955025886458a3d8bf40d5"}
+
+
+def template_at_commit(path: Path, commit: str, version: str) -> TemplateRepo:
+    """A throwaway template repository holding this template as it was at `commit`."""
+    path.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", commit, *TEMPLATE_PARTS],
+        cwd=TEMPLATE_ROOT,
+        capture_output=True,
+    )
+    assert archive.returncode == 0, (
+        f"commit {commit} of the template is not in this clone: {archive.stderr!r}"
+    )
+    subprocess.run(["tar", "-x", "-C", str(path)], input=archive.stdout, check=True)
+    git(path, "init", "-q", "-b", "main")
+    repo = TemplateRepo(path)
+    repo.release(version)
+    return repo
+
+
+def replace_with_work_tree(template: TemplateRepo, version: str) -> None:
+    """The next release of `template` is this template's work tree."""
+    for part in TEMPLATE_PARTS:
+        target = template.path / part
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        source = TEMPLATE_ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, target)
+    template.release(version)

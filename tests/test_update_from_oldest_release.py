@@ -1,0 +1,45 @@
+"""A repository generated from the oldest release the tests know updates cleanly to this work tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import run_gitops
+from tests.template_versions import (
+    RELEASES,
+    commit_all,
+    copier_update,
+    generate,
+    git,
+    replace_with_work_tree,
+    template_at_commit,
+)
+
+OLDEST = min(RELEASES)
+
+
+def test_oldest_release_updates_to_work_tree(tmp_path: Path) -> None:
+    template = template_at_commit(tmp_path / "template", RELEASES[OLDEST], OLDEST)
+    repo = tmp_path / "repo"
+    repo_level = {"environments": ["dev", "prod-eu"], "repo_url": "git@git.example.com:platform/gitops.git"}
+    generate(template, repo, {**repo_level, "app_name": "shop", "team": "payments"}, OLDEST)
+    generate(template, repo, {"app_name": "cart", "replicas": {"prod-eu": 4}}, OLDEST)
+    deployment = repo / "applications/base/shop/deployment.yaml"
+    deployment.write_text(deployment.read_text().replace("cpu: 50m", "cpu: 120m"))
+    release = repo / "environments/dev/cart/release/kustomization.yaml"
+    release.write_text(release.read_text().replace('"1.29.3-alpine"', '"1.31.0"'))
+    commit_all(repo, "Team edits and a promotion")
+
+    replace_with_work_tree(template, "v99.0.0")
+    for app in ("cart", "shop"):
+        copier_update(repo, app)
+        assert git(repo, "diff", "--name-only", "--diff-filter=U") == "", app
+        commit_all(repo, f"Update {app}")
+
+    assert "cpu: 120m" in deployment.read_text()
+    assert '"1.31.0"' in release.read_text()
+    for app in ("cart", "shop"):
+        assert "_commit: v99.0.0" in (repo / f".copier-answers.{app}.yml").read_text()
+    result = run_gitops(repo, "validate")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 overlays built" in result.stderr

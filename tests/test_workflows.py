@@ -1,0 +1,64 @@
+"""The generated GitHub workflows: schema-valid, actions pinned by commit, least permissions."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import render
+
+PINNED_ACTION = re.compile(r"^\s*- uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+
+
+@pytest.fixture(scope="module")
+def workflows(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    repo = render(tmp_path_factory.mktemp("workflows") / "repo", {})
+    found = sorted((repo / ".github" / "workflows").glob("*.yaml"))
+    assert found, "no workflows generated"
+    return found
+
+
+def test_workflows_match_the_github_workflow_schema(workflows: list[Path]) -> None:
+    """check-jsonschema ships the schema: this runs offline."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *map(str, workflows),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actions_are_pinned_by_commit_with_a_version_comment(workflows: list[Path]) -> None:
+    for workflow in workflows:
+        uses = [line for line in workflow.read_text().splitlines() if "uses:" in line]
+        assert uses, workflow.name
+        for line in uses:
+            assert PINNED_ACTION.match(line), f"{workflow.name}: {line.strip()}"
+
+
+def test_permissions_are_least_by_default(workflows: list[Path]) -> None:
+    for workflow in workflows:
+        parsed = yaml.safe_load(workflow.read_text())
+        assert parsed["permissions"] == {}, f"{workflow.name}: top-level permissions must be empty"
+        for name, job in parsed["jobs"].items():
+            assert set(job.get("permissions", {})) <= {"contents", "pull-requests"}, name
+
+
+def test_template_update_workflow_runs_the_repo_tools(workflows: list[Path]) -> None:
+    update = next(w for w in workflows if w.name == "template-update.yaml")
+    steps = yaml.safe_load(update.read_text())["jobs"]["update"]["steps"]
+    commands = "\n".join(step.get("run", "") for step in steps)
+    assert "tools/gitops update" in commands and "tools/gitops validate" in commands
+    assert "gh pr create" in commands

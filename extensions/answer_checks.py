@@ -15,6 +15,8 @@ extension modules: it is self-contained on purpose.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
@@ -236,6 +238,58 @@ def clusters_problem(clusters: Any, environments: Any) -> str:
     return ""
 
 
+# ---------------------------------------------------------------------------
+# Onboarding checks: they compare the answers with the destination repository, so they
+# run on `copier copy` only (copier.yml gates them on `not _copier_conf.overwrite`, as
+# `copier update` always overwrites). An update must never trip them.
+# ---------------------------------------------------------------------------
+ANSWERS_FILE = ".copier-answers.{app}.yml"
+TOOLS_UPDATE_HINT = "change it for every app with: tools/gitops update --data {key}=..."
+
+
+def existing_apps(destination: Any) -> set[str]:
+    """Apps already in the destination: answers files, bases and overlays."""
+    root = Path(str(destination))
+    apps = {p.name[len(".copier-answers.") : -len(".yml")] for p in root.glob(".copier-answers.*.yml")}
+    apps |= {p.name for p in root.glob("applications/base/*") if p.is_dir()}
+    apps |= {p.name for p in root.glob("environments/*/*") if p.is_dir()}
+    return apps
+
+
+def onboarding_problem(app_name: Any, environments: Any, destination: Any) -> str:
+    """The app must be new, and none of its namespaces may be another app's."""
+    if not isinstance(app_name, str) or not isinstance(environments, list):
+        return ""
+    others = existing_apps(destination)
+    if app_name in others:
+        return (
+            f"app_name: an app called {app_name!r} already exists in this repository "
+            f"({ANSWERS_FILE.format(app=app_name)}); pick another name, or update it with "
+            f"copier update -a {ANSWERS_FILE.format(app=app_name)}"
+        )
+    mine = {f"{app_name}-{env}": env for env in environments}
+    for other in sorted(others):
+        for env in environments:
+            if (namespace := f"{other}-{env}") in mine:
+                return (
+                    f"app_name: namespace {namespace} of {app_name!r} in {mine[namespace]!r} is "
+                    f"already the namespace of app {other!r} in {env!r}; pick another name"
+                )
+    return ""
+
+
+def repo_setting_problem(value: Any, key: str, repo_settings: Any) -> str:
+    """An onboarding answer for a repo-level question must equal what gitops.yaml holds."""
+    if not isinstance(repo_settings, Mapping) or key not in repo_settings:
+        return ""
+    if value == repo_settings[key]:
+        return ""
+    return (
+        f"{key}: {_shown(value)} differs from {_shown(repo_settings[key])} in gitops.yaml, a "
+        f"repo-level setting shared by every app; {TOOLS_UPDATE_HINT.format(key=key)}"
+    )
+
+
 class AnswerChecks(Extension):
     """Registers the validators above as Jinja filters."""
 
@@ -254,5 +308,7 @@ class AnswerChecks(Extension):
                 "argocd_version_problem": argocd_version_problem,
                 "replicas_problem": replicas_problem,
                 "clusters_problem": clusters_problem,
+                "onboarding_problem": onboarding_problem,
+                "repo_setting_problem": repo_setting_problem,
             }
         )

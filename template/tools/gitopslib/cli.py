@@ -16,9 +16,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tools/gitops", description="Tools of this GitOps repository.")
     parser.add_argument("-C", "--repo", type=Path, default=Path.cwd(), help="repository (default: here)")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser(
+    validate = commands.add_parser(
         "validate",
         help="build every overlay, validate every object strictly, check cross-file invariants",
+    )
+    validate.add_argument(
+        "--changed-since", metavar="REF", help="build only the overlays that changed since REF can affect"
     )
     update = commands.add_parser(
         "update",
@@ -33,6 +36,26 @@ def _parser() -> argparse.ArgumentParser:
         help="answer to change for every app updated (repeatable), e.g. argocd_version=v3.6.3",
     )
     update.add_argument("--vcs-ref", help="template version to update to (default: its newest release)")
+    promote = commands.add_parser(
+        "promote", help="move a release from one environment to the next, showing the rendered diff"
+    )
+    which = promote.add_mutually_exclusive_group(required=True)
+    which.add_argument("--app", help="the app to promote")
+    which.add_argument("--all", action="store_true", help="every app")
+    promote.add_argument(
+        "--from", dest="source", required=True, metavar="ENV", help="environment to promote from"
+    )
+    promote.add_argument("--to", dest="target", metavar="ENV", help="default: the environment after --from")
+    promote.add_argument("--from-ref", metavar="REF", help="take the source release as it was at this commit")
+    promote.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    promote.add_argument("--force", action="store_true", help="allow skipping environments")
+    promote.add_argument("--branch", metavar="NAME", help="create this branch and commit the promotion on it")
+    diff = commands.add_parser("diff", help="rendered difference of every affected overlay since a git ref")
+    diff.add_argument("--base", required=True, metavar="REF", help="e.g. origin/main")
+    diff.add_argument("--markdown", action="store_true", help="format for a pull request summary")
+    status = commands.add_parser("status", help="release of every app in every environment")
+    status.add_argument("--app", help="only this app")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
     seed = commands.add_parser(
         "seed-releases",
         help="start new environments of an app from the release before them (run by copier update)",
@@ -42,13 +65,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_validate(repo_path: Path) -> int:
+def run_validate(repo_path: Path, changed_since: str | None = None) -> int:
     # Imported here so that --help works before tools/requirements.txt is installed.
     from .repo import load_repo
     from .validate import validate_repo
 
     repo = load_repo(repo_path)
-    report = validate_repo(repo)
+    report = validate_repo(repo, changed_since)
     for problem in report.problems:
         print(problem)
     print(report.summary, file=sys.stderr)
@@ -63,6 +86,29 @@ def run_update(args: argparse.Namespace) -> int:
     return update_apps(root, args.app, parse_data(args.data), args.vcs_ref)
 
 
+def run_promote(args: argparse.Namespace) -> int:
+    from .promote import promote, resolve_request
+    from .repo import load_repo
+
+    repo = load_repo(args.repo)
+    request = resolve_request(repo, args.app, args.all, args.source, args.target, args.from_ref, args.force)
+    return promote(repo, request, dry_run=args.dry_run, branch=args.branch)
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from .repo import load_repo
+    from .status import print_status
+
+    return print_status(load_repo(args.repo), args.app, args.json)
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    from .rendered_diff import print_diff
+    from .repo import load_repo
+
+    return print_diff(load_repo(args.repo), args.base, args.markdown)
+
+
 def run_seed(args: argparse.Namespace) -> int:
     from .seed import seed_new_releases
 
@@ -71,7 +117,14 @@ def run_seed(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"validate": lambda args: run_validate(args.repo), "update": run_update, "seed-releases": run_seed}
+COMMANDS = {
+    "validate": lambda args: run_validate(args.repo, args.changed_since),
+    "promote": run_promote,
+    "status": run_status,
+    "diff": run_diff,
+    "update": run_update,
+    "seed-releases": run_seed,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,9 +51,9 @@ def has_conflict_markers(file: Path) -> bool:
         return False
 
 
-def head_bytes(root: Path, path: str) -> bytes | None:
-    """A file as committed at HEAD, or None when HEAD has no such file."""
-    result = subprocess.run(["git", "show", f"HEAD:{path}"], cwd=root, capture_output=True)
+def file_at(root: Path, ref: str, path: str) -> bytes | None:
+    """A file as committed at `ref`, or None when it has no such file."""
+    result = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=root, capture_output=True)
     return result.stdout if result.returncode == 0 else None
 
 

@@ -45,15 +45,23 @@ def kustomize_command() -> list[str]:
     )
 
 
-def _run_build(command: list[str], directory: Path) -> tuple[list[dict[str, Any]], str]:
+def build_text(command: list[str], directory: Path) -> tuple[str, str]:
+    """The rendered YAML of one kustomization, or an error (its last line)."""
     result = subprocess.run([*command, str(directory)], capture_output=True, text=True)
     if result.returncode != 0:
         lines = result.stderr.strip().splitlines()
-        return [], lines[-1] if lines else f"kustomize exited with {result.returncode}"
+        return "", lines[-1] if lines else f"kustomize exited with {result.returncode}"
+    return result.stdout, ""
+
+
+def _run_build(command: list[str], directory: Path) -> tuple[list[dict[str, Any]], str]:
+    text, error = build_text(command, directory)
+    if error:
+        return [], error
     try:
-        docs = [doc for doc in yaml.safe_load_all(result.stdout) if doc is not None]
-    except yaml.YAMLError as error:
-        return [], f"kustomize output is not YAML: {error}"
+        docs = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    except yaml.YAMLError as yaml_error:
+        return [], f"kustomize output is not YAML: {yaml_error}"
     return docs, ""
 
 

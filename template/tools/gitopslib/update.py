@@ -23,8 +23,8 @@ from .git import (
     conflicted_paths,
     deleted_since_head,
     dirty_paths,
+    file_at,
     git,
-    head_bytes,
     is_work_tree,
     restore_from_head,
 )
@@ -137,7 +137,7 @@ def keep_edited_files_the_template_dropped(
         render_version(app.src_path, app.commit, answers_before, Path(tmp) / "old")
         for path in deleted:
             rendered = Path(tmp, "old", path)
-            if not rendered.is_file() or rendered.read_bytes() != head_bytes(root, path):
+            if not rendered.is_file() or rendered.read_bytes() != file_at(root, "HEAD", path):
                 restore_from_head(root, path)
                 kept.append(path)
     return kept

@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 
 from .argocd_checks import argocd_problems, coverage_problems
 from .argocd_objects import read_argo_objects
+from .changes import affected_overlays
 from .kustomize import build_overlays, overlay_namespace
 from .overlay_checks import built_object_problems, kustomization_files, kustomization_problems
 from .problems import Problem
+from .promotion_checks import history_problems
 from .repo import Repo
 from .schemas import schema_problems
 
@@ -27,15 +29,21 @@ class ValidationReport:
         )
 
 
-def validate_repo(repo: Repo) -> ValidationReport:
+def validate_repo(repo: Repo, changed_since: str | None = None) -> ValidationReport:
+    """Everything, or with `changed_since` only the overlays a change can affect.
+
+    Checks that need no build (kustomization files, Argo CD objects, coverage, history) are
+    cheap and always run over the whole repository.
+    """
     report = ValidationReport()
     overlays = repo.overlays()
     namespaces = {overlay: overlay_namespace(repo, overlay) for overlay in overlays}
+    to_build = overlays if changed_since is None else affected_overlays(repo, overlays, changed_since)
     for path in kustomization_files(repo):
         report.problems += kustomization_problems(repo, path)
     report.problems += coverage_problems(repo, overlays)
 
-    built = build_overlays(repo, overlays)
+    built = build_overlays(repo, to_build)
     for overlay, error in built.errors.items():
         report.problems.append(Problem(overlay.path, f"does not build: {error}"))
     for overlay, objects in built.objects.items():
@@ -53,5 +61,6 @@ def validate_repo(repo: Repo) -> ValidationReport:
         for reason in schema_problems(located.obj):
             report.problems.append(Problem(f"{located.path}: {located.kind}/{located.name}", reason))
     report.problems += argocd_problems(repo, argo, namespaces)
+    report.problems += history_problems(repo)
     report.problems = sorted(set(report.problems))
     return report

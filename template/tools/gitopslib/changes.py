@@ -1,0 +1,38 @@
+"""`validate --changed-since REF`: which overlays a change can affect.
+
+An overlay's own files (and its app's Argo CD file) affect that overlay; an app's base or
+answers file affects every environment of the app; repo-wide files (gitops.yaml, argocd/
+platform files, tools/) affect every overlay; documentation and CI files affect none.
+"""
+
+from __future__ import annotations
+
+from .git import git, untracked_paths
+from .repo import Overlay, Repo
+
+REPO_WIDE = ("gitops.yaml", "argocd/install/", "argocd/bootstrap/", "tools/")
+
+
+def changed_paths(repo: Repo, ref: str) -> set[str]:
+    """Files that differ from `ref` in the work tree, untracked ones included."""
+    changed = set(git(repo.root, "diff", "--name-only", ref, "--").splitlines())
+    return changed | untracked_paths(repo.root)
+
+
+def affected_overlays(repo: Repo, overlays: list[Overlay], ref: str) -> list[Overlay]:
+    selected: set[Overlay] = set()
+    for path in changed_paths(repo, ref):
+        parts = path.split("/")
+        if path.startswith(REPO_WIDE):
+            return overlays
+        if parts[0] == "environments" and len(parts) > 3:
+            selected.add(Overlay(parts[1], parts[2]))
+        elif parts[:2] == ["applications", "base"] and len(parts) > 3:
+            selected |= {o for o in overlays if o.app == parts[2]}
+        elif parts[:2] == ["argocd", "apps"] and len(parts) > 3:
+            env = parts[3].rsplit(".", 1)[0]
+            selected |= {o for o in overlays if o.app == parts[2] and o.env == env}
+        elif path.startswith(".copier-answers.") and path.endswith(".yml"):
+            app = path[len(".copier-answers.") : -len(".yml")]
+            selected |= {o for o in overlays if o.app == app}
+    return sorted(o for o in overlays if o in selected)

@@ -1,0 +1,53 @@
+"""`tools/gitops status`: which release each app runs in each environment, and what waits."""
+
+from __future__ import annotations
+
+import json
+import sys
+from itertools import pairwise
+from typing import Any, TextIO
+
+from . import releases
+from .repo import Repo
+
+WAITING_MARK = "*"
+
+
+def release_table(repo: Repo, only_app: str | None) -> dict[str, Any]:
+    """{environments, apps: {app: {env: {release, identity, waiting}}}}.
+
+    A release is waiting when the next environment does not run it yet.
+    """
+    environments = repo.environments
+    apps = [a for a in repo.apps() if only_app in (None, a)]
+    table: dict[str, Any] = {"environments": environments, "apps": {}}
+    for app in apps:
+        row: dict[str, Any] = {}
+        for env in environments:
+            release = releases.parse(releases.read_text(repo.root, releases.release_file(env, app)))
+            row[env] = {"release": releases.describe(release), "identity": releases.identity(release)}
+        for env, following in pairwise(environments):
+            row[env]["waiting"] = row[env]["identity"] != row[following]["identity"]
+        row[environments[-1]]["waiting"] = False
+        table["apps"][app] = row
+    return table
+
+
+def print_status(repo: Repo, only_app: str | None, as_json: bool, out: TextIO = sys.stdout) -> int:
+    table = release_table(repo, only_app)
+    if as_json:
+        print(json.dumps(table, indent=2, sort_keys=True), file=out)
+        return 0
+    header = ["APP", *table["environments"]]
+    rows = [
+        [app, *(cell["release"] + (f" {WAITING_MARK}" if cell["waiting"] else "") for cell in row.values())]
+        for app, row in table["apps"].items()
+    ]
+    widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
+    for line in [header, *rows]:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip(), file=out
+        )
+    if any(cell["waiting"] for row in table["apps"].values() for cell in row.values()):
+        print(f"{WAITING_MARK} differs from the next environment: waiting to be promoted", file=out)
+    return 0

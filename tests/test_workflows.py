@@ -62,3 +62,24 @@ def test_template_update_workflow_runs_the_repo_tools(workflows: list[Path]) -> 
     commands = "\n".join(step.get("run", "") for step in steps)
     assert "tools/gitops update" in commands and "tools/gitops validate" in commands
     assert "gh pr create" in commands
+
+
+def test_no_expression_is_expanded_inside_a_script(workflows: list[Path]) -> None:
+    """Inputs and refs reach scripts through `env:` only, so they cannot inject shell commands."""
+    for workflow in workflows:
+        for job in yaml.safe_load(workflow.read_text())["jobs"].values():
+            for step in job["steps"]:
+                assert "${{" not in step.get("run", ""), f"{workflow.name}: {step.get('name')}"
+
+
+def test_validate_and_promote_workflows(workflows: list[Path]) -> None:
+    by_name = {w.name: yaml.safe_load(w.read_text()) for w in workflows}
+    validate = by_name["validate.yaml"]
+    assert "pull_request" in validate[True]  # PyYAML reads the key `on` as True
+    validate_runs = "\n".join(s.get("run", "") for s in validate["jobs"]["validate"]["steps"])
+    assert "tools/gitops validate" in validate_runs and "kubeconform -strict" in validate_runs
+    assert "tools/gitops diff" in validate_runs and "GITHUB_STEP_SUMMARY" in validate_runs
+    promote = by_name["promote.yaml"]
+    assert set(promote[True]["workflow_dispatch"]["inputs"]) == {"app", "from", "to", "force"}
+    promote_runs = "\n".join(s.get("run", "") for s in promote["jobs"]["promote"]["steps"])
+    assert "tools/gitops promote" in promote_runs and "gh pr create" in promote_runs

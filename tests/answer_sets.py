@@ -26,6 +26,38 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "sync_policy": "automated-no-prune",
         "team": "payments",
     },
+    # Every production option on (issue: hardening): autoscaling, quotas, Gateway API, manual
+    # sync and a sync window for prod, notifications, smoke tests, ServiceMonitor, HA Argo CD.
+    "hardened-gateway": {
+        "app_name": "payments",
+        "replicas": {"dev": 1},
+        "autoscaling": {"staging": {"min": 2, "max": 4}, "prod": {"min": 3, "max": 12, "cpu": 60}},
+        "resources": {
+            "prod": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}}
+        },
+        "namespace_quota": True,
+        "exposure": "gateway",
+        "hosts": {"prod": "pay.example.com"},
+        "gateway": "infra/public-gateway",
+        "manual_sync_environments": ["prod"],
+        "sync_windows": {"prod": {"schedule": "0 8 * * 1-5", "duration": "10h"}},
+        "notifications_channel": "payments-deploys",
+        "smoke_test": True,
+        "service_monitor": True,
+        "argocd_ha": True,
+        "probe_path": "/healthz",
+        "writable_paths": ["/tmp", "/var/cache/nginx"],
+        "platform_team": "@example-org/sre",
+        "protected_environments": ["staging", "prod"],
+    },
+    "exposed-ingress": {
+        "app_name": "web",
+        "exposure": "ingress",
+        "ingress_class": "traefik",
+        "hosts": {"dev": "web.dev.example.com", "prod": "www.example.com"},
+        "writable_paths": [],
+        "platform_team": "platform-leads@example.com",
+    },
     # Every optional mapping filled for every environment.
     "all-on": {
         "app_name": "checkout",

@@ -22,7 +22,8 @@ import yaml
 from tests.conftest import TEMPLATE_ROOT
 
 IN_CLUSTER = "https://kubernetes.default.svc"
-ARGO_SCHEMAS = TEMPLATE_ROOT / "template" / "tools" / "schemas" / "argoproj.io"
+CRD_SCHEMAS = TEMPLATE_ROOT / "template" / "tools" / "schemas"
+ARGO_SCHEMAS = CRD_SCHEMAS / "argoproj.io"
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"}
 
 
@@ -79,12 +80,51 @@ def check_overlays_exist(facts: RepoFacts) -> None:
 
 
 def check_builtin_objects_strict(facts: RepoFacts) -> int:
+    """Built-in kinds against kubernetes-validate's strict schemas; CRD kinds against ours."""
     count = 0
     for objects in facts.built.values():
         for obj in objects:
-            kubernetes_validate.validate(obj, kubernetes_validate.utils.latest_version(), strict=True)
+            group = obj["apiVersion"].rpartition("/")[0]
+            crd_schema = CRD_SCHEMAS / group / f"{obj['kind']}.json"
+            if crd_schema.is_file():
+                jsonschema.validate(obj, json.loads(crd_schema.read_text()))
+            else:
+                kubernetes_validate.validate(obj, kubernetes_validate.utils.latest_version(), strict=True)
             count += 1
     return count
+
+
+def check_pod_hardening(facts: RepoFacts) -> None:
+    """Every pod template meets the "restricted" Pod Security Standard and the defaults."""
+    writable = set(facts.answers["writable_paths"])
+    for (env, _), objects in facts.built.items():
+        kinds = {o["kind"] for o in objects}
+        assert {"ServiceAccount", "NetworkPolicy"} <= kinds, env
+        for obj in objects:
+            if obj["kind"] not in {"Deployment", "Job"}:
+                continue
+            pod = obj["spec"]["template"]["spec"]
+            assert pod["automountServiceAccountToken"] is False, (env, obj["kind"])
+            assert pod["securityContext"]["runAsNonRoot"] is True
+            assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+            for container in pod["containers"]:
+                security = container["securityContext"]
+                assert security["allowPrivilegeEscalation"] is False
+                assert security["readOnlyRootFilesystem"] is True
+                assert security["capabilities"]["drop"] == ["ALL"]
+                assert {"cpu", "memory"} <= set(container["resources"]["requests"])
+                assert {"cpu", "memory"} <= set(container["resources"]["limits"])
+            if obj["kind"] == "Deployment":
+                assert pod["serviceAccountName"] == facts.app
+                container = pod["containers"][0]
+                assert container["readinessProbe"]["httpGet"]["path"] == facts.answers["probe_path"]
+                assert "tcpSocket" in container["livenessProbe"]
+                mounted = {m["mountPath"] for m in container.get("volumeMounts", [])}
+                assert mounted == writable, env
+                replicas = obj["spec"].get("replicas")
+                has_pdb = "PodDisruptionBudget" in kinds
+                scaling = facts.answers["autoscaling"].get(env)
+                assert has_pdb == ((scaling["min"] if scaling else replicas) > 1), env
 
 
 def check_argo_objects_strict(facts: RepoFacts) -> int:
@@ -113,8 +153,23 @@ def check_release_and_replicas(facts: RepoFacts) -> None:
         container = deployment["spec"]["template"]["spec"]["containers"][0]
         assert container["image"] == expected_image, env
         assert container["ports"][0]["containerPort"] == answers["container_port"]
-        want = answers["replicas"].get(env, positional_replicas(position, len(facts.environments)))
-        assert deployment["spec"]["replicas"] == want, env
+        scaling = answers["autoscaling"].get(env)
+        if scaling:
+            assert "replicas" not in deployment["spec"], f"{env}: Argo CD would fight the autoscaler"
+            hpa = next(o for o in facts.built[(env, facts.app)] if o["kind"] == "HorizontalPodAutoscaler")
+            assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (
+                scaling["min"],
+                scaling["max"],
+            )
+        else:
+            want = answers["replicas"].get(env, positional_replicas(position, len(facts.environments)))
+            assert deployment["spec"]["replicas"] == want, env
+            assert not [o for o in facts.built[(env, facts.app)] if o["kind"] == "HorizontalPodAutoscaler"]
+        given = answers["resources"].get(env, {})
+        resources = container["resources"]
+        for kind, amounts in given.items():
+            for name, amount in amounts.items():
+                assert str(resources[kind][name]) == str(amount), (env, kind, name)
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         assert labels["environment"] == env and labels["team"] == answers["team"]
         selector = deployment["spec"]["selector"]["matchLabels"]
@@ -143,7 +198,9 @@ def check_applications(facts: RepoFacts) -> None:
         assert "CreateNamespace=true" in spec["syncPolicy"]["syncOptions"]
         assert spec["syncPolicy"]["retry"]["limit"] > 0
         automated = spec["syncPolicy"].get("automated")
-        if answers["sync_policy"] == "manual":
+        labels = spec["syncPolicy"]["managedNamespaceMetadata"]["labels"]
+        assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+        if answers["sync_policy"] == "manual" or env in answers["manual_sync_environments"]:
             assert automated is None
         else:
             assert automated == {"prune": answers["sync_policy"] == "automated", "selfHeal": True}
@@ -151,6 +208,15 @@ def check_applications(facts: RepoFacts) -> None:
         assert project["sourceRepos"] == [answers["repo_url"]]
         assert project["destinations"] == [{"server": server, "namespace": name}]
         assert project["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace", "name": name}]
+        window = answers["sync_windows"].get(env)
+        assert project.get("syncWindows", []) == (
+            [{"kind": "allow", **window, "applications": [name], "manualSync": True}] if window else []
+        )
+        channel = answers["notifications_channel"]
+        annotations = app["metadata"].get("annotations", {})
+        assert annotations.get("notifications.argoproj.io/subscribe.on-sync-failed.slack") == (
+            channel or None
+        )
     assert set(applications) == {f"{facts.app}-{env}" for env in facts.environments} | {"root"}
 
 
@@ -173,7 +239,8 @@ def check_install_pinned(facts: RepoFacts) -> None:
     install = load_all(facts.root / "argocd" / "install" / "kustomization.yaml")[0]
     version = facts.answers["argocd_version"]
     remote = [r for r in install["resources"] if "://" in r]
-    assert remote == [f"https://raw.githubusercontent.com/argoproj/argo-cd/{version}/manifests/install.yaml"]
+    flavour = "ha/install.yaml" if facts.answers["argocd_ha"] else "install.yaml"
+    assert remote == [f"https://raw.githubusercontent.com/argoproj/argo-cd/{version}/manifests/{flavour}"]
     settings = yaml.safe_load((facts.root / "gitops.yaml").read_text())
     assert settings["argocd_version"] == version
 
@@ -190,3 +257,42 @@ def check_gitops_settings(facts: RepoFacts) -> None:
     settings = yaml.safe_load((facts.root / "gitops.yaml").read_text())
     for key in ("repo_url", "target_revision", "environments", "clusters", "argocd_version"):
         assert settings[key] == facts.answers[key], key
+
+
+def check_exposure(facts: RepoFacts) -> None:
+    """Ingress or HTTPRoute per environment, with that environment's host, or neither."""
+    exposure = facts.answers["exposure"]
+    for env in facts.environments:
+        objects = facts.built[(env, facts.app)]
+        routes = [o for o in objects if o["kind"] in {"Ingress", "HTTPRoute"}]
+        if exposure == "none":
+            assert not routes, env
+            continue
+        host = facts.answers["hosts"].get(env, f"{facts.app}.{env}.example.com")
+        (route,) = routes
+        if exposure == "ingress":
+            assert (
+                route["kind"] == "Ingress"
+                and route["spec"]["ingressClassName"] == facts.answers["ingress_class"]
+            )
+            rule = route["spec"]["rules"][0]
+            assert rule["host"] == host
+            assert rule["http"]["paths"][0]["backend"]["service"]["name"] == facts.app
+        else:
+            namespace, name = facts.answers["gateway"].split("/")
+            assert route["kind"] == "HTTPRoute" and route["spec"]["hostnames"] == [host]
+            assert route["spec"]["parentRefs"] == [{"name": name, "namespace": namespace}]
+
+
+def check_codeowners(facts: RepoFacts) -> None:
+    owners = dict(
+        line.split()
+        for line in (facts.root / ".github/CODEOWNERS").read_text().splitlines()
+        if line.startswith("/")
+    )
+    team = facts.answers["platform_team"]
+    assert owners["/argocd/"] == team and owners["/gitops.yaml"] == team
+    protected = [env for env in facts.answers["protected_environments"] if env in facts.environments]
+    assert {path for path in owners if path.startswith("/environments/")} == {
+        f"/environments/{e}/" for e in protected
+    }

@@ -57,6 +57,26 @@ BAD_ANSWERS = [
     ("clusters", "{prod: 'https://prod.example.com/'}", "no trailing slash"),
     ("team", "Platform Team", "team"),
     ("sync_policy", "sometimes", "sync_policy"),
+    ("resources", "{prod: {requests: {cpu: lots}}}", "quantity"),
+    ("resources", "{prod: {limit: {cpu: 1}}}", "resources"),
+    ("probe_path", "healthz", "probe_path"),
+    ("writable_paths", "[tmp]", "writable_paths"),
+    ("autoscaling", "{prod: {min: 5, max: 2}}", "autoscaling"),
+    ("exposure", "loadbalancer", "exposure"),
+    ("hosts", "{prod: 'Shop Example'}", "hosts"),
+    ("gateway", "public", "gateway"),
+    ("ingress_class", "Nginx!", "ingress_class"),
+    ("manual_sync_environments", "[production]", "manual_sync_environments"),
+    ("sync_windows", "{prod: {schedule: 'every day', duration: 2h}}", "cron"),
+    ("notifications_channel", "#deploys", "notifications_channel"),
+    ("platform_team", "platform team", "platform_team"),
+    ("protected_environments", "prod", "protected_environments"),
+]
+
+# Options that exclude each other: (answers, text the last error line must contain)
+EXCLUSIVE_ANSWERS = [
+    ({"replicas": "{prod: 5}", "autoscaling": "{prod: {min: 2, max: 6}}"}, "either replicas or autoscaling"),
+    ({"exposure": "none", "hosts": "{prod: shop.example.com}"}, "exposure is none"),
 ]
 
 
@@ -77,6 +97,32 @@ def test_bad_answer_is_refused(tmp_path: Path, question: str, value: str, named:
     assert not destination.exists() or not any(destination.iterdir()), "a refused copy wrote files"
     last_line = result.stderr.strip().splitlines()[-1]
     assert named in last_line, last_line
+
+
+@pytest.mark.parametrize(("answers", "named"), EXCLUSIVE_ANSWERS, ids=[n for _, n in EXCLUSIVE_ANSWERS])
+def test_options_that_exclude_each_other_are_refused(
+    tmp_path: Path, answers: dict[str, str], named: str
+) -> None:
+    destination = tmp_path / "repo"
+    data = [arg for key, value in answers.items() for arg in ("--data", f"{key}={value}")]
+    result = subprocess.run(
+        [
+            *COPIER,
+            "copy",
+            "--trust",
+            "--defaults",
+            "--vcs-ref",
+            "HEAD",
+            *data,
+            str(TEMPLATE_ROOT),
+            str(destination),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert not destination.exists() or not any(destination.iterdir())
+    assert named in result.stderr.strip().splitlines()[-1]
 
 
 def test_at_least_twenty_distinct_bad_values() -> None:

@@ -8,7 +8,7 @@ import yaml
 
 from tests.answer_sets import ANSWER_SETS
 from tests.conftest import TEMPLATE_ROOT
-from tests.test_bad_answers import BAD_ANSWERS
+from tests.test_bad_answers import BAD_ANSWERS, EXCLUSIVE_ANSWERS
 
 
 def questions() -> dict[str, Any]:
@@ -22,6 +22,7 @@ def test_every_answer_key_is_a_question() -> None:
     for name, answers in ANSWER_SETS.items():
         assert set(answers) <= known, f"{name}: {set(answers) - known}"
     assert {question for question, _, _ in BAD_ANSWERS} <= known
+    assert set().union(*(answers for answers, _ in EXCLUSIVE_ANSWERS)) <= known
 
 
 def test_matrix_covers_every_question() -> None:

@@ -40,6 +40,18 @@ def test_argo_objects_validate_against_crd_schemas(facts: inv.RepoFacts) -> None
     assert inv.check_argo_objects_strict(facts) == 2 * len(facts.environments) + 2
 
 
+def test_pods_meet_the_hardening_defaults(facts: inv.RepoFacts) -> None:
+    inv.check_pod_hardening(facts)
+
+
+def test_exposure_follows_answers(facts: inv.RepoFacts) -> None:
+    inv.check_exposure(facts)
+
+
+def test_codeowners_protect_platform_files_and_environments(facts: inv.RepoFacts) -> None:
+    inv.check_codeowners(facts)
+
+
 def test_every_object_lands_in_the_env_namespace(facts: inv.RepoFacts) -> None:
     inv.check_namespaces(facts)
 

@@ -42,14 +42,14 @@ def edit(repo: Path, relative: str, old: str, new: str) -> None:
 
 def user_work(repo: Path) -> None:
     """What a team does after onboarding: edit the base and the README, promote in dev."""
-    edit(repo, DEPLOYMENT, "cpu: 50m", "cpu: 100m")
+    edit(repo, DEPLOYMENT, "failureThreshold: 3", "failureThreshold: 5")
     (repo / "README.md").write_text((repo / "README.md").read_text() + "\n## Team notes\n\nOn call: #shop.\n")
     edit(repo, DEV_RELEASE, 'newTag: "1.29.3-alpine"', f'newTag: "{PROMOTED_TAG}"')
     commit_all(repo, "Team edits and a promotion in dev")
 
 
 def assert_user_work_kept(repo: Path) -> None:
-    assert "cpu: 100m" in (repo / DEPLOYMENT).read_text()
+    assert "failureThreshold: 5" in (repo / DEPLOYMENT).read_text()
     assert "On call: #shop." in (repo / "README.md").read_text()
     assert f'newTag: "{PROMOTED_TAG}"' in (repo / DEV_RELEASE).read_text()
 
@@ -86,14 +86,14 @@ def test_template_changes_a_line_the_user_did_not_touch(template: TemplateRepo, 
     template.release("v1.1.0")
     copier_update(repo, "myapp")
     deployment = (repo / DEPLOYMENT).read_text()
-    assert "revisionHistoryLimit: 10" in deployment and "cpu: 100m" in deployment
+    assert "revisionHistoryLimit: 10" in deployment and "failureThreshold: 5" in deployment
     assert_no_conflicts(repo)
     assert_user_work_kept(repo)
     assert_validates(repo)
 
 
 def test_same_line_conflict_is_visible_and_detected(template: TemplateRepo, repo: Path) -> None:
-    template.edit(DEPLOYMENT_TEMPLATE, "cpu: 50m", "cpu: 75m")
+    template.edit(DEPLOYMENT_TEMPLATE, "failureThreshold: 3", "failureThreshold: 4")
     template.release("v1.1.0")
     head = git(repo, "rev-parse", "HEAD")
     result = run_gitops(repo, "update")
@@ -102,13 +102,17 @@ def test_same_line_conflict_is_visible_and_detected(template: TemplateRepo, repo
     assert "Resolve the markers" in result.stdout
     assert git(repo, "rev-parse", "HEAD") == head, "a conflicted update must not be committed"
     deployment = (repo / DEPLOYMENT).read_text()
-    assert "<<<<<<< " in deployment and "cpu: 100m" in deployment and "cpu: 75m" in deployment
+    assert (
+        "<<<<<<< " in deployment
+        and "failureThreshold: 5" in deployment
+        and "failureThreshold: 4" in deployment
+    )
     assert DEPLOYMENT in git(repo, "diff", "--name-only", "--diff-filter=U")
 
 
 def test_copier_alone_exits_zero_on_conflict(template: TemplateRepo, repo: Path) -> None:
     """Why our tooling checks: Copier reports success with markers left in the file."""
-    template.edit(DEPLOYMENT_TEMPLATE, "cpu: 50m", "cpu: 75m")
+    template.edit(DEPLOYMENT_TEMPLATE, "failureThreshold: 3", "failureThreshold: 4")
     template.release("v1.1.0")
     copier_update(repo, "myapp")  # raises on a non-zero exit; it does not
     assert "<<<<<<< " in (repo / DEPLOYMENT).read_text()

@@ -24,8 +24,10 @@ def test_oldest_release_updates_to_work_tree(tmp_path: Path) -> None:
     repo_level = {"environments": ["dev", "prod-eu"], "repo_url": "git@git.example.com:platform/gitops.git"}
     generate(template, repo, {**repo_level, "app_name": "shop", "team": "payments"}, OLDEST)
     generate(template, repo, {"app_name": "cart", "replicas": {"prod-eu": 4}}, OLDEST)
-    deployment = repo / "applications/base/shop/deployment.yaml"
-    deployment.write_text(deployment.read_text().replace("cpu: 50m", "cpu: 120m"))
+    service = repo / "applications/base/shop/service.yaml"
+    service.write_text(
+        service.read_text().replace("type: ClusterIP", "type: ClusterIP\n  sessionAffinity: ClientIP")
+    )
     release = repo / "environments/dev/cart/release/kustomization.yaml"
     release.write_text(release.read_text().replace('"1.29.3-alpine"', '"1.31.0"'))
     commit_all(repo, "Team edits and a promotion")
@@ -36,7 +38,7 @@ def test_oldest_release_updates_to_work_tree(tmp_path: Path) -> None:
         assert git(repo, "diff", "--name-only", "--diff-filter=U") == "", app
         commit_all(repo, f"Update {app}")
 
-    assert "cpu: 120m" in deployment.read_text()
+    assert "sessionAffinity: ClientIP" in service.read_text()
     assert '"1.31.0"' in release.read_text()
     for app in ("cart", "shop"):
         assert "_commit: v99.0.0" in (repo / f".copier-answers.{app}.yml").read_text()

@@ -106,10 +106,10 @@ BREAKAGES = {
     ),
     "index-based-image-patch": Breakage(
         file="environments/dev/myapp/kustomization.yaml",
-        old="components:",
+        old="patches:\n",
         new=(
             "patches:\n  - target: {kind: Deployment}\n    patch: |\n      - op: replace\n"
-            "        path: /spec/template/spec/containers/0/image\n        value: nginx:1.0\ncomponents:"
+            "        path: /spec/template/spec/containers/0/image\n        value: nginx:1.0\n"
         ),
         where="environments/dev/myapp/kustomization.yaml:",
         reason="container index",
@@ -163,7 +163,7 @@ def test_pristine_repo_passes(pristine: Path) -> None:
     result = run_gitops(pristine, "validate")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == ""
-    assert "3 overlays built, 14 objects validated, 0 problems" in result.stderr
+    assert "3 overlays built, 25 objects validated, 0 problems" in result.stderr
 
 
 @pytest.mark.parametrize("case", sorted(BREAKAGES), ids=str)

@@ -380,6 +380,37 @@ def sync_windows_problem(windows: Any, environments: Any) -> str:
     return ""
 
 
+ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def secret_keys_problem(keys: Any) -> str:
+    if not isinstance(keys, list) or not keys:
+        return f"secret_keys: must be a non-empty YAML list of key names, got {_shown(keys)}"
+    for key in keys:
+        if not isinstance(key, str) or not ENV_VAR_NAME.match(key) or len(key) > 253:
+            return f"secret_keys: {_shown(key)} is not a valid environment variable name"
+    if len(set(keys)) != len(keys):
+        return "secret_keys: a key is listed twice"
+    return ""
+
+
+PUBLIC_KEY = re.compile(r"^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+\n-----END PUBLIC KEY-----\n?$")
+
+
+def cosign_key_problem(key: Any, kyverno_policies: Any) -> str:
+    if not isinstance(key, str):
+        return f"cosign_public_key: must be a string, got {_shown(key)}"
+    if not key.strip():
+        return ""
+    if not kyverno_policies:
+        return (
+            "cosign_public_key: image verification is a Kyverno policy; set kyverno_policies to true as well"
+        )
+    if not PUBLIC_KEY.match(key.strip() + "\n"):
+        return "cosign_public_key: not a PEM public key (-----BEGIN PUBLIC KEY----- ... END PUBLIC KEY-----)"
+    return ""
+
+
 def channel_problem(channel: Any) -> str:
     if not isinstance(channel, str):
         return f"notifications_channel: must be a string, got {_shown(channel)}"
@@ -471,6 +502,8 @@ class AnswerChecks(Extension):
                 "gateway_problem": gateway_problem,
                 "sync_windows_problem": sync_windows_problem,
                 "channel_problem": channel_problem,
+                "secret_keys_problem": secret_keys_problem,
+                "cosign_key_problem": cosign_key_problem,
                 "repo_setting_problem": repo_setting_problem,
             }
         )

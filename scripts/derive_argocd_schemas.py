@@ -1,21 +1,23 @@
 """Derive strict JSON Schemas for the custom resources a GitOps repository contains.
 
-Why: the CRD schemas of Argo CD, the Gateway API and the Prometheus Operator do not reject
-unknown fields in a way a GitOps repository can rely on before anything reaches a cluster, so a
-misspelt key such as `spec.source.pathh`, `spec.rules[0].backendRefs[0].portt` or
-`spec.endpoints[0].pathh` is easily dropped without anyone noticing. These schemas reject every
-unknown field, so CI can catch such typos offline. `tools/gitops validate` in the generated
-repository looks them up as `tools/schemas/<API group>/<kind>.json`.
+Why: the CRD schemas of Argo CD, the Gateway API, the Prometheus Operator, External Secrets,
+Sealed Secrets and Kyverno do not reject unknown fields in a way a GitOps repository can rely on
+before anything reaches a cluster, so a misspelt key such as `spec.source.pathh`,
+`spec.rules[0].backendRefs[0].portt`, `spec.endpoints[0].pathh` or `spec.data[0].remoteRef.keyy`
+is easily dropped without anyone noticing. These schemas reject every unknown field, so CI can
+catch such typos offline. `tools/gitops validate` in the generated repository looks them up as
+`tools/schemas/<API group>/<kind>.json`.
 
 Rather than hand-maintaining the schemas, they are derived from the TypeScript types of pinned
 kubernetes-models npm packages (MIT), which are generated from each project's Go API (see
-`TARGETS`). Each package has one `.d.ts` file per type; starting from the file of each kind,
-the parser in `ts_declarations.py` follows the `import` statements, every reached `interface`
+`TARGETS`). Each package has one `.d.ts` file per type; starting from the file of each kind, the
+parser in `ts_declarations.py` follows the `import` statements, every reached `interface`
 becomes a `$defs` entry and type aliases are inlined. Types imported from other packages
-(Kubernetes apimachinery and core types) are mapped by a fixed table; anything the parser or the
-table does not know makes the script fail instead of guessing. Tarballs are fetched with
-`npm pack`, so npm's own registry configuration is used. Top-level fields written by
-controllers (`status`, and Argo CD's `operation`) are dropped on purpose: they must never
+(Kubernetes apimachinery, core, admissionregistration and rbac types) are mapped by a fixed
+table, and empty interfaces that stand for free-form values must be listed per target; anything
+the parser or the tables do not know makes the script fail instead of guessing. Tarballs are
+fetched with `npm pack`, so npm's own registry configuration is used. Top-level fields written
+by controllers (`status`, and Argo CD's `operation`) are dropped on purpose: they must never
 appear in a GitOps repository.
 
 Regenerate every group with: python scripts/derive_argocd_schemas.py
@@ -74,8 +76,11 @@ class Target:
     group_version: str
     kinds: tuple[tuple[str, str], ...]  # (kind, root interface)
     dropped: tuple[str, ...]  # top-level fields written by controllers
-    number_example: str  # for the SOURCE.md note on TypeScript `number`
+    # For the SOURCE.md note on TypeScript `number`; None if no reached field is a `number`.
+    number_example: str | None
     license: str = "MIT"
+    # Empty interfaces of the package that stand for any JSON value: (file, interface, note).
+    free_form: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def group(self) -> str:
@@ -84,6 +89,10 @@ class Target:
     @property
     def output_dir(self) -> Path:
         return SCHEMAS_DIR / self.group
+
+    @property
+    def free_form_symbols(self) -> frozenset[Symbol]:
+        return frozenset(Symbol(path, name) for path, name, _ in self.free_form)
 
 
 TARGETS = (
@@ -118,6 +127,44 @@ TARGETS = (
         kinds=(("ServiceMonitor", "IServiceMonitor"),),
         dropped=("status",),
         number_example="(e.g. `spec.sampleLimit`, `uint64` in Go, is `number`)",
+    ),
+    Target(
+        title="External Secrets Operator",
+        package="@kubernetes-models/external-secrets",
+        version="2.0.0",
+        origin="types generated from the Go API of `github.com/external-secrets/external-secrets`",
+        group_version="external-secrets.io/v1",
+        kinds=(("ExternalSecret", "IExternalSecret"),),
+        dropped=("status",),
+        number_example=None,
+    ),
+    Target(
+        title="Sealed Secrets",
+        package="@kubernetes-models/sealed-secrets",
+        version="6.0.0",
+        origin="types generated from the Go API of `github.com/bitnami-labs/sealed-secrets`",
+        group_version="bitnami.com/v1alpha1",
+        kinds=(("SealedSecret", "ISealedSecret"),),
+        dropped=("status",),
+        number_example=None,
+    ),
+    Target(
+        title="Kyverno",
+        package="@kubernetes-models/kyverno",
+        version="2.0.0",
+        origin="types generated from the Go API of `github.com/kyverno/kyverno`",
+        group_version="kyverno.io/v1",
+        kinds=(("ClusterPolicy", "IClusterPolicy"),),
+        dropped=("status",),
+        number_example="(e.g. `webhookConfiguration.timeoutSeconds` and `attestors[].count` are `number`)",
+        free_form=(
+            (
+                "json.kyverno.io/v1alpha1/Any.d.ts",
+                "IAny",
+                "any JSON value, as in the CRD (`x-kubernetes-preserve-unknown-fields`), e.g."
+                " `validate.assert`",
+            ),
+        ),
     ),
 )
 
@@ -209,23 +256,34 @@ def key_selector_schema() -> Schema:
     return strict_object({"key": STRING, "name": STRING, "optional": BOOLEAN}, required=("key",))
 
 
+def expression_schema() -> Schema:
+    """Hand-written strict schema for `MatchCondition` / `Variable` of admissionregistration/v1."""
+    return strict_object({"expression": STRING, "name": STRING}, required=("expression", "name"))
+
+
 class ExternalType(NamedTuple):
-    """Schema for a type from another npm package; with a `def_name` it goes into `$defs`."""
+    """Schema for a type from another npm package; with a `def_name` it goes into `$defs`.
+
+    `requires` lists the other external types whose `$defs` entries the schema refers to.
+    """
 
     def_name: str | None
     schema: Schema
     note: str
+    requires: tuple[Symbol, ...] = ()
 
 
 APIMACHINERY = "@kubernetes-models/apimachinery"
 CORE_V1 = "kubernetes-models/v1"
+ADMISSION_V1 = "kubernetes-models/admissionregistration.k8s.io/v1"
+LABEL_SELECTOR = Symbol(
+    f"{APIMACHINERY}/apis/meta/v1/LabelSelector", "IIoK8sApimachineryPkgApisMetaV1LabelSelector"
+)
 EXTERNAL_TYPES: dict[Symbol, ExternalType] = {
     Symbol(
         f"{APIMACHINERY}/apis/meta/v1/ObjectMeta", "IIoK8sApimachineryPkgApisMetaV1ObjectMeta"
     ): ExternalType("ObjectMeta", object_meta_schema(), "hand-written strict schema"),
-    Symbol(
-        f"{APIMACHINERY}/apis/meta/v1/LabelSelector", "IIoK8sApimachineryPkgApisMetaV1LabelSelector"
-    ): ExternalType("LabelSelector", label_selector_schema(), "hand-written strict schema"),
+    LABEL_SELECTOR: ExternalType("LabelSelector", label_selector_schema(), "hand-written strict schema"),
     Symbol(f"{APIMACHINERY}/apis/meta/v1/Time", "IIoK8sApimachineryPkgApisMetaV1Time"): (
         ExternalType(None, {"type": "string", "format": "date-time"}, "RFC 3339 string")
     ),
@@ -250,6 +308,56 @@ EXTERNAL_TYPES: dict[Symbol, ExternalType] = {
         "kubernetes-models/apiextensions.k8s.io/v1/JSON",
         "IIoK8sApiextensionsApiserverPkgApisApiextensionsV1JSON",
     ): ExternalType(None, {}, "any JSON value"),
+    # The admissionregistration.k8s.io/v1 and rbac.authorization.k8s.io/v1 types below follow
+    # their interfaces in kubernetes-models 5.1.0. Their `$defs` names carry a prefix because
+    # Kyverno declares its own `Variable` and `Validation`.
+    Symbol(f"{ADMISSION_V1}/MatchCondition", "IIoK8sApiAdmissionregistrationV1MatchCondition"): (
+        ExternalType("AdmissionMatchCondition", expression_schema(), "hand-written strict schema")
+    ),
+    Symbol(f"{ADMISSION_V1}/Variable", "IIoK8sApiAdmissionregistrationV1Variable"): ExternalType(
+        "AdmissionVariable", expression_schema(), "hand-written strict schema"
+    ),
+    Symbol(f"{ADMISSION_V1}/Validation", "IIoK8sApiAdmissionregistrationV1Validation"): ExternalType(
+        "AdmissionValidation",
+        strict_object(
+            {"expression": STRING, "message": STRING, "messageExpression": STRING, "reason": STRING},
+            required=("expression",),
+        ),
+        "hand-written strict schema",
+    ),
+    Symbol(f"{ADMISSION_V1}/AuditAnnotation", "IIoK8sApiAdmissionregistrationV1AuditAnnotation"): (
+        ExternalType(
+            "AdmissionAuditAnnotation",
+            strict_object({"key": STRING, "valueExpression": STRING}, required=("key", "valueExpression")),
+            "hand-written strict schema",
+        )
+    ),
+    Symbol(f"{ADMISSION_V1}/ParamKind", "IIoK8sApiAdmissionregistrationV1ParamKind"): ExternalType(
+        "AdmissionParamKind",
+        strict_object({"apiVersion": STRING, "kind": STRING}),
+        "hand-written strict schema",
+    ),
+    Symbol(f"{ADMISSION_V1}/ParamRef", "IIoK8sApiAdmissionregistrationV1ParamRef"): ExternalType(
+        "AdmissionParamRef",
+        strict_object(
+            {
+                "name": STRING,
+                "namespace": STRING,
+                "parameterNotFoundAction": STRING,
+                "selector": {"$ref": "#/$defs/LabelSelector"},
+            }
+        ),
+        "hand-written strict schema",
+        requires=(LABEL_SELECTOR,),
+    ),
+    Symbol("kubernetes-models/rbac.authorization.k8s.io/v1/Subject", "IIoK8sApiRbacV1Subject"): ExternalType(
+        "Subject",
+        strict_object(
+            {"apiGroup": STRING, "kind": STRING, "name": STRING, "namespace": STRING},
+            required=("kind", "name"),
+        ),
+        "hand-written strict schema",
+    ),
 }
 
 # `interface X extends TypeMeta` adds these members; the document pins them to constants.
@@ -267,12 +375,14 @@ def def_name_of(symbol: Symbol) -> str:
 class SchemaBuilder:
     """Turn resolved TS types into JSON Schema, collecting interfaces into `$defs`."""
 
-    def __init__(self, resolver: Resolver) -> None:
+    def __init__(self, resolver: Resolver, free_form: frozenset[Symbol] = frozenset()) -> None:
         self.resolver = resolver
+        self.free_form = free_form
         self.defs: dict[str, Schema] = {}
         self.def_owners: dict[str, Symbol] = {}
         self.expanding_aliases: set[Symbol] = set()
         self.used_externals: set[Symbol] = set()
+        self.used_free_form: set[Symbol] = set()
 
     def to_schema(self, node: TsType, module: str) -> Schema:
         match node:
@@ -306,7 +416,10 @@ class SchemaBuilder:
     def object_schema(self, node: ObjectLiteral, module: str) -> Schema:
         """Objects are closed; an index signature types the extra keys instead."""
         if not node.properties and node.index is None:
-            raise ValueError(f"empty object type in {module}: free-form or closed is ambiguous")
+            raise ValueError(
+                f"empty object type in {module}: free-form or closed is ambiguous"
+                " (list an empty interface that stands for any JSON value in `Target.free_form`)"
+            )
         schema: Schema = {"type": "object"}
         if node.properties:
             schema["properties"] = {
@@ -322,15 +435,22 @@ class SchemaBuilder:
         if symbol in EXTERNAL_TYPES:
             external = EXTERNAL_TYPES[symbol]
             self.used_externals.add(symbol)
+            for required in external.requires:
+                self.symbol_schema(required)
             if external.def_name is None:
                 return dict(external.schema)
             return self.define(external.def_name, symbol, lambda: external.schema)
         if not symbol.module.endswith(".d.ts"):
             raise ValueError(f"no schema for {symbol.name!r} from package {symbol.module!r}")
+        if symbol in self.free_form:
+            self.used_free_form.add(symbol)
+            return {}
         declaration = self.resolver.declaration(symbol)
         if isinstance(declaration, TypeAlias):
             return self.alias_schema(symbol, declaration)
-        return self.define(def_name_of(symbol), symbol, lambda: self.object_schema(self.flatten(symbol), ""))
+        return self.define(
+            def_name_of(symbol), symbol, lambda: self.object_schema(self.flatten(symbol), symbol.module)
+        )
 
     def alias_schema(self, symbol: Symbol, alias: TypeAlias) -> Schema:
         """Type aliases are inlined; a cycle through aliases alone is refused."""
@@ -403,6 +523,39 @@ def check_dropped_fields(resolver: Resolver, target: Target) -> None:
     missing = sorted(set(target.dropped) - declared)
     if missing:
         raise ValueError(f"{target.group_version}: no kind declares the top-level fields {missing} to drop")
+
+
+EMPTY_INTERFACE = Interface((), ObjectLiteral({}, None))
+
+
+def check_free_form(resolver: Resolver, target: Target) -> None:
+    """Only empty interfaces may be taken as free-form: anything with members must be derived."""
+    for symbol in sorted(target.free_form_symbols):
+        if resolver.declaration(symbol) != EMPTY_INTERFACE:
+            raise ValueError(
+                f"{target.group_version}: {symbol} is listed as free-form but is no empty interface"
+            )
+
+
+def has_number_type(schema: Any) -> bool:
+    """Whether some (sub)schema has `"type": "number"`, i.e. came from a TypeScript `number`."""
+    if isinstance(schema, list):
+        return any(has_number_type(item) for item in schema)
+    if not isinstance(schema, dict):
+        return False
+    declared = schema.get("type")
+    if declared == "number" or (isinstance(declared, list) and "number" in declared):
+        return True
+    return any(has_number_type(value) for value in schema.values())
+
+
+def check_numbers(target: Target, schemas: dict[str, Schema]) -> None:
+    """The SOURCE.md note on `number` needs an example exactly when some field is a `number`."""
+    has_number = has_number_type(list(schemas.values()))
+    if has_number != (target.number_example is not None):
+        raise ValueError(
+            f"{target.group_version}: number_example does not fit the schemas (number: {has_number})"
+        )
 
 
 def document_schema(builder: SchemaBuilder, target: Target, kind: str, interface: str) -> Schema:
@@ -486,8 +639,15 @@ def derive(target: Target, work_dir: Path) -> Derived:
     print(f"{tarball.name} sha256 {digest}")
     resolver = Resolver(read_type_sources(target, tarball))
     check_dropped_fields(resolver, target)
-    builders = {kind: SchemaBuilder(resolver) for kind, _ in target.kinds}
+    check_free_form(resolver, target)
+    builders = {kind: SchemaBuilder(resolver, target.free_form_symbols) for kind, _ in target.kinds}
     schemas = {kind: document_schema(builders[kind], target, kind, root) for kind, root in target.kinds}
+    check_numbers(target, schemas)
+    unused_free_form = target.free_form_symbols - set().union(*(b.used_free_form for b in builders.values()))
+    if unused_free_form:
+        raise ValueError(
+            f"{target.group_version}: free-form types {sorted(unused_free_form)} are not reached"
+        )
     used: set[Symbol] = set().union(*(builder.used_externals for builder in builders.values()))
     return Derived(target, tarball.name, digest, schemas, used)
 
@@ -508,6 +668,26 @@ def external_types_markdown(used: set[Symbol]) -> str:
     return "\n".join(lines)
 
 
+def free_form_markdown(target: Target) -> str:
+    """A bullet for the package's own free-form types; empty if there are none."""
+    if not target.free_form:
+        return ""
+    lines = ["- Empty interfaces of the package that stand for free-form values are mapped as follows:"]
+    for path, name, note in target.free_form:
+        lines.append(f"  - `{name}` in `{path}`:\n    {note}")
+    return "\n".join(lines) + "\n"
+
+
+def number_markdown(target: Target) -> str:
+    """A bullet on TypeScript `number`; empty if no field is a `number`."""
+    if target.number_example is None:
+        return ""
+    return (
+        "- TypeScript `number` cannot tell integers from floats, so numeric fields accept any number\n"
+        f"  {target.number_example}.\n"
+    )
+
+
 def code_list(items: list[str]) -> str:
     """`a`, `b` and `c`."""
     quoted = [f"`{item}`" for item in items]
@@ -519,7 +699,8 @@ def source_markdown(derived: Derived) -> str:
     kinds = [kind for kind, _ in target.kinds]
     several, dropped_several = len(kinds) > 1, len(target.dropped) > 1
     inputs = ", ".join(f"`{target.group_version}/{kind}.d.ts`" for kind in kinds)
-    groups = ", ".join(f"`{other.group}`" for other in TARGETS)
+    groups = textwrap.fill(", ".join(f"`{other.group}`" for other in TARGETS) + ".", width=92)
+    free_form, numbers = free_form_markdown(target), number_markdown(target)
     return f"""# Source of the {target.title} schemas
 
 {code_list([f"{kind}.json" for kind in kinds])} {"are" if several else "is"} generated; \
@@ -544,7 +725,7 @@ python {SCRIPT_PATH}
 ```
 
 One run regenerates the schemas of every group:
-{groups}.
+{groups}
 Requires `npm` on the PATH. The script prints each tarball's sha256; compare it with the one above.
 It fails on any TypeScript construct or imported type it does not know, rather than guessing.
 
@@ -561,10 +742,8 @@ dropped on purpose: the controller
   `{target.group_version}` and the document's kind.
 - Types imported from other packages are mapped as follows:
 {external_types_markdown(derived.used_externals)}
-- Descriptions are not kept, to keep the files small.
-- TypeScript `number` cannot tell integers from floats, so numeric fields accept any number
-  {target.number_example}.
-- `null` is not accepted for optional fields (the package's runtime validators allow it);
+{free_form}- Descriptions are not kept, to keep the files small.
+{numbers}- `null` is not accepted for optional fields (the package's runtime validators allow it);
   omit the field instead.
 - Only what the TypeScript types express is checked: the CRD's patterns, length and item
   limits and CEL rules are not (the API server still applies them).

@@ -10,6 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
+COSIGN_KEY = (
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE8nXRh950IZbRj8Ra/N9sbqOPZrfM\n"
+    "5/KAQN0/KjHcorm/J5yctVd7iEcnessRQjU917hmKO6JWVGHpDguIyakZA==\n"
+    "-----END PUBLIC KEY-----"
+)
 
 ANSWER_SETS: dict[str, dict[str, Any]] = {
     "defaults": {},
@@ -49,6 +55,11 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "writable_paths": ["/tmp", "/var/cache/nginx"],
         "platform_team": "@example-org/sre",
         "protected_environments": ["staging", "prod"],
+        "secrets": "external-secrets",
+        "secret_store": "aws-secrets-manager",
+        "kyverno_policies": True,
+        "cosign_public_key": COSIGN_KEY,
+        "clusters": {"prod": "https://prod.k8s.example.com:6443"},
     },
     "exposed-ingress": {
         "app_name": "web",
@@ -57,6 +68,8 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "hosts": {"dev": "web.dev.example.com", "prod": "www.example.com"},
         "writable_paths": [],
         "platform_team": "platform-leads@example.com",
+        "secrets": "sealed-secrets",
+        "secret_keys": ["API_TOKEN", "SESSION_KEY"],
     },
     # Every optional mapping filled for every environment.
     "all-on": {

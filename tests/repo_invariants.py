@@ -43,6 +43,7 @@ class RepoFacts:
     answers: dict[str, Any]
     built: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     argo: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    platform: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def app(self) -> str:
@@ -71,6 +72,11 @@ def read_repo(root: Path, kubectl: str) -> RepoFacts:
     for path in sorted((root / "argocd").rglob("*.yaml")):
         if path.name != "kustomization.yaml" and "install" not in path.parts:
             facts.argo += [(path.relative_to(root).as_posix(), doc) for doc in load_all(path)]
+    policies = root / "platform" / "policies"
+    if policies.is_dir():
+        result = subprocess.run([kubectl, "kustomize", str(policies)], capture_output=True, text=True)
+        assert result.returncode == 0, f"{policies} does not build: {result.stderr}"
+        facts.platform = [d for d in yaml.safe_load_all(result.stdout) if d]
     return facts
 
 
@@ -217,7 +223,8 @@ def check_applications(facts: RepoFacts) -> None:
         assert annotations.get("notifications.argoproj.io/subscribe.on-sync-failed.slack") == (
             channel or None
         )
-    assert set(applications) == {f"{facts.app}-{env}" for env in facts.environments} | {"root"}
+    platform = {name for name in applications if name.startswith("platform-policies-")}
+    assert set(applications) - platform == {f"{facts.app}-{env}" for env in facts.environments} | {"root"}
 
 
 def check_root_app(facts: RepoFacts) -> None:
@@ -296,3 +303,52 @@ def check_codeowners(facts: RepoFacts) -> None:
     assert {path for path in owners if path.startswith("/environments/")} == {
         f"/environments/{e}/" for e in protected
     }
+
+
+def check_secrets(facts: RepoFacts) -> None:
+    """No Secret values in Git: an ExternalSecret or SealedSecret per environment, or nothing."""
+    choice = facts.answers["secrets"]
+    for (env, app), objects in facts.built.items():
+        assert not [o for o in objects if o["kind"] == "Secret"], env
+        managed = [o for o in objects if o["kind"] in {"ExternalSecret", "SealedSecret"}]
+        deployment = next(o for o in objects if o["kind"] == "Deployment")
+        env_from = deployment["spec"]["template"]["spec"]["containers"][0].get("envFrom")
+        if choice == "none":
+            assert not managed and env_from is None
+            continue
+        (secret,) = managed
+        assert env_from == [{"secretRef": {"name": app}}]
+        keys = facts.answers["secret_keys"]
+        if choice == "external-secrets":
+            assert secret["kind"] == "ExternalSecret"
+            assert secret["spec"]["secretStoreRef"] == {
+                "kind": "ClusterSecretStore",
+                "name": facts.answers["secret_store"],
+            }
+            assert [d["secretKey"] for d in secret["spec"]["data"]] == keys
+            assert {d["remoteRef"]["key"] for d in secret["spec"]["data"]} == {f"{app}/{env}"}
+        else:
+            assert secret["kind"] == "SealedSecret" and list(secret["spec"]["encryptedData"]) == keys
+
+
+def check_platform_policies(facts: RepoFacts) -> None:
+    """Kyverno policies: built, strictly valid, scoped to app namespaces, on every cluster."""
+    applications = facts.applications()
+    platform_apps = [a for name, a in applications.items() if name.startswith("platform-policies-")]
+    if not facts.answers["kyverno_policies"]:
+        assert not facts.platform and not platform_apps
+        return
+    names = {policy["metadata"]["name"] for policy in facts.platform}
+    expected = {"disallow-latest-tag", "require-requests-limits"}
+    assert names == expected | ({"verify-image-signatures"} if facts.answers["cosign_public_key"] else set())
+    schema = json.loads((CRD_SCHEMAS / "kyverno.io" / "ClusterPolicy.json").read_text())
+    for policy in facts.platform:
+        jsonschema.validate(policy, schema)
+        for rule in policy["spec"]["rules"]:
+            selector = rule["match"]["any"][0]["resources"]["namespaceSelector"]["matchLabels"]
+            assert selector == {"gitops-template/app-namespace": "true"}
+    servers = {facts.answers["clusters"].get(env, IN_CLUSTER) for env in facts.environments}
+    assert {a["spec"]["destination"]["server"] for a in platform_apps} == servers
+    project = facts.projects()["platform-policies"]["spec"]
+    assert project["sourceRepos"] == [facts.answers["repo_url"]]
+    assert project["clusterResourceWhitelist"] == [{"group": "kyverno.io", "kind": "ClusterPolicy"}]

@@ -71,12 +71,23 @@ BAD_ANSWERS = [
     ("notifications_channel", "#deploys", "notifications_channel"),
     ("platform_team", "platform team", "platform_team"),
     ("protected_environments", "prod", "protected_environments"),
+    ("secrets", "vault", "secrets"),
+    ("cosign_public_key", "not a key", "cosign_public_key"),
+    ("secret_keys", "[db-password]", "secret_keys"),
+    ("secret_store", "My Vault", "secret_store"),
 ]
 
 # Options that exclude each other: (answers, text the last error line must contain)
 EXCLUSIVE_ANSWERS = [
     ({"replicas": "{prod: 5}", "autoscaling": "{prod: {min: 2, max: 6}}"}, "either replicas or autoscaling"),
     ({"exposure": "none", "hosts": "{prod: shop.example.com}"}, "exposure is none"),
+    (
+        {
+            "kyverno_policies": "false",
+            "cosign_public_key": "-----BEGIN PUBLIC KEY-----\nabc=\n-----END PUBLIC KEY-----",
+        },
+        "set kyverno_policies to true",
+    ),
 ]
 
 

@@ -37,11 +37,19 @@ def test_builtin_objects_validate_strictly(facts: inv.RepoFacts) -> None:
 
 
 def test_argo_objects_validate_against_crd_schemas(facts: inv.RepoFacts) -> None:
-    assert inv.check_argo_objects_strict(facts) == 2 * len(facts.environments) + 2
+    assert inv.check_argo_objects_strict(facts) == len(facts.argo) >= 2 * len(facts.environments) + 2
+
+
+def test_platform_policies_follow_answers(facts: inv.RepoFacts) -> None:
+    inv.check_platform_policies(facts)
 
 
 def test_pods_meet_the_hardening_defaults(facts: inv.RepoFacts) -> None:
     inv.check_pod_hardening(facts)
+
+
+def test_no_secret_values_in_git(facts: inv.RepoFacts) -> None:
+    inv.check_secrets(facts)
 
 
 def test_exposure_follows_answers(facts: inv.RepoFacts) -> None:

@@ -213,3 +213,19 @@ def test_missing_dependencies_are_a_usage_error(pristine: Path) -> None:
     )
     assert result.returncode == 2
     assert "pip install -r tools/requirements.txt" in result.stderr.strip().splitlines()[-1]
+
+
+def test_plaintext_secret_is_named(repo: Path) -> None:
+    secret = repo / "applications/base/myapp/secret.yaml"
+    secret.write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: hunter2\n"
+    )
+    edit(
+        repo,
+        "applications/base/myapp/kustomization.yaml",
+        "  - service.yaml\n",
+        "  - service.yaml\n  - secret.yaml\n",
+    )
+    result = run_gitops(repo, "validate")
+    assert result.returncode == 1
+    assert "environments/prod/myapp: Secret/db: a Secret with its values in Git" in result.stdout

@@ -93,6 +93,34 @@ def application_problems(
     return overlay, problems
 
 
+PLATFORM_APPS_DIR = "argocd/apps/_platform"
+PLATFORM_DIR = "platform"
+
+
+def platform_application_problems(repo: Repo, app: Located, argo: ArgoObjects) -> list[Problem]:
+    """Platform Applications deploy platform/<name>/ from this repository through a project that
+    allows only this repository as source."""
+    spec = _spec(app)
+    source = spec.get("source") or {}
+    where = f"{app.path}: Application/{app.name}"
+    problems = []
+    if source.get("repoURL") != repo.repo_url:
+        problems.append(Problem(where, f"source.repoURL {source.get('repoURL')} is not {repo.repo_url}"))
+    path = str(source.get("path", "")).strip("/")
+    if not path.startswith(PLATFORM_DIR + "/") or not (repo.root / path / "kustomization.yaml").is_file():
+        problems.append(Problem(where, f"source.path {path} is not a kustomization under {PLATFORM_DIR}/"))
+    project = argo.project(str(spec.get("project", "")))
+    if project is None:
+        problems.append(Problem(where, f"AppProject {spec.get('project')} does not exist under {APPS_DIR}/"))
+    elif _spec(project).get("sourceRepos") != [repo.repo_url]:
+        problems.append(
+            Problem(
+                f"{project.path}: AppProject/{project.name}", f"sourceRepos must be exactly [{repo.repo_url}]"
+            )
+        )
+    return problems
+
+
 def root_problems(repo: Repo, argo: ArgoObjects) -> list[Problem]:
     roots = [
         a for a in argo.of_kind("Application", BOOTSTRAP_DIR)
@@ -138,6 +166,9 @@ def argocd_problems(repo: Repo, argo: ArgoObjects, namespaces: dict[Overlay, str
     problems = [*argo.problems, *root_problems(repo, argo), *install_problems(repo)]
     deployed: dict[Overlay, list[str]] = {}
     for app in argo.of_kind("Application", APPS_DIR):
+        if app.path.startswith(PLATFORM_APPS_DIR + "/"):
+            problems += platform_application_problems(repo, app, argo)
+            continue
         overlay, found = application_problems(repo, app, argo, namespaces)
         problems += found
         if overlay is not None:

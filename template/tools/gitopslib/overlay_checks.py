@@ -103,6 +103,10 @@ def built_object_problems(
             problems.append(
                 Problem(where, f"in namespace {object_namespace or '(none)'}, expected {namespace}")
             )
+        if kind == "Secret" and (obj.get("data") or obj.get("stringData")):
+            problems.append(
+                Problem(where, "a Secret with its values in Git: use External Secrets or Sealed Secrets")
+            )
         for container in _containers(obj):
             if reason := _image_problem(container.get("image")):
                 problems.append(Problem(where, f"container {container.get('name', '?')}: {reason}"))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from .argocd_checks import argocd_problems, coverage_problems
+from .argocd_checks import PLATFORM_DIR, argocd_problems, coverage_problems
 from .argocd_objects import read_argo_objects
 from .changes import affected_overlays
-from .kustomize import build_overlays, overlay_namespace
+from .kustomize import build_overlays, build_text, kustomize_command, overlay_namespace
 from .overlay_checks import built_object_problems, kustomization_files, kustomization_problems
 from .problems import Problem
 from .promotion_checks import history_problems
@@ -19,14 +20,31 @@ from .schemas import schema_problems
 class ValidationReport:
     problems: list[Problem] = field(default_factory=list)
     overlays: int = 0
+    platform: int = 0
     objects: int = 0
 
     @property
     def summary(self) -> str:
+        platform = f", {self.platform} platform kustomizations built" if self.platform else ""
         return (
-            f"{self.overlays} overlays built, {self.objects} objects validated, "
+            f"{self.overlays} overlays built{platform}, {self.objects} objects validated, "
             f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
         )
+
+
+def platform_problems(repo: Repo, directory: Path) -> list[Problem]:
+    """A platform kustomization (platform/<name>/) builds and its objects match their schemas."""
+    import yaml
+
+    where = repo.relative(directory)
+    text, error = build_text(kustomize_command(), directory)
+    if error:
+        return [Problem(where, f"does not build: {error}")]
+    problems = []
+    for obj in (doc for doc in yaml.safe_load_all(text) if doc):
+        name = f"{obj.get('kind', '?')}/{(obj.get('metadata') or {}).get('name', '?')}"
+        problems += [Problem(f"{where}: {name}", reason) for reason in schema_problems(obj)]
+    return problems
 
 
 def validate_repo(repo: Repo, changed_since: str | None = None) -> ValidationReport:
@@ -54,6 +72,10 @@ def validate_repo(repo: Repo, changed_since: str | None = None) -> ValidationRep
             name = f"{obj.get('kind', '?')}/{(obj.get('metadata') or {}).get('name', '?')}"
             for reason in schema_problems(obj):
                 report.problems.append(Problem(f"{overlay.path}: {name}", reason))
+
+    for path in sorted(repo.root.glob(f"{PLATFORM_DIR}/*/kustomization.yaml")):
+        report.problems += platform_problems(repo, path.parent)
+        report.platform += 1
 
     argo = read_argo_objects(repo)
     for located in argo.objects:

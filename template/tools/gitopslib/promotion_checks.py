@@ -43,7 +43,7 @@ def _unchanged_since_added(history: History, path: str, current: str) -> bool:
 
 
 def history_problems(repo: Repo) -> list[Problem]:
-    history = History(repo.root)
+    history = History(repo.root, ["environments/*/*/release/kustomization.yaml"])
     if not history.available:
         return []
     problems = []

@@ -137,3 +137,22 @@ def test_unknown_app_and_bad_data_are_usage_errors(repo: Path) -> None:
     assert run_gitops(repo, "update", "--app", "nope").returncode == 2
     bad = run_gitops(repo, "update", "--data", "argocd_version")
     assert bad.returncode == 2 and "expected KEY=VALUE" in bad.stderr
+
+
+def test_parallel_update_stops_at_a_conflict_with_markers_in_the_work_tree(
+    template: TemplateRepo, repo: Path
+) -> None:
+    """Apps update side by side in worktrees; a conflict is replayed where the user can resolve it."""
+    deployment = repo / "applications/base/shop/deployment.yaml"
+    deployment.write_text(deployment.read_text().replace("failureThreshold: 3", "failureThreshold: 9", 1))
+    commit_all(repo, "shop tunes its readiness probe")
+    template.edit(DEPLOYMENT_TEMPLATE, "failureThreshold: 3", "failureThreshold: 4")
+    template.release("v1.1.0")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    result = run_gitops(repo, "update", "--jobs", "2")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "[1/2] cart: updated to v1.1.0" in result.stdout
+    assert "applications/base/shop/deployment.yaml: conflict left by copier update of shop" in result.stdout
+    assert commits_since(repo, head) == ["Update cart to gitops-template v1.1.0"]
+    assert "<<<<<<< " in deployment.read_text()
+    assert git(repo, "worktree", "list").count("\n") == 1

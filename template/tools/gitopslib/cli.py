@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -36,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
         help="answer to change for every app updated (repeatable), e.g. argocd_version=v3.6.3",
     )
     update.add_argument("--vcs-ref", help="template version to update to (default: its newest release)")
+    update.add_argument(
+        "--jobs",
+        type=int,
+        default=min(os.cpu_count() or 1, 4),
+        help="apps updated side by side in separate git worktrees (default: CPUs, at most 4)",
+    )
     promote = commands.add_parser(
         "promote", help="move a release from one environment to the next, showing the rendered diff"
     )
@@ -83,7 +90,7 @@ def run_update(args: argparse.Namespace) -> int:
     from .update import parse_data, update_apps
 
     root = find_root(args.repo.resolve())
-    return update_apps(root, args.app, parse_data(args.data), args.vcs_ref)
+    return update_apps(root, args.app, parse_data(args.data), args.vcs_ref, jobs=max(args.jobs, 1))
 
 
 def run_promote(args: argparse.Namespace) -> int:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 import sys
 import tempfile
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -149,19 +150,106 @@ def _commit_message(app: AppAnswers, version: str, data: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+@dataclass
+class AppResult:
+    """What `copier update` did to one app."""
+
+    app: str
+    status: str  # updated | unchanged | conflict
+    version: str = "?"
+    commit: str | None = None
+    conflicts: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+
+def update_one(root: Path, app: AppAnswers, data: dict[str, str], vcs_ref: str | None) -> AppResult:
+    """`copier update` of one app in `root` (the repository or a worktree of it), committed
+    unless it left conflicts."""
+    answers_before = yaml.safe_load((root / app.file).read_text()) or {}
+    run_copier_update(root, app.file, data, vcs_ref)
+    if conflicts := conflicted_paths(root):
+        return AppResult(app.app, "conflict", conflicts=conflicts)
+    kept = keep_edited_files_the_template_dropped(root, app, answers_before)
+    version = next((a.commit for a in read_apps(root) if a.app == app.app), "?")
+    if not dirty_paths(root):
+        return AppResult(app.app, "unchanged", version, kept=kept)
+    commit_all(root, _commit_message(app, version, data))
+    return AppResult(app.app, "updated", version, git(root, "rev-parse", "HEAD").strip(), kept=kept)
+
+
+def _update_in_worktree(root: str, app: AppAnswers, data: dict[str, str], vcs_ref: str | None) -> AppResult:
+    return update_one(Path(root), app, data, vcs_ref)
+
+
+def update_in_parallel(
+    root: Path, apps: list[AppAnswers], data: dict[str, str], vcs_ref: str | None, jobs: int
+) -> list[AppResult]:
+    """Each app in its own git worktree, `jobs` at a time; their commits are then picked onto
+    the branch in app order. Apps touch their own files, and shared files (README, gitops.yaml)
+    the same way, so the picks merge cleanly and the tree equals the one-by-one result."""
+    with tempfile.TemporaryDirectory(prefix="gitops-update-") as tmp:
+        trees = []
+        for app in apps:
+            tree = str(Path(tmp) / app.app)
+            git(root, "worktree", "add", "--detach", "--quiet", tree, "HEAD")
+            trees.append(tree)
+        try:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                futures = [
+                    pool.submit(_update_in_worktree, t, a, data, vcs_ref)
+                    for t, a in zip(trees, apps, strict=True)
+                ]
+                return [future.result() for future in futures]
+        finally:
+            for tree in trees:
+                git(root, "worktree", "remove", "--force", tree, check=False)
+            git(root, "worktree", "prune", check=False)
+
+
+def _report(prefix: str, result: AppResult, out: TextIO) -> None:
+    for path in result.kept:
+        print(
+            f"{path}: kept: the template no longer generates it, but it holds your edits "
+            "(delete it once you no longer need it)",
+            file=out,
+        )
+    if result.status == "unchanged":
+        print(f"{prefix} already at {result.version}, nothing changed", file=out, flush=True)
+    elif result.status == "updated":
+        commit = git_short(result.commit)
+        print(f"{prefix} updated to {result.version} (commit {commit})", file=out, flush=True)
+
+
+def git_short(commit: str | None) -> str:
+    return (commit or "?")[:7]
+
+
+def _stop_at_conflict(prefix: str, result: AppResult, out: TextIO) -> int:
+    for path in result.conflicts:
+        print(f"{path}: conflict left by copier update of {result.app}", file=out)
+    print(
+        f"{prefix} stopped at {len(result.conflicts)} conflicting file(s). Resolve the markers, "
+        "then `git add -A && git commit`, and run `tools/gitops update` again for the rest.",
+        file=out,
+        flush=True,
+    )
+    return 1
+
+
 def update_apps(
     root: Path,
     only_app: str | None,
     data: dict[str, str],
     vcs_ref: str | None,
     out: TextIO = sys.stdout,
+    jobs: int = 1,
 ) -> int:
     """Returns 0 when every app is current, 1 when a conflict stopped the run."""
     if not is_work_tree(root):
         raise UsageError(f"{root}: not a git work tree (copier update needs git)")
     if dirty := dirty_paths(root):
         raise UsageError(
-            f"work tree not clean ({dirty[0]} ...): commit or stash first; copier update needs it"
+            f"work tree not clean ({dirty[0]} ...): commit or stash first, copier update needs it"
         )
     apps = read_apps(root)
     if only_app is not None:
@@ -171,34 +259,41 @@ def update_apps(
     if not apps:
         raise UsageError(f"no {ANSWERS_GLOB} found: nothing to update")
     releases: dict[str, str | None] = {}
-    for index, app in enumerate(apps, start=1):
-        prefix = f"[{index}/{len(apps)}] {app.app}:"
+    prefixes = {a.app: f"[{i}/{len(apps)}] {a.app}:" for i, a in enumerate(apps, start=1)}
+    pending = []
+    for app in apps:
         target = vcs_ref or newest_release(app.src_path, releases)
         if not data and target is not None and app.commit == target:
-            print(f"{prefix} already at {target}, skipped", file=out, flush=True)
-            continue
-        answers_before = yaml.safe_load((root / app.file).read_text()) or {}
-        run_copier_update(root, app.file, data, vcs_ref)
-        if conflicts := conflicted_paths(root):
-            for path in conflicts:
-                print(f"{path}: conflict left by copier update of {app.app}", file=out)
-            print(
-                f"{prefix} stopped at {len(conflicts)} conflicting file(s). Resolve the markers, "
-                "then `git add -A && git commit`, and run `tools/gitops update` again for the rest.",
-                file=out,
-                flush=True,
-            )
-            return 1
-        for path in keep_edited_files_the_template_dropped(root, app, answers_before):
-            print(
-                f"{path}: kept: the template no longer generates it, but it holds your edits "
-                "(delete it once you no longer need it)",
-                file=out,
-            )
-        version = next((a.commit for a in read_apps(root) if a.app == app.app), "?")
-        if not dirty_paths(root):
-            print(f"{prefix} already at {version}, nothing changed", file=out, flush=True)
-            continue
-        commit = commit_all(root, _commit_message(app, version, data))
-        print(f"{prefix} updated to {version} (commit {commit})", file=out, flush=True)
+            print(f"{prefixes[app.app]} already at {target}, skipped", file=out, flush=True)
+        else:
+            pending.append(app)
+    if jobs > 1 and len(pending) > 1:
+        for app, result in zip(pending, update_in_parallel(root, pending, data, vcs_ref, jobs), strict=True):
+            if result.status == "updated":
+                git(root, "cherry-pick", "--allow-empty", result.commit or "", check=False)
+                if conflicted_paths(root):
+                    git(root, "cherry-pick", "--abort", check=False)
+                    return _sequential(root, pending[pending.index(app) :], data, vcs_ref, prefixes, out)
+                result.commit = git(root, "rev-parse", "HEAD").strip()
+            elif result.status == "conflict":
+                # Repeat it in the real work tree, so that the markers are there to resolve.
+                return _sequential(root, pending[pending.index(app) :], data, vcs_ref, prefixes, out)
+            _report(prefixes[app.app], result, out)
+        return 0
+    return _sequential(root, pending, data, vcs_ref, prefixes, out)
+
+
+def _sequential(
+    root: Path,
+    apps: list[AppAnswers],
+    data: dict[str, str],
+    vcs_ref: str | None,
+    prefixes: dict[str, str],
+    out: TextIO,
+) -> int:
+    for app in apps:
+        result = update_one(root, app, data, vcs_ref)
+        if result.status == "conflict":
+            return _stop_at_conflict(prefixes[app.app], result, out)
+        _report(prefixes[app.app], result, out)
     return 0

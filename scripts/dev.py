@@ -3,6 +3,7 @@
 
     python3 scripts/dev.py demo   # generate demo-repo/ from the defaults and validate it
     python3 scripts/dev.py test   # lint, then run the whole test suite (what CI runs)
+    python3 scripts/dev.py bench  # benchmarks (bench/run.py; pass --quick for a short run)
 
 Both create .venv/ on first use and install the pinned `test` dependency group of
 pyproject.toml into it (again only when pyproject.toml changes).
@@ -62,12 +63,14 @@ def test(pytest_args: list[str]) -> None:
 
 def main() -> None:
     command, *rest = sys.argv[1:] or ["help"]
-    if command not in {"demo", "test"}:
+    if command not in {"demo", "test", "bench"}:
         print(__doc__)
         sys.exit(0 if command == "help" else 2)
     ensure_venv()
     if command == "demo":
         demo()
+    elif command == "bench":
+        run(PYTHON, ROOT / "bench" / "run.py", *rest)
     else:
         test(rest)
 

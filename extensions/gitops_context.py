@@ -9,6 +9,7 @@ or not yet valid. It reads answers only (never `_external_data`, which is empty 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -165,6 +166,12 @@ class GitOpsContext(ContextHook):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         cache_compiled_strings(environment)
+        self._settings: dict[str, dict[str, dict[str, Any]]] = {}
+
+    SETTINGS_INPUTS = (
+        "app_name", "environments", "replicas", "clusters", "autoscaling", "manual_sync_environments",
+        "resources", "hosts", "sync_windows", "sync_policy",
+    )  # fmt: skip
 
     def hook(self, context: dict[str, Any]) -> None:
         if str(context.get("_copier_phase", "")).endswith("migrate"):
@@ -184,7 +191,14 @@ class GitOpsContext(ContextHook):
         ):
             return
         try:
-            context["gitops_envs"] = environment_settings(context, environments, replicas, clusters)
+            # The hook runs for every string Copier renders (about a thousand per copy) with the
+            # same answers: derive the settings once per distinct set of inputs.
+            key = json.dumps(
+                [context.get(name) for name in self.SETTINGS_INPUTS], sort_keys=True, default=str
+            )
+            if key not in self._settings:
+                self._settings[key] = environment_settings(context, environments, replicas, clusters)
+            context["gitops_envs"] = self._settings[key]
             context["writable_volumes"] = writable_volumes(context.get("writable_paths") or [])
         except (AttributeError, KeyError, TypeError, ValueError):
             return  # answers not validated yet: their own validators say what is wrong

@@ -25,6 +25,7 @@ from timing import Figure, median_seconds
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
 COPIER = [sys.executable, "-m", "copier"]
+KUBECTL = str(BIN / "kubectl") if (BIN / "kubectl").exists() else "kubectl"
 
 
 def run(*command: str | Path, cwd: Path | None = None) -> None:
@@ -33,6 +34,12 @@ def run(*command: str | Path, cwd: Path | None = None) -> None:
 
 def gitops(repo: Path, *args: str) -> None:
     run(sys.executable, repo / "tools" / "gitops", *args, cwd=repo)
+
+
+def bare_kustomize_loop(overlays: list[Path]) -> None:
+    """The baseline of build-heavy commands: one `kubectl kustomize` per overlay, in sequence."""
+    for overlay in overlays:
+        run(KUBECTL, "kustomize", overlay)
 
 
 def floor_template(path: Path) -> Path:
@@ -134,13 +141,7 @@ def bench_update(work: Path, apps: int, runs: int) -> Figure:
 def bench_validate(work: Path, template: Path, apps: int, runs: int) -> list[Figure]:
     repo = many_app_repo(template, work / f"validate-{apps}", apps)
     overlays = sorted(p.parent for p in repo.glob("environments/*/*/kustomization.yaml"))
-    kubectl = str(BIN / "kubectl") if (BIN / "kubectl").exists() else "kubectl"
-
-    def bare_loop() -> None:
-        for overlay in overlays:
-            run(kubectl, "kustomize", overlay)
-
-    baseline = median_seconds(bare_loop, runs)
+    baseline = median_seconds(lambda: bare_kustomize_loop(overlays), runs)
     full = median_seconds(lambda: gitops(repo, "validate"), runs)
     release = repo / "environments/dev/app000/release/kustomization.yaml"
     release.write_text(release.read_text().replace("1.29.3-alpine", "1.29.4-alpine"))
@@ -172,13 +173,7 @@ def bench_promote(work: Path, template: Path, apps: int, runs: int) -> Figure:
         release.write_text(release.read_text().replace("1.29.3-alpine", "1.29.4-alpine"))
     commit_all(repo, "new releases in dev")
     targets = sorted(p.parent for p in repo.glob("environments/staging/*/kustomization.yaml"))
-    kubectl = str(BIN / "kubectl") if (BIN / "kubectl").exists() else "kubectl"
-
-    def bare_builds() -> None:
-        for overlay in targets:
-            run(kubectl, "kustomize", overlay)
-
-    baseline = median_seconds(bare_builds, runs)
+    baseline = median_seconds(lambda: bare_kustomize_loop(targets), runs)
     ours = median_seconds(
         lambda: gitops(repo, "promote", "--all", "--from", "dev"),
         runs,

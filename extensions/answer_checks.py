@@ -207,14 +207,18 @@ def argocd_version_problem(version: Any) -> str:
     return ""
 
 
-def _per_env_mapping_problem(mapping: Any, environments: Any, question: str) -> str:
-    if not isinstance(mapping, dict):
-        return f"{question}: must be a YAML mapping keyed by environment, got {_shown(mapping)}"
+def _unknown_environment_problem(names: Any, environments: Any, question: str) -> str:
     known = environments if isinstance(environments, list) else []
-    for env in mapping:
+    for env in names:
         if env not in known:
             return f"{question}: {_shown(env)} is not one of the environments {known}"
     return ""
+
+
+def _per_env_mapping_problem(mapping: Any, environments: Any, question: str) -> str:
+    if not isinstance(mapping, dict):
+        return f"{question}: must be a YAML mapping keyed by environment, got {_shown(mapping)}"
+    return _unknown_environment_problem(mapping, environments, question)
 
 
 def replicas_problem(replicas: Any, environments: Any) -> str:
@@ -274,11 +278,7 @@ def protected_environments_problem(value: Any) -> str:
 def environment_list_problem(value: Any, question: str, environments: Any) -> str:
     if not isinstance(value, list):
         return f"{question}: must be a YAML list of environments, got {_shown(value)}"
-    known = environments if isinstance(environments, list) else []
-    for env in value:
-        if env not in known:
-            return f"{question}: {_shown(env)} is not one of the environments {known}"
-    return ""
+    return _unknown_environment_problem(value, environments, question)
 
 
 def _quantity_problem(value: Any, pattern: re.Pattern[str], where: str) -> str:

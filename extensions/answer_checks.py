@@ -256,10 +256,6 @@ SLACK_CHANNEL = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 RESOURCE_KEYS = {"requests": {"cpu", "memory"}, "limits": {"cpu", "memory"}}
 
 
-def dns_name_problem(value: Any, question: str) -> str:
-    return dns_label_problem(value, question)
-
-
 def code_owner_problem(owner: Any) -> str:
     if problem := _not_a_string(owner, "platform_team"):
         return problem
@@ -490,7 +486,7 @@ class AnswerChecks(Extension):
                 "replicas_problem": replicas_problem,
                 "clusters_problem": clusters_problem,
                 "onboarding_problem": onboarding_problem,
-                "dns_name_problem": dns_name_problem,
+                "dns_name_problem": dns_label_problem,
                 "code_owner_problem": code_owner_problem,
                 "protected_environments_problem": protected_environments_problem,
                 "environment_list_problem": environment_list_problem,

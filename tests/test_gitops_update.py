@@ -111,21 +111,6 @@ def test_apps_already_current_are_skipped(template: TemplateRepo, repo: Path) ->
     assert git(repo, "rev-parse", "HEAD") == after_second
 
 
-def test_update_of_one_app_touches_only_its_files_and_shared_files(
-    template: TemplateRepo, repo: Path
-) -> None:
-    template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
-    template.edit("template/README.md.jinja", "# GitOps repository", "# GitOps repository (updated)")
-    template.release("v1.1.0")
-    assert run_gitops(repo, "update", "--app", "shop").returncode == 0
-    changed = git(repo, "diff", "--name-only", "HEAD~1", "HEAD").split()
-    assert sorted(changed) == [
-        ".copier-answers.shop.yml",
-        "README.md",
-        "applications/base/shop/deployment.yaml",
-    ]
-
-
 def test_dirty_work_tree_is_refused(repo: Path) -> None:
     (repo / "notes.txt").write_text("draft")
     result = run_gitops(repo, "update")

@@ -64,6 +64,13 @@ def assert_no_conflicts(repo: Path) -> None:
     assert "<<<<<<<" not in git(repo, "diff")
 
 
+def assert_clean_update(repo: Path) -> None:
+    """No conflict, the team's work intact, and the repository still validates."""
+    assert_no_conflicts(repo)
+    assert_user_work_kept(repo)
+    assert_validates(repo)
+
+
 @pytest.fixture
 def repo(template: TemplateRepo, tmp_path: Path) -> Path:
     generated = generate(template, tmp_path / "repo", {}, "v1.0.0")
@@ -76,9 +83,7 @@ def test_template_adds_a_file(template: TemplateRepo, repo: Path) -> None:
     template.release("v1.1.0")
     copier_update(repo, "myapp")
     assert (repo / ".editorconfig").read_text().startswith("root = true")
-    assert_no_conflicts(repo)
-    assert_user_work_kept(repo)
-    assert_validates(repo)
+    assert_clean_update(repo)
 
 
 def test_template_changes_a_line_the_user_did_not_touch(template: TemplateRepo, repo: Path) -> None:
@@ -87,9 +92,7 @@ def test_template_changes_a_line_the_user_did_not_touch(template: TemplateRepo, 
     copier_update(repo, "myapp")
     deployment = (repo / DEPLOYMENT).read_text()
     assert "revisionHistoryLimit: 10" in deployment and "failureThreshold: 5" in deployment
-    assert_no_conflicts(repo)
-    assert_user_work_kept(repo)
-    assert_validates(repo)
+    assert_clean_update(repo)
 
 
 def test_same_line_conflict_is_visible_and_detected(template: TemplateRepo, repo: Path) -> None:
@@ -151,9 +154,7 @@ def test_file_renamed_by_migration_keeps_user_edit(template: TemplateRepo, repo:
         assert "kept" not in result.stdout
     assert not (repo / service).exists()
     assert "sessionAffinity: ClientIP" in (repo / "applications/base/myapp/svc.yaml").read_text()
-    assert_no_conflicts(repo)
-    assert_user_work_kept(repo)
-    assert_validates(repo)
+    assert_clean_update(repo)
 
 
 def test_file_no_longer_generated(template: TemplateRepo, repo: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -42,3 +43,28 @@ def test_every_question_has_type_help_and_default() -> None:
         assert spec.get("type"), name
         assert spec.get("help"), name
         assert "default" in spec, name
+
+
+EXPRESSION = re.compile(r"\{\{(.*?)\}\}")
+# Filters whose output is YAML of its own: JSON (a subset of YAML) or a block that the
+# template indents under a `|` scalar.
+SAFE_EMITTERS = re.compile(r"\|\s*(tojson|to_nice_yaml|indent\(\d+\))\s*-?$")
+
+
+def test_every_value_in_a_yaml_template_is_emitted_as_json() -> None:
+    """A bare answer changes type in YAML (`no`, `123`, `1e3`, `null`): every value goes through tojson.
+
+    Comments are free text and stay readable; everything else that a YAML parser reads must
+    come out of a filter that writes YAML on purpose.
+    """
+    bare = []
+    for path in sorted((TEMPLATE_ROOT / "template").rglob("*.jinja")):
+        if ".yaml" not in path.name and ".yml" not in path.name:
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if line.lstrip().startswith("#"):
+                continue
+            for expression in EXPRESSION.findall(line):
+                if not SAFE_EMITTERS.search(expression):
+                    bare.append(f"{path.relative_to(TEMPLATE_ROOT)}:{number}: {{{{{expression}}}}}")
+    assert not bare, "\n".join(bare)

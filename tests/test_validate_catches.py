@@ -50,14 +50,14 @@ BREAKAGES = {
     ),
     "application-namespace-differs-from-overlay": Breakage(
         file="argocd/apps/myapp/prod.yaml",
-        old="    namespace: myapp-prod\n  syncPolicy",
+        old='    namespace: "myapp-prod"\n  syncPolicy',
         new="    namespace: myapp-production\n  syncPolicy",
         where="argocd/apps/myapp/prod.yaml: Application/myapp-prod:",
         reason="differs from the namespace of environments/prod/myapp",
     ),
     "overlay-namespace-differs-from-application": Breakage(
         file="environments/dev/myapp/kustomization.yaml",
-        old="namespace: myapp-dev",
+        old='namespace: "myapp-dev"',
         new="namespace: shared",
         where="argocd/apps/myapp/dev.yaml: Application/myapp-dev:",
         reason="differs from the namespace",
@@ -85,7 +85,7 @@ BREAKAGES = {
     ),
     "unknown-field-in-application": Breakage(
         file="argocd/apps/myapp/dev.yaml",
-        old="    path: environments/dev/myapp",
+        old='    path: "environments/dev/myapp"',
         new="    pathh: environments/dev/myapp",
         where="argocd/apps/myapp/dev.yaml: Application/myapp-dev:",
         reason="pathh",
@@ -116,7 +116,7 @@ BREAKAGES = {
     ),
     "project-allows-any-namespace": Breakage(
         file="argocd/apps/myapp/staging.yaml",
-        old="      namespace: myapp-staging\n  # CreateNamespace",
+        old='      namespace: "myapp-staging"\n  # CreateNamespace',
         new="      namespace: '*'\n  # CreateNamespace",
         where="argocd/apps/myapp/staging.yaml: AppProject/myapp-staging:",
         reason="destinations must be exactly",
@@ -130,7 +130,7 @@ BREAKAGES = {
     ),
     "project-allows-any-namespace-creation": Breakage(
         file="argocd/apps/myapp/dev.yaml",
-        old="      kind: Namespace\n      name: myapp-dev",
+        old='      kind: Namespace\n      name: "myapp-dev"',
         new="      kind: Namespace",
         where="argocd/apps/myapp/dev.yaml: AppProject/myapp-dev:",
         reason="allows more than Namespace myapp-dev",
@@ -151,7 +151,7 @@ BREAKAGES = {
     ),
     "application-on-the-wrong-cluster": Breakage(
         file="argocd/apps/myapp/prod.yaml",
-        old='    server: "https://kubernetes.default.svc"\n    namespace: myapp-prod\n  sync',
+        old='    server: "https://kubernetes.default.svc"\n    namespace: "myapp-prod"\n  sync',
         new='    server: "https://other.example.com"\n    namespace: myapp-prod\n  sync',
         where="argocd/apps/myapp/prod.yaml: Application/myapp-prod:",
         reason="is not prod's cluster",

@@ -4,9 +4,12 @@ Each filter returns an empty string when the answer is valid and a one-line reas
 otherwise, which is what a Copier `validator:` expects. Every message starts with the
 question's name so that the last line of Copier's error output says what to fix.
 
-Validators must accept every answer they ever accepted (Copier silently replaces a
-stored answer that fails its validator with the default during `copier update`), so
-tighten a rule here only together with a migration.
+Validators must accept every answer they ever accepted: Copier silently replaces a
+stored answer that fails its validator with the default during `copier update` (an app
+stored as `9lives` was renamed to `myapp`, its files deleted, exit 0). A rule tightened
+after a release therefore takes a `strict` flag, which copier.yml sets with the
+`new_answer` test: true on a copy and for an answer that differs from the stored one,
+false for a stored answer that an update carries over.
 
 This module is loaded by path (copier-template-extensions) and cannot import the other
 extension modules: it is self-contained on purpose.
@@ -14,19 +17,31 @@ extension modules: it is self-contained on purpose.
 
 from __future__ import annotations
 
+import ipaddress
+import posixpath
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment
+import yaml
+from jinja2 import Environment, pass_context
 from jinja2.ext import Extension
+from jinja2.runtime import Context
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_SUBDOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+MAX_SUBDOMAIN = 253
 LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 MAX_NAME = 63
 MAX_ENV_NAME = 20
 RESERVED_ENVS = {"default": "Argo CD's built-in project is called default"}
+# Names of generated objects that share a namespace or a kind with `<app>-<env>` (Argo CD
+# Applications and AppProjects): an app and environment that spell one would collide.
+PLATFORM_OBJECTS = re.compile(r"^platform-policies(-[0-9]+)?$")
+# Longest suffix a derived name gets when an option is on: `<app>-smoke-test` names the
+# smoke-test Job, and the API server copies a Job's name into a pod label (<= 63).
+SMOKE_TEST_SUFFIX = "-smoke-test"
 
 # Docker image reference grammar (distribution/reference), without tag or digest.
 _HOST_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
@@ -45,10 +60,38 @@ GIT_URLS = (
 # Argo CD matches destination servers as exact strings: no trailing slash.
 CLUSTER_SERVER = re.compile(r"^https://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~-]+)*$")
 PINNED_VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
+CANONICAL_VERSION = re.compile(r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 # The AppProjects limit Namespace creation to one name (clusterResourceWhitelist[].name,
 # argo-cd PR #24674, merged for 3.2); older releases drop the field and allow any Namespace.
 OLDEST_ARGOCD = (3, 3, 0)
 GIT_REF = re.compile(r"^[A-Za-z0-9._/-]+$")
+
+
+def _stored_answers(conf: Any) -> dict[str, Any] | None:
+    """The answers file an update starts from; None on a copy and in Copier's scratch renders."""
+    try:
+        path = Path(str(conf["dst_path"])) / str(conf["answers_file"])
+        stored = yaml.safe_load(path.read_text()) if path.is_file() else None
+    except (KeyError, OSError, TypeError, yaml.YAMLError):
+        return None
+    return stored if isinstance(stored, dict) else None
+
+
+@pass_context
+def is_new_answer(context: Context, question: Any) -> bool:
+    """Whether rules tightened since a release apply to this answer (the `new_answer` test).
+
+    A copy writes nothing yet, so every answer is new. An update (Copier sets overwrite)
+    carries stored answers over: they are new only when they differ from the answers file.
+    Copier's scratch renders of the old and new versions have no answers file: not new.
+    """
+    conf = context.get("_copier_conf")
+    if conf is None or not conf["overwrite"]:
+        return True
+    stored = _stored_answers(conf)
+    if stored is None:
+        return False
+    return question not in stored or stored[question] != context.get(question)
 
 
 def _shown(value: Any) -> str:
@@ -94,9 +137,25 @@ def environments_problem(environments: Any) -> str:
     return ""
 
 
-def app_name_problem(app_name: Any, environments: Any) -> str:
+def dns_subdomain_problem(value: Any, question: str) -> str:
+    if problem := _not_a_string(value, question):
+        return problem
+    if not DNS_SUBDOMAIN.match(value):
+        return (
+            f"{question}: {_shown(value)} is not a DNS-1123 subdomain (at most {MAX_SUBDOMAIN} "
+            "lowercase letters, digits, '-' and '.', each part starting and ending with a letter or digit)"
+        )
+    return ""
+
+
+def app_name_problem(app_name: Any, environments: Any, strict: bool = True) -> str:
     if problem := dns_label_problem(app_name, "app_name"):
         return problem
+    if strict and not app_name[0].isalpha():
+        return (
+            f"app_name: {_shown(app_name)} must start with a letter: it names the app's Service, "
+            "and Service names are DNS-1035 labels"
+        )
     if app_name.startswith("kube-") or app_name == "kube":
         return (
             f"app_name: {_shown(app_name)} would give namespaces starting with kube- (reserved by Kubernetes)"
@@ -108,6 +167,24 @@ def app_name_problem(app_name: Any, environments: Any) -> str:
                 f"app_name: {_shown(app_name)} is too long: namespace {app_name}-{longest} "
                 f"would exceed {MAX_NAME} characters"
             )
+        for env in environments if strict else ():
+            if PLATFORM_OBJECTS.match(f"{app_name}-{env}"):
+                return (
+                    f"app_name: {app_name}-{env} (app {app_name!r} in environment {env!r}) is the name "
+                    "of the platform's Kyverno policies project and Applications; pick another name"
+                )
+    return ""
+
+
+def smoke_test_problem(smoke_test: Any, app_name: Any, strict: bool = True) -> str:
+    if not strict or not smoke_test or not isinstance(app_name, str):
+        return ""
+    if len(app_name) + len(SMOKE_TEST_SUFFIX) > MAX_NAME:
+        return (
+            f"smoke_test: the Job {app_name}{SMOKE_TEST_SUFFIX} would be longer than {MAX_NAME} characters "
+            f"(Kubernetes puts a Job's name in a label); it needs an app_name of at most "
+            f"{MAX_NAME - len(SMOKE_TEST_SUFFIX)} characters"
+        )
     return ""
 
 
@@ -122,7 +199,7 @@ def label_value_problem(value: Any, question: str) -> str:
     return ""
 
 
-def image_problem(image: Any) -> str:
+def image_problem(image: Any, strict: bool = True) -> str:
     if problem := _not_a_string(image, "image"):
         return problem
     if "@" in image:
@@ -137,6 +214,12 @@ def image_problem(image: Any) -> str:
             f"image: {_shown(image)} is not an image repository "
             "(e.g. nginxinc/nginx-unprivileged or reg.example.com:5000/team/app)"
         )
+    first, _, rest = image.partition("/")
+    # Container runtimes take the first component for a registry only when it looks like a
+    # host (a '.', a ':' or localhost); otherwise it is a path component, which is lowercase.
+    names_registry = bool(rest) and ("." in first or ":" in first or first == "localhost")
+    if strict and not names_registry and first != first.lower():
+        return f"image: {_shown(image)} is not an image repository (path components are lowercase)"
     return ""
 
 
@@ -189,7 +272,7 @@ def git_ref_problem(ref: Any) -> str:
     return ""
 
 
-def argocd_version_problem(version: Any) -> str:
+def argocd_version_problem(version: Any, strict: bool = True) -> str:
     if not isinstance(version, str):
         return f"argocd_version: must be a string such as v3.6.2, got {_shown(version)}"
     match = PINNED_VERSION.match(version)
@@ -198,6 +281,8 @@ def argocd_version_problem(version: Any) -> str:
             f"argocd_version: {_shown(version)} is not a pinned release vX.Y.Z "
             "(floating refs such as stable or latest are refused)"
         )
+    if strict and not CANONICAL_VERSION.match(version):
+        return f"argocd_version: {_shown(version)} is not a release: no leading zeros (e.g. v3.6.2)"
     if tuple(int(part) for part in match.groups()) < OLDEST_ARGOCD:
         oldest = "v" + ".".join(map(str, OLDEST_ARGOCD))
         return (
@@ -207,7 +292,15 @@ def argocd_version_problem(version: Any) -> str:
     return ""
 
 
-def _unknown_environment_problem(names: Any, environments: Any, question: str) -> str:
+def _unknown_environment_problem(names: Any, environments: Any, question: str, strict: bool = True) -> str:
+    """Only for new answers: an update that drops an environment keeps the stored values of it.
+
+    The context hook reads per-environment values for the listed environments only, so keys
+    of environments that are gone are ignored rather than refused (refusing one makes Copier
+    replace the whole stored mapping with the default).
+    """
+    if not strict:
+        return ""
     known = environments if isinstance(environments, list) else []
     for env in names:
         if env not in known:
@@ -215,14 +308,14 @@ def _unknown_environment_problem(names: Any, environments: Any, question: str) -
     return ""
 
 
-def _per_env_mapping_problem(mapping: Any, environments: Any, question: str) -> str:
+def _per_env_mapping_problem(mapping: Any, environments: Any, question: str, strict: bool = True) -> str:
     if not isinstance(mapping, dict):
         return f"{question}: must be a YAML mapping keyed by environment, got {_shown(mapping)}"
-    return _unknown_environment_problem(mapping, environments, question)
+    return _unknown_environment_problem(mapping, environments, question, strict)
 
 
-def replicas_problem(replicas: Any, environments: Any) -> str:
-    if problem := _per_env_mapping_problem(replicas, environments, "replicas"):
+def replicas_problem(replicas: Any, environments: Any, strict: bool = True) -> str:
+    if problem := _per_env_mapping_problem(replicas, environments, "replicas", strict):
         return problem
     for env, count in replicas.items():
         if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 1000:
@@ -230,8 +323,8 @@ def replicas_problem(replicas: Any, environments: Any) -> str:
     return ""
 
 
-def clusters_problem(clusters: Any, environments: Any) -> str:
-    if problem := _per_env_mapping_problem(clusters, environments, "clusters"):
+def clusters_problem(clusters: Any, environments: Any, strict: bool = True) -> str:
+    if problem := _per_env_mapping_problem(clusters, environments, "clusters", strict):
         return problem
     for env, server in clusters.items():
         if not isinstance(server, str) or not CLUSTER_SERVER.match(server):
@@ -245,15 +338,9 @@ def clusters_problem(clusters: Any, environments: Any) -> str:
 # ---------------------------------------------------------------------------
 # Hardening and options
 # ---------------------------------------------------------------------------
-QUANTITY_CPU = re.compile(r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$")
-QUANTITY_MEMORY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$")
 CODE_OWNER = re.compile(r"^@[A-Za-z0-9-]+(/[A-Za-z0-9._-]+)?$|^[^@\s]+@[^@\s]+\.[a-z]+$")
 HTTP_PATH = re.compile(r"^/[A-Za-z0-9._~/%-]*$")
-HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$")
-DURATION = re.compile(r"^([0-9]+h)?([0-9]+m)?$")
-CRON_FIELD = re.compile(r"^[0-9*/,-]+$")
 SLACK_CHANNEL = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-RESOURCE_KEYS = {"requests": {"cpu", "memory"}, "limits": {"cpu", "memory"}}
 
 
 def code_owner_problem(owner: Any) -> str:
@@ -271,34 +358,10 @@ def protected_environments_problem(value: Any) -> str:
     return ""
 
 
-def environment_list_problem(value: Any, question: str, environments: Any) -> str:
+def environment_list_problem(value: Any, question: str, environments: Any, strict: bool = True) -> str:
     if not isinstance(value, list):
         return f"{question}: must be a YAML list of environments, got {_shown(value)}"
-    return _unknown_environment_problem(value, environments, question)
-
-
-def _quantity_problem(value: Any, pattern: re.Pattern[str], where: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int)) or not pattern.match(str(value)):
-        return f"resources: {where}: {_shown(value)} is not a Kubernetes quantity"
-    return ""
-
-
-def resources_problem(resources: Any, environments: Any) -> str:
-    if problem := _per_env_mapping_problem(resources, environments, "resources"):
-        return problem
-    for env, spec in resources.items():
-        if not isinstance(spec, dict) or not set(spec) <= set(RESOURCE_KEYS):
-            return f"resources: {env}: must be a mapping with requests and/or limits, got {_shown(spec)}"
-        for kind, amounts in spec.items():
-            if not isinstance(amounts, dict) or not set(amounts) <= RESOURCE_KEYS[kind]:
-                return (
-                    f"resources: {env}.{kind}: must be a mapping of cpu and/or memory, got {_shown(amounts)}"
-                )
-            for name, amount in amounts.items():
-                pattern = QUANTITY_CPU if name == "cpu" else QUANTITY_MEMORY
-                if problem := _quantity_problem(amount, pattern, f"{env}.{kind}.{name}"):
-                    return problem
-    return ""
+    return _unknown_environment_problem(value, environments, question, strict)
 
 
 def probe_path_problem(path: Any) -> str:
@@ -309,19 +372,25 @@ def probe_path_problem(path: Any) -> str:
     return ""
 
 
-def writable_paths_problem(paths: Any) -> str:
+def writable_paths_problem(paths: Any, strict: bool = True) -> str:
     if not isinstance(paths, list):
         return f"writable_paths: must be a YAML list of absolute paths, got {_shown(paths)}"
     for path in paths:
         if not isinstance(path, str) or not re.match(r"^/[A-Za-z0-9._/-]+$", path) or "/../" in f"{path}/":
             return f"writable_paths: {_shown(path)} is not an absolute directory path"
+        # `/tmp/` and `/tmp` are one mount point to the kubelet but two paths to the API server.
+        if strict and posixpath.normpath(path) != path:
+            normal = posixpath.normpath(path)
+            return f"writable_paths: {_shown(path)} is not a normalized path (write it as {normal})"
+    if strict and len({posixpath.normpath(path) for path in paths}) != len(paths):
+        return "writable_paths: a path is listed twice"
     if len(set(paths)) != len(paths):
         return "writable_paths: a path is listed twice"
     return ""
 
 
-def autoscaling_problem(autoscaling: Any, environments: Any, replicas: Any) -> str:
-    if problem := _per_env_mapping_problem(autoscaling, environments, "autoscaling"):
+def autoscaling_problem(autoscaling: Any, environments: Any, replicas: Any, strict: bool = True) -> str:
+    if problem := _per_env_mapping_problem(autoscaling, environments, "autoscaling", strict):
         return problem
     fixed = replicas if isinstance(replicas, dict) else {}
     for env, spec in autoscaling.items():
@@ -342,14 +411,30 @@ def autoscaling_problem(autoscaling: Any, environments: Any, replicas: Any) -> s
     return ""
 
 
-def hosts_problem(hosts: Any, environments: Any, exposure: Any) -> str:
-    if problem := _per_env_mapping_problem(hosts, environments, "hosts"):
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def host_problem(host: Any) -> str:
+    """A host an Ingress rule and an HTTPRoute both take: a DNS-1123 subdomain, `*.` allowed, no IP."""
+    name = host[2:] if isinstance(host, str) and host.startswith("*.") else host
+    if not isinstance(name, str) or not DNS_SUBDOMAIN.match(name) or _is_ip_address(name):
+        return f"{_shown(host)} is not a lowercase DNS host name (IDNs in punycode, xn--...)"
+    return ""
+
+
+def hosts_problem(hosts: Any, environments: Any, exposure: Any, strict: bool = True) -> str:
+    if problem := _per_env_mapping_problem(hosts, environments, "hosts", strict):
         return problem
     if hosts and exposure == "none":
         return "hosts: given, but exposure is none; set exposure to ingress or gateway, or leave hosts out"
     for env, host in hosts.items():
-        if not isinstance(host, str) or not HOST_NAME.match(host):
-            return f"hosts: {env}: {_shown(host)} is not a lowercase DNS host name"
+        if problem := host_problem(host):
+            return f"hosts: {env}: {problem}"
     return ""
 
 
@@ -357,22 +442,80 @@ def gateway_problem(gateway: Any) -> str:
     if problem := _not_a_string(gateway, "gateway"):
         return problem
     namespace, _, name = gateway.partition("/")
-    if not name or dns_label_problem(namespace, "gateway") or dns_label_problem(name, "gateway"):
+    if not name or dns_label_problem(namespace, "gateway") or dns_subdomain_problem(name, "gateway"):
         return f"gateway: {_shown(gateway)} is not <namespace>/<name> of a Gateway"
     return ""
 
 
-def sync_windows_problem(windows: Any, environments: Any) -> str:
-    if problem := _per_env_mapping_problem(windows, environments, "sync_windows"):
+# Argo CD parses sync window schedules with robfig/cron v3,
+# cron.NewParser(Minute | Hour | Dom | Month | Dow): five fields, no descriptors (@daily),
+# and durations with Go's time.ParseDuration.
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+CRON_FIELDS = (
+    ("minute", 0, 59, {}),
+    ("hour", 0, 23, {}),
+    ("day of month", 1, 31, {}),
+    ("month", 1, 12, {name: number for number, name in enumerate(MONTHS, 1)}),
+    ("day of week", 0, 6, {name: number for number, name in enumerate(WEEKDAYS)}),
+)
+GO_DURATION = re.compile(r"^[-+]?(0|((\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$")
+
+
+def _cron_value(text: str, low: int, high: int, names: dict[str, int]) -> int:
+    if text.lower() in names:
+        return names[text.lower()]
+    if not text.isascii() or not text.isdigit():
+        raise ValueError(f"{text!r} is not a number")
+    value = int(text)
+    if not low <= value <= high:
+        raise ValueError(f"{value} is outside {low}-{high}")
+    return value
+
+
+def _cron_range_problem(part: str, low: int, high: int, names: dict[str, int]) -> str:
+    """One comma-separated part: `*`, `?`, N or N-M, each optionally with /STEP (robfig/cron)."""
+    span, slash, step = part.partition("/")
+    try:
+        if slash and not (step.isascii() and step.isdigit() and int(step) > 0):
+            raise ValueError(f"step {step!r} is not a positive number")
+        if span in ("*", "?"):
+            return ""
+        first, dash, last = span.partition("-")
+        start = _cron_value(first, low, high, names)
+        if dash and start > _cron_value(last, low, high, names):
+            raise ValueError(f"range {span} runs backwards")
+    except ValueError as error:
+        return str(error)
+    return ""
+
+
+def cron_problem(schedule: Any) -> str:
+    if not isinstance(schedule, str) or len(fields := schedule.split()) != len(CRON_FIELDS):
+        return f"{_shown(schedule)} is not a cron schedule of five fields (minute hour day month weekday)"
+    for text, (field, low, high, names) in zip(fields, CRON_FIELDS, strict=True):
+        for part in text.split(","):
+            if reason := _cron_range_problem(part, low, high, names):
+                return f"{_shown(schedule)}: {field} {part!r}: {reason}"
+    return ""
+
+
+def duration_problem(duration: Any) -> str:
+    if not isinstance(duration, str) or not GO_DURATION.match(duration):
+        return f"{_shown(duration)} is not a duration such as 2h, 1h30m or 90m"
+    if duration.startswith("-") or not re.search(r"[1-9]", duration):
+        return f"{_shown(duration)} is not a positive duration"
+    return ""
+
+
+def sync_windows_problem(windows: Any, environments: Any, strict: bool = True) -> str:
+    if problem := _per_env_mapping_problem(windows, environments, "sync_windows", strict):
         return problem
     for env, window in windows.items():
         if not isinstance(window, dict) or set(window) != {"schedule", "duration"}:
             return f"sync_windows: {env}: must be a mapping of schedule and duration, got {_shown(window)}"
-        fields = str(window["schedule"]).split()
-        if len(fields) != 5 or not all(CRON_FIELD.match(field) for field in fields):
-            return f"sync_windows: {env}: {_shown(window['schedule'])} is not a five-field cron schedule"
-        if not window["duration"] or not DURATION.match(str(window["duration"])):
-            return f"sync_windows: {env}: {_shown(window['duration'])} is not a duration such as 2h or 90m"
+        if strict and (problem := cron_problem(window["schedule"]) or duration_problem(window["duration"])):
+            return f"sync_windows: {env}: {problem}"
     return ""
 
 
@@ -487,10 +630,11 @@ class AnswerChecks(Extension):
                 "clusters_problem": clusters_problem,
                 "onboarding_problem": onboarding_problem,
                 "dns_name_problem": dns_label_problem,
+                "dns_subdomain_problem": dns_subdomain_problem,
+                "smoke_test_problem": smoke_test_problem,
                 "code_owner_problem": code_owner_problem,
                 "protected_environments_problem": protected_environments_problem,
                 "environment_list_problem": environment_list_problem,
-                "resources_problem": resources_problem,
                 "probe_path_problem": probe_path_problem,
                 "writable_paths_problem": writable_paths_problem,
                 "autoscaling_problem": autoscaling_problem,
@@ -503,3 +647,4 @@ class AnswerChecks(Extension):
                 "repo_setting_problem": repo_setting_problem,
             }
         )
+        environment.tests["new_answer"] = is_new_answer

@@ -10,8 +10,10 @@ or not yet valid. It reads answers only (never `_external_data`, which is empty 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +38,44 @@ POSITIONAL_RESOURCES = (
     {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
     {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
 )
-MEMORY_UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
-MEMORY_UNITS |= {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+RESOURCE_KEYS = {"requests": ("cpu", "memory"), "limits": ("cpu", "memory")}
 DEFAULT_CPU_TARGET = 75
+
+# Kubernetes' resource.Quantity: a decimal number, then a binary (Ki..Ei) or decimal
+# (n, u, m, k, M, G, T, P, E) suffix or a decimal exponent (1e3).
+QUANTITY = re.compile(
+    r"^(?P<number>[+-]?(\d+(\.\d*)?|\.\d+))(?P<suffix>[KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$"
+)
+SUFFIXES = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1)}
+SUFFIXES |= {unit: Decimal(10) ** (3 * power) for power, unit in enumerate("kMGTPE", 1)}
+SUFFIXES |= {f"{unit}i": Decimal(2) ** (10 * power) for power, unit in enumerate("KMGTPE", 1)}
+MEBIBYTE = Decimal(2**20)
+# Kubernetes keeps quantities in int64 milli-units (cpu) or units (memory): stay well inside both.
+LARGEST_QUANTITY = Decimal(2**53)
+
+
+def quantity_text(amount: Any) -> str:
+    """An answer's amount as Kubernetes reads it: YAML gives `0.5` as a float and `2` as an int."""
+    if isinstance(amount, bool) or not isinstance(amount, (str, int, float)):
+        raise ValueError(f"{amount!r} is not a Kubernetes quantity")
+    return str(amount)
+
+
+def quantity_value(amount: Any) -> Decimal:
+    """The amount in cores or bytes; ValueError when it is not a Kubernetes quantity."""
+    text = quantity_text(amount)
+    match = QUANTITY.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a Kubernetes quantity (e.g. 500m, 0.5, 256Mi, 1Gi)")
+    suffix = match["suffix"] or ""
+    try:
+        number = Decimal(match["number"])
+        scale = Decimal(f"1{suffix}") if suffix[:1] in "eE" and suffix else SUFFIXES[suffix]
+    except InvalidOperation as error:
+        raise ValueError(f"{text!r} is not a Kubernetes quantity") from error
+    if abs(number * scale) >= LARGEST_QUANTITY:
+        raise ValueError(f"{text!r} is larger than Kubernetes stores")
+    return number * scale
 
 
 def positional_resources(position: int, count: int, given: Any) -> dict[str, dict[str, str]]:
@@ -46,19 +83,16 @@ def positional_resources(position: int, count: int, given: Any) -> dict[str, dic
     index = 0 if position == 0 else 2 if position == count - 1 else 1
     merged = {kind: dict(amounts) for kind, amounts in POSITIONAL_RESOURCES[index].items()}
     for kind, amounts in (given or {}).items():
-        merged[kind].update({name: str(amount) for name, amount in amounts.items()})
+        merged[kind].update({name: quantity_text(amount) for name, amount in amounts.items()})
     return merged
 
 
 def scaled_quantity(quantity: str, factor: int, resource: str) -> str:
     """`quantity` times `factor`, as millicores (cpu) or mebibytes (memory), rounded up."""
+    total = quantity_value(quantity) * factor
     if resource == "cpu":
-        millicores = int(quantity[:-1]) if quantity.endswith("m") else round(float(quantity) * 1000)
-        return f"{millicores * factor}m"
-    number = quantity.rstrip("KMGTik")
-    unit = quantity[len(number) :]
-    mebibytes = -(-float(number) * MEMORY_UNITS[unit] * factor // 2**20)
-    return f"{int(mebibytes)}Mi"
+        return f"{math.ceil(total * 1000)}m"
+    return f"{math.ceil(total / MEBIBYTE)}Mi"
 
 
 def namespace_quota(resources: dict[str, dict[str, str]], max_pods: int) -> dict[str, str]:
@@ -71,16 +105,69 @@ def namespace_quota(resources: dict[str, dict[str, str]], max_pods: int) -> dict
     return quota
 
 
+MAX_VOLUME_NAME = 63
+
+
 def writable_volumes(paths: list[str]) -> list[dict[str, str]]:
-    """An emptyDir volume per writable path, named after the path (`/var/cache` -> `var-cache`)."""
+    """An emptyDir volume per writable path, named after the path (`/var/cache` -> `var-cache`).
+
+    Volume names are DNS-1123 labels: at most 63 characters, a letter or digit at both ends.
+    A name cut short, or one another path already took, ends in a number instead.
+    """
     volumes, used = [], set()
     for path in paths:
-        name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")[:50] or "root"
+        base = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "root"
+        name, number = base[:MAX_VOLUME_NAME].rstrip("-"), 1
         while name in used:
-            name += "-x"
+            number += 1
+            suffix = f"-{number}"
+            name = base[: MAX_VOLUME_NAME - len(suffix)].rstrip("-") + suffix
         used.add(name)
         volumes.append({"name": name, "path": path})
     return volumes
+
+
+def _resources_shape_problem(env: Any, spec: Any) -> str:
+    if not isinstance(spec, dict) or not set(spec) <= set(RESOURCE_KEYS):
+        return f"resources: {env}: must be a mapping with requests and/or limits, got {spec!r}"
+    for kind, amounts in spec.items():
+        if not isinstance(amounts, dict) or not set(amounts) <= set(RESOURCE_KEYS[kind]):
+            return f"resources: {env}.{kind}: must be a mapping of cpu and/or memory, got {amounts!r}"
+        for name, amount in amounts.items():
+            try:
+                negative = quantity_value(amount) < 0
+            except ValueError as error:
+                return f"resources: {env}.{kind}.{name}: {error}"
+            if negative:
+                return f"resources: {env}.{kind}.{name}: {amount!r} is negative"
+    return ""
+
+
+def resources_problem(resources: Any, environments: Any, strict: bool = True) -> str:
+    """Each environment's resources after merging with its defaults: requests <= limits.
+
+    A partial override (only `requests.cpu`) keeps the other defaults, so the check runs on
+    the merged values, the ones the Deployment and the LimitRange get. `strict` (a new
+    answer, see answer_checks.is_new_answer) adds the rules tightened since a release.
+    """
+    if not isinstance(resources, dict):
+        return f"resources: must be a YAML mapping keyed by environment, got {resources!r}"
+    known = environments if isinstance(environments, list) else []
+    for env, spec in resources.items():
+        if strict and env not in known:
+            return f"resources: {env!r} is not one of the environments {known}"
+        if problem := _resources_shape_problem(env, spec):
+            return problem
+    for position, env in enumerate(known if strict else ()):
+        merged = positional_resources(position, len(known), resources.get(env))
+        for name in ("cpu", "memory"):
+            request, limit = merged["requests"][name], merged["limits"][name]
+            if quantity_value(request) > quantity_value(limit):
+                return (
+                    f"resources: {env}: requests.{name} {request} is above limits.{name} {limit} "
+                    f"(give both, or a request within the default limit)"
+                )
+    return ""
 
 
 def environment_settings(
@@ -166,6 +253,7 @@ class GitOpsContext(ContextHook):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         cache_compiled_strings(environment)
+        environment.filters["resources_problem"] = resources_problem
         self._settings: dict[str, dict[str, dict[str, Any]]] = {}
 
     SETTINGS_INPUTS = (

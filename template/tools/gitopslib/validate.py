@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .api_checks import api_problems
 from .argocd_checks import PLATFORM_DIR, argocd_problems, coverage_problems
 from .argocd_objects import read_argo_objects
 from .changes import affected_overlays
@@ -67,6 +68,7 @@ def validate_repo(repo: Repo, changed_since: str | None = None) -> ValidationRep
     for overlay, objects in built.objects.items():
         report.overlays += 1
         report.problems += built_object_problems(overlay, objects, namespaces[overlay])
+        report.problems += api_problems(overlay, objects)
         for obj in objects:
             report.objects += 1
             name = f"{obj.get('kind', '?')}/{(obj.get('metadata') or {}).get('name', '?')}"

@@ -1,4 +1,4 @@
-"""Shared fixtures: where the template is, how to render it, where kubectl is."""
+"""Shared fixtures: where the template is, how to render it, where kubectl is, which git identity."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,13 @@ import copier
 import pytest
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
+# Who commits in tests, whoever runs them (or nobody: a fresh machine has no git identity).
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Template Tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.com",
+    "GIT_COMMITTER_NAME": "Template Tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.com",
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -21,6 +29,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="rewrite tests/golden/ from the current template instead of comparing",
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_git(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A fixed git identity and no global or system git config, as Copier's own tests do.
+
+    Set in os.environ, so that every git this process starts inherits it: Copier's, the
+    helpers', and `tools/gitops` subprocesses (which commit and need an identity). Each
+    xdist worker is a process of its own and runs this session fixture itself. The
+    developer's ~/.gitconfig (signing, hooks, default branch) cannot change the results.
+    """
+    empty = tmp_path_factory.mktemp("git-config") / "gitconfig"
+    empty.write_text("")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in GIT_IDENTITY.items():
+            patch.setenv(name, value)
+        patch.setenv("GIT_CONFIG_GLOBAL", str(empty))
+        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -47,9 +74,11 @@ def render(destination: Path, answers: dict[str, Any]) -> Path:
     return destination
 
 
-def run_gitops(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the generated repo's own tools/gitops with this interpreter (and its kubectl)."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+def run_gitops(repo: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the generated repo's own tools/gitops with this interpreter (and its kubectl),
+    in this process's environment or in `env`."""
+    base = os.environ if env is None else env
+    env = {**base, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{base.get('PATH', '')}"}
     return subprocess.run(
         [sys.executable, str(repo / "tools" / "gitops"), *args],
         cwd=repo,

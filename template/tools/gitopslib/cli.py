@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import MissingGitIdentityError, UsageError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 INSTALL_HINT = "python3 -m pip install -r tools/requirements.txt"
@@ -144,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     except ModuleNotFoundError as error:
         print(f"missing Python package {error.name}: {INSTALL_HINT}", file=sys.stderr)
         return EXIT_USAGE
+    except MissingGitIdentityError as error:
+        print(error, file=sys.stderr)
+        return EXIT_PROBLEMS
     except UsageError as error:
         print(error, file=sys.stderr)
         return EXIT_USAGE

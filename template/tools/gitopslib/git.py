@@ -2,19 +2,51 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import GitError, MissingGitIdentityError
 
 CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
+NO_IDENTITY = (
+    'git: no user identity to commit with; set it with git config user.name "Your Name" '
+    'and git config user.email "you@example.com"'
+)
 
 
 def git(root: Path, *args: str, check: bool = True) -> str:
     result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
     if check and result.returncode != 0:
-        raise UsageError(f"git {' '.join(args)}: {result.stderr.strip() or 'failed'}")
+        raise GitError(f"{describe_command(args)}: {failure_reason(result.stderr, result.returncode)}")
     return result.stdout
+
+
+def describe_command(args: tuple[str, ...]) -> str:
+    """The command on one line: a multi-line argument (a commit message) is cut to its first
+    line, else its later lines would read as the start of the error (e.g. `copier update ...`)."""
+    shown = [arg.splitlines()[0] + " ..." if "\n" in arg else arg for arg in args]
+    return shlex.join(["git", *shown])
+
+
+def failure_reason(stderr: str, returncode: int) -> str:
+    """git's own fatal/error lines, else its last line: errors are reported on one line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return "; ".join(errors) if errors else lines[-1] if lines else f"failed (exit {returncode})"
+
+
+def require_identity(root: Path) -> None:
+    """Raises MissingGitIdentityError when git could not commit in `root`.
+
+    Without user.name/user.email (and no GIT_AUTHOR_*/GIT_COMMITTER_* variables), `git commit`
+    fails only after Copier or promote has changed the work tree; `git var` applies the same
+    strict rules (repository config included) without changing anything.
+    """
+    for ident in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+        result = subprocess.run(["git", "var", ident], cwd=root, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise MissingGitIdentityError(NO_IDENTITY)
 
 
 def is_work_tree(root: Path) -> bool:

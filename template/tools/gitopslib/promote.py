@@ -18,7 +18,7 @@ from typing import TextIO
 
 from . import releases, roundtrip
 from .errors import UsageError
-from .git import commit_all, dirty_paths, git, is_work_tree
+from .git import commit_all, dirty_paths, git, is_work_tree, require_identity
 from .kustomize import build_text, kustomize_command
 from .overlay_checks import built_object_problems
 from .problems import Problem
@@ -210,6 +210,10 @@ def promote(repo: Repo, request: Request, dry_run: bool, branch: str | None, out
     in_git = is_work_tree(repo.root)
     if branch is not None and (not in_git or dirty_paths(repo.root)):
         raise UsageError("--branch needs a clean git work tree: commit or stash first")
+    if branch is not None and not dry_run:
+        # Checked before the release files are written: the commit comes last, and a refusal
+        # there would leave the promotion written on a new branch, uncommitted.
+        require_identity(repo.root)
     ref = request.from_ref or "HEAD"
     source_commit = git(repo.root, "rev-parse", ref, check=False).strip() if in_git else ""
     if request.from_ref and not source_commit:

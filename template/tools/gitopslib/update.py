@@ -27,6 +27,7 @@ from .git import (
     file_at,
     git,
     is_work_tree,
+    require_identity,
     restore_from_head,
 )
 
@@ -267,6 +268,10 @@ def update_apps(
             print(f"{prefixes[app.app]} already at {target}, skipped", file=out, flush=True)
         else:
             pending.append(app)
+    if pending:
+        # Every pending app ends in a commit (or a cherry-pick): without an identity git would
+        # refuse it only after copier update had changed the tree. Apps all current need none.
+        require_identity(root)
     if jobs > 1 and len(pending) > 1:
         for app, result in zip(pending, update_in_parallel(root, pending, data, vcs_ref, jobs), strict=True):
             if result.status == "updated":

@@ -15,15 +15,9 @@ from typing import Any
 
 import copier
 
-from tests.conftest import TEMPLATE_ROOT
+from tests.conftest import GIT_IDENTITY, TEMPLATE_ROOT
 
 TEMPLATE_PARTS = ("copier.yml", "template", "extensions")
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Template Tests",
-    "GIT_AUTHOR_EMAIL": "tests@example.com",
-    "GIT_COMMITTER_NAME": "Template Tests",
-    "GIT_COMMITTER_EMAIL": "tests@example.com",
-}
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -112,7 +106,11 @@ def copier_update(
 
 
 # Released versions of this template, named by commit: a clean clone of main may have no tags.
-RELEASES = {"v0.1.0": "33623b5e693abbbb48955025886458a3d8bf40d5"}
+RELEASES = {
+    "v0.1.0": "33623b5e693abbbb48955025886458a3d8bf40d5",
+    # The last commit before validators were tightened for the API server's rules.
+    "v0.2.0": "cf76160e2a4214ec92dbaed255b1d81117d022cb",
+}
 
 
 def template_at_commit(path: Path, commit: str, version: str) -> TemplateRepo:

@@ -111,11 +111,14 @@ def render_version(src_path: str, commit: str, answers: dict[str, object], desti
     import copier
 
     data = {key: value for key, value in answers.items() if not key.startswith("_")}
+    # overwrite=True marks a re-render of stored answers, as Copier's own update renders are:
+    # the template then keeps answers that rules tightened since then would refuse.
     copier.run_copy(
         src_path,
         destination,
         data=data,
         vcs_ref=commit,
+        overwrite=True,
         defaults=True,
         unsafe=True,
         quiet=True,

@@ -7,6 +7,7 @@ since that release applies to new answers only (the `new_answer` test in copier.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,7 @@ def test_a_newly_refused_value_given_on_update_is_refused(
 ) -> None:
     """Only stored answers are grandfathered: the same value given now meets today's rules."""
     repo, _ = updated
-    with pytest.raises(ValueError, match="resources: dev: requests.cpu"):
+    with pytest.raises(ValueError, match=re.escape("resources: dev: requests.cpu")):
         copier_update(repo, "platform", data={"resources": {"dev": {"requests": {"cpu": "3"}}}})
     assert git(repo, "status", "--porcelain") == ""
 

@@ -108,6 +108,34 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "image_tag": "1.29",
         "argocd_version": "v3.3.0",
     },
+    # Names and values that YAML 1.1 reads as other types when written bare (no, true, null,
+    # 123, 1e3): every one must reach Kubernetes as the string it is.
+    "yaml-special-names": {
+        "app_name": "no",
+        "environments": ["true", "null", "123", "1e3"],
+        "team": "123",
+        "exposure": "ingress",
+        "ingress_class": "0x1f",
+        "hosts": {"123": "shop.example.com"},
+        "secrets": "external-secrets",
+        "secret_keys": ["true", "null", "on"],
+        "secret_store": "yes",
+        "protected_environments": ["1e3"],
+        "manual_sync_environments": ["null"],
+    },
+    # Values Kubernetes and Argo CD accept that the first release refused: a CPU as a YAML
+    # float, a memory with an exponent, a punycode host, an IngressClass with dots, day names.
+    "legitimate-edge-values": {
+        "app_name": "shop",
+        "resources": {"prod": {"requests": {"cpu": 0.5, "memory": "1e3"}, "limits": {"memory": "1e9"}}},
+        "namespace_quota": True,
+        "exposure": "gateway",
+        "gateway": "true/null.gateway",
+        "hosts": {"prod": "shop.xn--p1ai", "dev": "*.dev.example.com"},
+        "sync_windows": {"prod": {"schedule": "0 8 * * MON-FRI", "duration": "1h30m"}},
+        "writable_paths": ["/tmp", "/" + "v" * 70, "/" + "v" * 70 + "/cache"],
+        "smoke_test": True,
+    },
     # The longest app name that still fits `<app>-<env>` into 63 characters.
     "longest-name": {
         "app_name": "a" * 50 + "-service",

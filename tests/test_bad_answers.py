@@ -75,6 +75,17 @@ BAD_ANSWERS = [
     ("cosign_public_key", "not a key", "cosign_public_key"),
     ("secret_keys", "[db-password]", "secret_keys"),
     ("secret_store", "My Vault", "secret_store"),
+    # Refused since the API-server rules (each accepted by the previous release, which keeps
+    # working for answers stored then: test_tightened_rules_keep_stored_answers.py).
+    ("app_name", "9lives", "must start with a letter"),
+    ("image", "UPPER/case", "lowercase"),
+    ("argocd_version", "v03.3.0", "leading zeros"),
+    ("resources", "{prod: {requests: {cpu: '2'}}}", "above limits.cpu"),
+    ("resources", "{dev: {limits: {memory: 32Mi}}}", "above limits.memory"),
+    ("sync_windows", "{prod: {schedule: '99 99 99 99 99', duration: 2h}}", "outside 0-59"),
+    ("sync_windows", "{prod: {schedule: '*/0 * * * *', duration: 2h}}", "step"),
+    ("sync_windows", "{prod: {schedule: '0 8 * * 1-5', duration: 1d}}", "duration"),
+    ("writable_paths", "[/tmp/]", "normalized"),
 ]
 
 # Options that exclude each other: (answers, text the last error line must contain)
@@ -88,6 +99,8 @@ EXCLUSIVE_ANSWERS = [
         },
         "set kyverno_policies to true",
     ),
+    ({"app_name": "a" * 53, "environments": "[dev, prod]", "smoke_test": "true"}, "longer than 63"),
+    ({"app_name": "platform", "environments": "[dev, policies]"}, "Kyverno policies project"),
 ]
 
 

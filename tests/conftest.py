@@ -13,6 +13,8 @@ from typing import Any
 import copier
 import pytest
 
+from tests import generative_settings
+
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 # Who commits in tests, whoever runs them (or nobody: a fresh machine has no git identity).
 GIT_IDENTITY = {
@@ -28,6 +30,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--update-golden",
         action="store_true",
         help="rewrite tests/golden/ from the current template instead of comparing",
+    )
+    parser.addoption(
+        "--answer-sets",
+        type=int,
+        default=None,
+        help=f"answer sets per generative test file (default {generative_settings.DEFAULT_ANSWER_SETS})",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The generative tests read their budget when their module is imported, after this hook;
+    # the environment also reaches the xdist workers, which configure with the same options.
+    if config.getoption("--answer-sets"):
+        os.environ[generative_settings.BUDGET_VARIABLE] = str(config.getoption("--answer-sets"))
+
+
+def pytest_report_header() -> str:
+    return (
+        f"generative answer sets: seed {generative_settings.commit_seed()} (from the commit; replay with "
+        f"{generative_settings.SEED_VARIABLE}=N), {generative_settings.answer_sets_per_file()} per file"
     )
 
 

@@ -1,0 +1,126 @@
+"""The property behind the generative tests: accepted answers make a correct repo, refused ones write nothing.
+
+Outcome decides, not a prediction of what the validators should say: a refused set must
+leave no file behind and name a question; an accepted set must keep every file in Git,
+build every overlay, pass the strict schemas, the independent API-server rules of
+tests/api_rules.py (written without looking at the validators or tools/gitops), the
+repository invariants, and the repo's own `tools/gitops validate`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import copier
+import yaml
+from hypothesis import event
+
+from tests import api_rules
+from tests import repo_invariants as inv
+from tests.conftest import TEMPLATE_ROOT, run_gitops
+
+# What the runs found, for the closing report (`--hypothesis-show-statistics` shows it too).
+OUTCOMES: Counter[str] = Counter()
+
+
+def render_in_process(answers: dict[str, Any], destination: Path) -> Exception | None:
+    try:
+        copier.run_copy(
+            str(TEMPLATE_ROOT),
+            destination,
+            data=answers,
+            defaults=True,
+            unsafe=True,
+            vcs_ref="HEAD",
+            quiet=True,
+        )
+    except Exception as error:  # every refusal is an outcome to check, whatever its type
+        return error
+    return None
+
+
+def check_refusal(answers: dict[str, Any], destination: Path, error: Exception) -> None:
+    written = [p for p in destination.rglob("*")] if destination.exists() else []
+    assert not written, f"refused ({error}) but wrote {written[:5]}"
+    message = str(error)
+    asked = set(answers) | {"app_name"}
+    assert any(question in message for question in asked), f"refusal names no question: {message}"
+    OUTCOMES["refused"] += 1
+    event(f"refused: {message.split(':', 1)[0][:60]}")
+
+
+def check_nothing_ignored(root: Path) -> None:
+    """Every generated file is seen by Git: no .gitignore pattern hides an app's or environment's files."""
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1"}
+    subprocess.run(["git", "init", "-q", str(root)], check=True, env=env)
+    ignored = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout
+    hidden = [line for line in ignored.splitlines() if line.startswith("!!")]
+    assert not hidden, f"generated files hidden from Git: {hidden[:5]}"
+    shutil.rmtree(root / ".git")
+
+
+def check_api_rules(facts: inv.RepoFacts) -> int:
+    problems: list[str] = []
+    checked = 0
+    for (env, _), objects in facts.built.items():
+        problems += [f"environments/{env}: {p}" for p in api_rules.overlay_problems(objects)]
+        checked += len(objects)
+    for path, obj in facts.argo:
+        problems += [f"{path}: {p}" for p in api_rules.object_problems(obj)]
+        checked += 1
+    for obj in facts.platform:
+        problems += [f"platform: {p}" for p in api_rules.object_problems(obj)]
+        checked += 1
+    assert not problems, "\n".join(problems)
+    return checked
+
+
+def check_accepted(answers: dict[str, Any], root: Path, kubectl: str) -> None:
+    check_nothing_ignored(root)
+    stored = yaml.safe_load(next(root.glob(".copier-answers.*.yml")).read_text())
+    facts = inv.read_repo(root, kubectl)
+    assert facts.app == stored["app_name"]
+    for env in facts.environments:
+        for path in (
+            f"environments/{env}/{facts.app}/kustomization.yaml",
+            f"argocd/apps/{facts.app}/{env}.yaml",
+        ):
+            assert (root / path).is_file(), f"{path} missing"
+    inv.check_overlays_exist(facts)
+    inv.check_builtin_objects_strict(facts)
+    inv.check_argo_objects_strict(facts)
+    inv.check_namespaces(facts)
+    inv.check_applications(facts)
+    inv.check_root_app(facts)
+    objects = check_api_rules(facts)
+    result = run_gitops(root, "validate")
+    assert result.returncode == 0, result.stdout + result.stderr
+    OUTCOMES["accepted"] += 1
+    OUTCOMES["objects"] += objects
+    event("accepted")
+
+
+def check_answer_set(answers: dict[str, Any], kubectl: str) -> None:
+    scratch = Path(tempfile.mkdtemp(prefix="answers-"))
+    destination = scratch / "repo"
+    try:
+        error = render_in_process(answers, destination)
+        if error is not None:
+            check_refusal(answers, destination, error)
+        else:
+            check_accepted(answers, destination, kubectl)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,27 @@
+"""Generated answer sets (part 2 of 2, its own seed): accepted -> correct repo, refused -> nothing written.
+
+Two files so that the two test workers share the budget; the property is in
+tests/generated_answers.py, the strategies in tests/answer_strategies.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, seed, settings
+
+from tests.answer_strategies import answer_sets
+from tests.generated_answers import check_answer_set
+from tests.generative_settings import answer_sets_per_file, commit_seed
+
+
+@seed(commit_seed() + 2)
+@settings(
+    max_examples=answer_sets_per_file(),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(answers=answer_sets())
+def test_generated_answer_set(answers: dict[str, Any], kubectl: str) -> None:
+    check_answer_set(answers, kubectl)

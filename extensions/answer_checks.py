@@ -21,6 +21,7 @@ import ipaddress
 import posixpath
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +30,18 @@ from jinja2 import Environment, pass_context
 from jinja2.ext import Extension
 from jinja2.runtime import Context
 
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS_SUBDOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", re.ASCII)
+DNS_SUBDOMAIN = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", re.ASCII
+)
 MAX_SUBDOMAIN = 253
-LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$", re.ASCII)
 MAX_NAME = 63
 MAX_ENV_NAME = 20
 RESERVED_ENVS = {"default": "Argo CD's built-in project is called default"}
 # Names of generated objects that share a namespace or a kind with `<app>-<env>` (Argo CD
 # Applications and AppProjects): an app and environment that spell one would collide.
-PLATFORM_OBJECTS = re.compile(r"^platform-policies(-[0-9]+)?$")
+PLATFORM_OBJECTS = re.compile(r"^platform-policies(-[0-9]+)?$", re.ASCII)
 # Longest suffix a derived name gets when an option is on: `<app>-smoke-test` names the
 # smoke-test Job, and the API server copies a Job's name into a pod label (<= 63).
 SMOKE_TEST_SUFFIX = "-smoke-test"
@@ -47,24 +50,24 @@ SMOKE_TEST_SUFFIX = "-smoke-test"
 _HOST_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _HOST = rf"(?:{_HOST_COMPONENT}(?:\.{_HOST_COMPONENT})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-IMAGE_REPOSITORY = re.compile(rf"^(?:{_HOST}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*$")
-IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-IMAGE_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+IMAGE_REPOSITORY = re.compile(rf"^(?:{_HOST}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*$", re.ASCII)
+IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", re.ASCII)
+IMAGE_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$", re.ASCII)
 
 _GIT_PATH = r"[A-Za-z0-9._~/+-]+"
 GIT_URLS = (
-    re.compile(rf"^https://[A-Za-z0-9.-]+(?::[0-9]+)?/{_GIT_PATH}$"),
-    re.compile(rf"^ssh://(?:[A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(?::[0-9]+)?/{_GIT_PATH}$"),
-    re.compile(rf"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!/){_GIT_PATH}$"),
+    re.compile(rf"^https://[A-Za-z0-9.-]+(?::[0-9]+)?/{_GIT_PATH}$", re.ASCII),
+    re.compile(rf"^ssh://(?:[A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(?::[0-9]+)?/{_GIT_PATH}$", re.ASCII),
+    re.compile(rf"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:(?!/){_GIT_PATH}$", re.ASCII),
 )
 # Argo CD matches destination servers as exact strings: no trailing slash.
-CLUSTER_SERVER = re.compile(r"^https://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~-]+)*$")
-PINNED_VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
-CANONICAL_VERSION = re.compile(r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+CLUSTER_SERVER = re.compile(r"^https://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~-]+)*$", re.ASCII)
+PINNED_VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$", re.ASCII)
+CANONICAL_VERSION = re.compile(r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$", re.ASCII)
 # The AppProjects limit Namespace creation to one name (clusterResourceWhitelist[].name,
 # argo-cd PR #24674, merged for 3.2); older releases drop the field and allow any Namespace.
 OLDEST_ARGOCD = (3, 3, 0)
-GIT_REF = re.compile(r"^[A-Za-z0-9._/-]+$")
+GIT_REF = re.compile(r"^[A-Za-z0-9._/-]+$", re.ASCII)
 
 
 def _stored_answers(conf: Any) -> dict[str, Any] | None:
@@ -77,21 +80,47 @@ def _stored_answers(conf: Any) -> dict[str, Any] | None:
     return stored if isinstance(stored, dict) else None
 
 
+def _destination_has_files(conf: Any) -> bool:
+    try:
+        return any(Path(str(conf["dst_path"])).iterdir())
+    except (KeyError, OSError, TypeError):
+        return False
+
+
+def _stored_or_copy(context: Context) -> dict[str, Any] | None:
+    """The stored answers on an update, an empty mapping on a copy, None in a scratch render.
+
+    Copier sets overwrite on every update. An update starts from the app's answers file.
+    Copier's own renders of the old and new template versions (and tools/gitops's) go to
+    empty scratch folders with no answers file: they re-render stored answers. A copy
+    (`--overwrite` or not) into a folder with files, or without overwrite anywhere, is a copy.
+    """
+    conf = context.get("_copier_conf")
+    if conf is None or not conf["overwrite"]:
+        return {}
+    stored = _stored_answers(conf)
+    if stored is not None:
+        return stored
+    return {} if _destination_has_files(conf) else None
+
+
 @pass_context
 def is_new_answer(context: Context, question: Any) -> bool:
     """Whether rules tightened since a release apply to this answer (the `new_answer` test).
 
-    A copy writes nothing yet, so every answer is new. An update (Copier sets overwrite)
-    carries stored answers over: they are new only when they differ from the answers file.
-    Copier's scratch renders of the old and new versions have no answers file: not new.
+    On a copy every answer is new; on an update only an answer that differs from the stored
+    one (or a question the stored answers lack); in a scratch render none.
     """
-    conf = context.get("_copier_conf")
-    if conf is None or not conf["overwrite"]:
-        return True
-    stored = _stored_answers(conf)
+    stored = _stored_or_copy(context)
     if stored is None:
         return False
     return question not in stored or stored[question] != context.get(question)
+
+
+@pass_context
+def is_copying(context: Context, _value: Any = None) -> bool:
+    """Whether this is a copy (the `copying` test): checks against the destination run then only."""
+    return _stored_or_copy(context) == {}
 
 
 def _shown(value: Any) -> str:
@@ -112,7 +141,7 @@ def dns_label_problem(value: Any, question: str) -> str:
         return problem
     if len(value) > MAX_NAME:
         return f"{question}: {_shown(value)} is longer than {MAX_NAME} characters"
-    if not DNS_LABEL.match(value):
+    if not DNS_LABEL.fullmatch(value):
         return (
             f"{question}: {_shown(value)} is not a DNS-1123 label "
             "(lowercase letters, digits and '-', starting and ending with a letter or digit)"
@@ -120,7 +149,7 @@ def dns_label_problem(value: Any, question: str) -> str:
     return ""
 
 
-def environments_problem(environments: Any) -> str:
+def environments_problem(environments: Any, app_name: Any = None, strict: bool = False) -> str:
     if not isinstance(environments, list) or not environments:
         return f"environments: must be a non-empty YAML list such as [dev, prod], got {_shown(environments)}"
     seen: set[str] = set()
@@ -134,13 +163,20 @@ def environments_problem(environments: Any) -> str:
         if env in seen:
             return f"environments: {_shown(env)} is listed twice"
         seen.add(env)
+        # On an update the app's name is stored and fixed (`strict` then): a longer environment
+        # must fit it. On a copy the app_name question checks the same budget itself.
+        if strict and isinstance(app_name, str) and len(app_name) + 1 + len(env) > MAX_NAME:
+            return (
+                f"environments: {env!r} is too long for app {app_name!r}: namespace {app_name}-{env} "
+                f"would exceed {MAX_NAME} characters"
+            )
     return ""
 
 
 def dns_subdomain_problem(value: Any, question: str) -> str:
     if problem := _not_a_string(value, question):
         return problem
-    if not DNS_SUBDOMAIN.match(value):
+    if not DNS_SUBDOMAIN.fullmatch(value):
         return (
             f"{question}: {_shown(value)} is not a DNS-1123 subdomain (at most {MAX_SUBDOMAIN} "
             "lowercase letters, digits, '-' and '.', each part starting and ending with a letter or digit)"
@@ -160,7 +196,7 @@ def app_name_problem(app_name: Any, environments: Any, strict: bool = True) -> s
         return (
             f"app_name: {_shown(app_name)} would give namespaces starting with kube- (reserved by Kubernetes)"
         )
-    if isinstance(environments, list) and environments and not environments_problem(environments):
+    if strict and isinstance(environments, list) and environments and not environments_problem(environments):
         longest = max(environments, key=len)
         if len(app_name) + 1 + len(longest) > MAX_NAME:
             return (
@@ -168,7 +204,7 @@ def app_name_problem(app_name: Any, environments: Any, strict: bool = True) -> s
                 f"would exceed {MAX_NAME} characters"
             )
         for env in environments if strict else ():
-            if PLATFORM_OBJECTS.match(f"{app_name}-{env}"):
+            if PLATFORM_OBJECTS.fullmatch(f"{app_name}-{env}"):
                 return (
                     f"app_name: {app_name}-{env} (app {app_name!r} in environment {env!r}) is the name "
                     "of the platform's Kyverno policies project and Applications; pick another name"
@@ -191,7 +227,7 @@ def smoke_test_problem(smoke_test: Any, app_name: Any, strict: bool = True) -> s
 def label_value_problem(value: Any, question: str) -> str:
     if problem := _not_a_string(value, question):
         return problem
-    if len(value) > MAX_NAME or not LABEL_VALUE.match(value):
+    if len(value) > MAX_NAME or not LABEL_VALUE.fullmatch(value):
         return (
             f"{question}: {_shown(value)} is not a valid label value "
             "(at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)"
@@ -209,7 +245,7 @@ def image_problem(image: Any, strict: bool = True) -> str:
     last = image.rsplit("/", 1)[-1]
     if ":" in last:
         return f"image: {_shown(image)} holds a tag; give the repository in image and the tag in image_tag"
-    if len(image) > 255 or not IMAGE_REPOSITORY.match(image):
+    if len(image) > 255 or not IMAGE_REPOSITORY.fullmatch(image):
         return (
             f"image: {_shown(image)} is not an image repository "
             "(e.g. nginxinc/nginx-unprivileged or reg.example.com:5000/team/app)"
@@ -227,12 +263,12 @@ def image_tag_problem(tag: Any) -> str:
     if problem := _not_a_string(tag, "image_tag"):
         return problem
     if tag.startswith("sha256:"):
-        if IMAGE_DIGEST.match(tag):
+        if IMAGE_DIGEST.fullmatch(tag):
             return ""
         return f"image_tag: {_shown(tag)} is not a digest (sha256: followed by 64 lowercase hex digits)"
     if tag.lower() == "latest":
         return "image_tag: 'latest' is refused: releases must be immutable tags or digests"
-    if not IMAGE_TAG.match(tag):
+    if not IMAGE_TAG.fullmatch(tag):
         return (
             f"image_tag: {_shown(tag)} is not an image tag "
             "(up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-')"
@@ -251,7 +287,7 @@ def port_problem(port: Any, question: str) -> str:
 def repo_url_problem(url: Any) -> str:
     if problem := _not_a_string(url, "repo_url"):
         return problem
-    if any(pattern.match(url) for pattern in GIT_URLS):
+    if any(pattern.fullmatch(url) for pattern in GIT_URLS):
         return ""
     return (
         f"repo_url: {_shown(url)} is not a Git URL "
@@ -262,7 +298,7 @@ def repo_url_problem(url: Any) -> str:
 def git_ref_problem(ref: Any) -> str:
     if (
         not isinstance(ref, str)
-        or not GIT_REF.match(ref)
+        or not GIT_REF.fullmatch(ref)
         or ref.startswith(("-", "/", "."))
         or ref.endswith(("/", ".", ".lock"))
         or ".." in ref
@@ -275,13 +311,13 @@ def git_ref_problem(ref: Any) -> str:
 def argocd_version_problem(version: Any, strict: bool = True) -> str:
     if not isinstance(version, str):
         return f"argocd_version: must be a string such as v3.6.2, got {_shown(version)}"
-    match = PINNED_VERSION.match(version)
+    match = PINNED_VERSION.fullmatch(version)
     if not match:
         return (
             f"argocd_version: {_shown(version)} is not a pinned release vX.Y.Z "
             "(floating refs such as stable or latest are refused)"
         )
-    if strict and not CANONICAL_VERSION.match(version):
+    if strict and not CANONICAL_VERSION.fullmatch(version):
         return f"argocd_version: {_shown(version)} is not a release: no leading zeros (e.g. v3.6.2)"
     if tuple(int(part) for part in match.groups()) < OLDEST_ARGOCD:
         oldest = "v" + ".".join(map(str, OLDEST_ARGOCD))
@@ -314,12 +350,18 @@ def _per_env_mapping_problem(mapping: Any, environments: Any, question: str, str
     return _unknown_environment_problem(mapping, environments, question, strict)
 
 
-def replicas_problem(replicas: Any, environments: Any, strict: bool = True) -> str:
+def replicas_problem(replicas: Any, environments: Any, strict: bool = True, autoscaling: Any = None) -> str:
     if problem := _per_env_mapping_problem(replicas, environments, "replicas", strict):
         return problem
     for env, count in replicas.items():
         if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 1000:
             return f"replicas: {env}: {_shown(count)} is not a whole number from 0 to 1000"
+        # Asked after replicas: this catches an update that gives replicas where autoscaling is stored.
+        if strict and isinstance(autoscaling, dict) and env in autoscaling:
+            return (
+                f"replicas: {env} has autoscaling; an environment takes either replicas or "
+                "autoscaling, not both (Argo CD would fight the autoscaler)"
+            )
     return ""
 
 
@@ -327,7 +369,7 @@ def clusters_problem(clusters: Any, environments: Any, strict: bool = True) -> s
     if problem := _per_env_mapping_problem(clusters, environments, "clusters", strict):
         return problem
     for env, server in clusters.items():
-        if not isinstance(server, str) or not CLUSTER_SERVER.match(server):
+        if not isinstance(server, str) or not CLUSTER_SERVER.fullmatch(server):
             return (
                 f"clusters: {env}: {_shown(server)} is not a cluster API server URL "
                 "(https://host[:port][/path], no trailing slash)"
@@ -338,15 +380,15 @@ def clusters_problem(clusters: Any, environments: Any, strict: bool = True) -> s
 # ---------------------------------------------------------------------------
 # Hardening and options
 # ---------------------------------------------------------------------------
-CODE_OWNER = re.compile(r"^@[A-Za-z0-9-]+(/[A-Za-z0-9._-]+)?$|^[^@\s]+@[^@\s]+\.[a-z]+$")
-HTTP_PATH = re.compile(r"^/[A-Za-z0-9._~/%-]*$")
-SLACK_CHANNEL = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+CODE_OWNER = re.compile(r"^@[A-Za-z0-9-]+(/[A-Za-z0-9._-]+)?$|^[^@\s]+@[^@\s]+\.[a-z]+$", re.ASCII)
+HTTP_PATH = re.compile(r"^/[A-Za-z0-9._~/%-]*$", re.ASCII)
+SLACK_CHANNEL = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$", re.ASCII)
 
 
 def code_owner_problem(owner: Any) -> str:
     if problem := _not_a_string(owner, "platform_team"):
         return problem
-    if not CODE_OWNER.match(owner):
+    if not CODE_OWNER.fullmatch(owner):
         return f"platform_team: {_shown(owner)} is not a code owner (@org/team, @user or an e-mail address)"
     return ""
 
@@ -367,7 +409,7 @@ def environment_list_problem(value: Any, question: str, environments: Any, stric
 def probe_path_problem(path: Any) -> str:
     if problem := _not_a_string(path, "probe_path"):
         return problem
-    if not HTTP_PATH.match(path):
+    if not HTTP_PATH.fullmatch(path):
         return f"probe_path: {_shown(path)} is not an absolute URL path such as /healthz"
     return ""
 
@@ -376,10 +418,14 @@ def writable_paths_problem(paths: Any, strict: bool = True) -> str:
     if not isinstance(paths, list):
         return f"writable_paths: must be a YAML list of absolute paths, got {_shown(paths)}"
     for path in paths:
-        if not isinstance(path, str) or not re.match(r"^/[A-Za-z0-9._/-]+$", path) or "/../" in f"{path}/":
+        if (
+            not isinstance(path, str)
+            or not re.fullmatch(r"^/[A-Za-z0-9._/-]+$", path, re.ASCII)
+            or "/../" in f"{path}/"
+        ):
             return f"writable_paths: {_shown(path)} is not an absolute directory path"
         # `/tmp/` and `/tmp` are one mount point to the kubelet but two paths to the API server.
-        if strict and posixpath.normpath(path) != path:
+        if strict and (posixpath.normpath(path) != path or "//" in path):
             normal = posixpath.normpath(path)
             return f"writable_paths: {_shown(path)} is not a normalized path (write it as {normal})"
     if strict and len({posixpath.normpath(path) for path in paths}) != len(paths):
@@ -394,7 +440,7 @@ def autoscaling_problem(autoscaling: Any, environments: Any, replicas: Any, stri
         return problem
     fixed = replicas if isinstance(replicas, dict) else {}
     for env, spec in autoscaling.items():
-        if env in fixed:
+        if strict and env in fixed:
             return (
                 f"autoscaling: {env} also has fixed replicas ({fixed[env]}); an environment takes "
                 "either replicas or autoscaling, not both (Argo CD would fight the autoscaler)"
@@ -422,7 +468,7 @@ def _is_ip_address(host: str) -> bool:
 def host_problem(host: Any) -> str:
     """A host an Ingress rule and an HTTPRoute both take: a DNS-1123 subdomain, `*.` allowed, no IP."""
     name = host[2:] if isinstance(host, str) and host.startswith("*.") else host
-    if not isinstance(name, str) or not DNS_SUBDOMAIN.match(name) or _is_ip_address(name):
+    if not isinstance(name, str) or not DNS_SUBDOMAIN.fullmatch(name) or _is_ip_address(name):
         return f"{_shown(host)} is not a lowercase DNS host name (IDNs in punycode, xn--...)"
     return ""
 
@@ -430,7 +476,7 @@ def host_problem(host: Any) -> str:
 def hosts_problem(hosts: Any, environments: Any, exposure: Any, strict: bool = True) -> str:
     if problem := _per_env_mapping_problem(hosts, environments, "hosts", strict):
         return problem
-    if hosts and exposure == "none":
+    if strict and hosts and exposure == "none":
         return "hosts: given, but exposure is none; set exposure to ingress or gateway, or leave hosts out"
     for env, host in hosts.items():
         if problem := host_problem(host):
@@ -452,14 +498,19 @@ def gateway_problem(gateway: Any) -> str:
 # and durations with Go's time.ParseDuration.
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-CRON_FIELDS = (
-    ("minute", 0, 59, {}),
-    ("hour", 0, 23, {}),
-    ("day of month", 1, 31, {}),
+NO_NAMES: dict[str, int] = {}
+CRON_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
+    ("minute", 0, 59, NO_NAMES),
+    ("hour", 0, 23, NO_NAMES),
+    ("day of month", 1, 31, NO_NAMES),
     ("month", 1, 12, {name: number for number, name in enumerate(MONTHS, 1)}),
     ("day of week", 0, 6, {name: number for number, name in enumerate(WEEKDAYS)}),
 )
-GO_DURATION = re.compile(r"^[-+]?(0|((\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$")
+CRON_CHARACTERS = re.compile(r"[0-9A-Za-z*?/,\- ]+", re.ASCII)
+GO_UNITS = {"ns": 1, "us": 10**3, "\u00b5s": 10**3, "\u03bcs": 10**3, "ms": 10**6, "s": 10**9}
+GO_UNITS |= {"m": 60 * 10**9, "h": 3600 * 10**9}
+GO_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)", re.ASCII)
+GO_DURATION = re.compile(r"^[-+]?(0|((\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$", re.ASCII)
 
 
 def _cron_value(text: str, low: int, high: int, names: dict[str, int]) -> int:
@@ -491,7 +542,11 @@ def _cron_range_problem(part: str, low: int, high: int, names: dict[str, int]) -
 
 
 def cron_problem(schedule: Any) -> str:
-    if not isinstance(schedule, str) or len(fields := schedule.split()) != len(CRON_FIELDS):
+    # Python's split() also splits at \x1c-\x1f, which Go's strings.Fields does not: allow
+    # only the characters a schedule is made of, so both see the same fields.
+    if not isinstance(schedule, str) or not CRON_CHARACTERS.fullmatch(schedule):
+        return f"{_shown(schedule)} is not a cron schedule of five fields (minute hour day month weekday)"
+    if len(fields := schedule.split()) != len(CRON_FIELDS):
         return f"{_shown(schedule)} is not a cron schedule of five fields (minute hour day month weekday)"
     for text, (field, low, high, names) in zip(fields, CRON_FIELDS, strict=True):
         for part in text.split(","):
@@ -501,10 +556,14 @@ def cron_problem(schedule: Any) -> str:
 
 
 def duration_problem(duration: Any) -> str:
-    if not isinstance(duration, str) or not GO_DURATION.match(duration):
+    if not isinstance(duration, str) or not GO_DURATION.fullmatch(duration):
         return f"{_shown(duration)} is not a duration such as 2h, 1h30m or 90m"
     if duration.startswith("-") or not re.search(r"[1-9]", duration):
         return f"{_shown(duration)} is not a positive duration"
+    # time.ParseDuration refuses more than an int64 of nanoseconds (about 2,562,047h).
+    nanoseconds = sum(Decimal(number) * GO_UNITS[unit] for number, unit in GO_DURATION_PART.findall(duration))
+    if nanoseconds >= 2**63:
+        return f"{_shown(duration)} is longer than Go's durations reach"
     return ""
 
 
@@ -519,33 +578,35 @@ def sync_windows_problem(windows: Any, environments: Any, strict: bool = True) -
     return ""
 
 
-ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$", re.ASCII)
 
 
 def secret_keys_problem(keys: Any) -> str:
     if not isinstance(keys, list) or not keys:
         return f"secret_keys: must be a non-empty YAML list of key names, got {_shown(keys)}"
     for key in keys:
-        if not isinstance(key, str) or not ENV_VAR_NAME.match(key) or len(key) > 253:
+        if not isinstance(key, str) or not ENV_VAR_NAME.fullmatch(key) or len(key) > 253:
             return f"secret_keys: {_shown(key)} is not a valid environment variable name"
     if len(set(keys)) != len(keys):
         return "secret_keys: a key is listed twice"
     return ""
 
 
-PUBLIC_KEY = re.compile(r"^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+\n-----END PUBLIC KEY-----\n?$")
+PUBLIC_KEY = re.compile(
+    r"^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+\n-----END PUBLIC KEY-----\n?$", re.ASCII
+)
 
 
-def cosign_key_problem(key: Any, kyverno_policies: Any) -> str:
+def cosign_key_problem(key: Any, kyverno_policies: Any, strict: bool = True) -> str:
     if not isinstance(key, str):
         return f"cosign_public_key: must be a string, got {_shown(key)}"
     if not key.strip():
         return ""
-    if not kyverno_policies:
+    if strict and not kyverno_policies:
         return (
             "cosign_public_key: image verification is a Kyverno policy; set kyverno_policies to true as well"
         )
-    if not PUBLIC_KEY.match(key.strip() + "\n"):
+    if not PUBLIC_KEY.fullmatch(key.strip() + "\n"):
         return "cosign_public_key: not a PEM public key (-----BEGIN PUBLIC KEY----- ... END PUBLIC KEY-----)"
     return ""
 
@@ -553,7 +614,7 @@ def cosign_key_problem(key: Any, kyverno_policies: Any) -> str:
 def channel_problem(channel: Any) -> str:
     if not isinstance(channel, str):
         return f"notifications_channel: must be a string, got {_shown(channel)}"
-    if channel and not SLACK_CHANNEL.match(channel):
+    if channel and not SLACK_CHANNEL.fullmatch(channel):
         return f"notifications_channel: {_shown(channel)} is not a Slack channel name (lowercase, no #)"
     return ""
 
@@ -648,3 +709,4 @@ class AnswerChecks(Extension):
             }
         )
         environment.tests["new_answer"] = is_new_answer
+        environment.tests["copying"] = is_copying

@@ -44,7 +44,7 @@ DEFAULT_CPU_TARGET = 75
 # Kubernetes' resource.Quantity: a decimal number, then a binary (Ki..Ei) or decimal
 # (n, u, m, k, M, G, T, P, E) suffix or a decimal exponent (1e3).
 QUANTITY = re.compile(
-    r"^(?P<number>[+-]?(\d+(\.\d*)?|\.\d+))(?P<suffix>[KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$"
+    r"^(?P<number>[+-]?(\d+(\.\d*)?|\.\d+))(?P<suffix>[KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$", re.ASCII
 )
 SUFFIXES = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1)}
 SUFFIXES |= {unit: Decimal(10) ** (3 * power) for power, unit in enumerate("kMGTPE", 1)}
@@ -64,7 +64,7 @@ def quantity_text(amount: Any) -> str:
 def quantity_value(amount: Any) -> Decimal:
     """The amount in cores or bytes; ValueError when it is not a Kubernetes quantity."""
     text = quantity_text(amount)
-    match = QUANTITY.match(text)
+    match = QUANTITY.fullmatch(text)
     if not match:
         raise ValueError(f"{text!r} is not a Kubernetes quantity (e.g. 500m, 0.5, 256Mi, 1Gi)")
     suffix = match["suffix"] or ""

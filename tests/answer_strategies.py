@@ -205,4 +205,11 @@ def answer_sets(draw: st.DrawFn) -> dict[str, Any]:
         ),
     }
     chosen = draw(st.sets(st.sampled_from(sorted(questions)), max_size=len(questions)))
-    return {name: draw(questions[name]) for name in sorted(chosen | {"environments"})}
+    answers = {name: draw(questions[name]) for name in sorted(chosen | {"environments"})}
+    # Now and then one string answer gets what a --data-file block scalar or a paste adds.
+    strings = sorted(name for name, value in answers.items() if isinstance(value, str))
+    if strings and draw(st.integers(1, INVALID_ONE_IN)) == 1:
+        name = draw(st.sampled_from(strings))
+        stray = draw(st.sampled_from(["{}\n", " {}", "{}\t", "{}\x1f", "{{{{ {} }}}}"]))
+        answers[name] = stray.format(answers[name])
+    return answers

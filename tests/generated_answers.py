@@ -88,9 +88,33 @@ def check_api_rules(facts: inv.RepoFacts) -> int:
     return checked
 
 
+def strings_in(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.items() for text in strings_in(list(item))]
+    if isinstance(value, list):
+        return [text for item in value for text in strings_in(item)]
+    return []
+
+
+def check_no_stray_characters(stored: dict[str, Any]) -> None:
+    """No accepted answer carries a control character or surrounding whitespace into the YAML.
+
+    A trailing newline (what a `--data-file` block scalar gives) slips through a `^...$` regex
+    and ends in a repoURL or a mount path that no schema refuses; only the PEM key is multi-line.
+    """
+    for question, value in stored.items():
+        if question.startswith("_") or question == "cosign_public_key":
+            continue
+        for text in strings_in(value):
+            assert text == text.strip() and text.isprintable(), f"{question}: accepted {text!r}"
+
+
 def check_accepted(answers: dict[str, Any], root: Path, kubectl: str) -> None:
     check_nothing_ignored(root)
     stored = yaml.safe_load(next(root.glob(".copier-answers.*.yml")).read_text())
+    check_no_stray_characters(stored)
     facts = inv.read_repo(root, kubectl)
     assert facts.app == stored["app_name"]
     for env in facts.environments:

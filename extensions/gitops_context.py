@@ -207,6 +207,31 @@ def environment_settings(
     return settings
 
 
+# Per-environment answers. Replicas and resources have defaults that follow list position
+# (small first, large last): the answers file stores them resolved for every environment, so
+# that a later change of the environment list never moves an existing environment's values.
+# Every per-environment mapping is stored for the listed environments only.
+RESOLVED_PER_ENVIRONMENT = ("replicas", "resources")
+PER_ENVIRONMENT_MAPS = ("replicas", "resources", "hosts", "autoscaling", "sync_windows", "clusters")
+
+
+def answers_to_store(answers: Mapping[str, Any], settings: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The answers file's content: the answers, with per-environment values resolved and pruned.
+
+    `settings` holds each listed environment's resolved values (environment_settings): an
+    environment with autoscaling has no fixed replica count.
+    """
+    stored = dict(answers)
+    for question in PER_ENVIRONMENT_MAPS:
+        if isinstance(stored.get(question), dict):
+            stored[question] = {env: value for env, value in stored[question].items() if env in settings}
+    if "replicas" in stored:
+        stored["replicas"] = {env: s["replicas"] for env, s in settings.items() if s["replicas"] is not None}
+    if "resources" in stored:
+        stored["resources"] = {env: s["resources"] for env, s in settings.items()}
+    return stored
+
+
 def app_of_answers_file(answers_file: str) -> str:
     """`.copier-answers.shop.yml` -> `shop`."""
     name = Path(answers_file).name
@@ -287,6 +312,8 @@ class GitOpsContext(ContextHook):
             if key not in self._settings:
                 self._settings[key] = environment_settings(context, environments, replicas, clusters)
             context["gitops_envs"] = self._settings[key]
+            if isinstance(answers := context.get("_copier_answers"), Mapping):
+                context["gitops_answers"] = answers_to_store(answers, self._settings[key])
             context["writable_volumes"] = writable_volumes(context.get("writable_paths") or [])
         except (AttributeError, KeyError, TypeError, ValueError):
             return  # answers not validated yet: their own validators say what is wrong

@@ -22,9 +22,24 @@ def facts(request: pytest.FixtureRequest, copie_session: Any, kubectl: str) -> i
 
 
 def test_answers_are_stored_as_given(facts: inv.RepoFacts, request: pytest.FixtureRequest) -> None:
+    """Every answer is stored as given; replicas and resources are stored for every environment.
+
+    Their defaults follow list position, so the answers file holds them resolved: a later change
+    of the environment list cannot move an existing environment's values.
+    """
     given = ANSWER_SETS[request.node.callspec.params["facts"]]
     for key, value in given.items():
-        assert facts.answers[key] == value, key
+        if key not in {"replicas", "resources"}:
+            assert facts.answers[key] == value, key
+    for env, count in given.get("replicas", {}).items():
+        assert facts.answers["replicas"][env] == count, env
+    for env, spec in given.get("resources", {}).items():
+        for kind, amounts in spec.items():
+            for name, amount in amounts.items():
+                assert facts.answers["resources"][env][kind][name] == str(amount), (env, kind, name)
+    assert set(facts.answers["resources"]) == set(facts.environments)
+    autoscaled = set(facts.answers["autoscaling"])
+    assert set(facts.answers["replicas"]) == set(facts.environments) - autoscaled
     assert (facts.root / f".copier-answers.{facts.app}.yml").is_file()
 
 

@@ -30,6 +30,7 @@ from .git import (
     require_identity,
     restore_from_head,
 )
+from .per_environment import answers_for_environments
 
 ANSWERS_GLOB = ".copier-answers.*.yml"
 ANSWERS_NAME = re.compile(r"^\.copier-answers\.(?P<app>.+)\.yml$")
@@ -90,7 +91,7 @@ def newest_release(src_path: str, cache: dict[str, str | None]) -> str | None:
     return cache[src_path]
 
 
-def run_copier_update(root: Path, answers_file: str, data: dict[str, str], vcs_ref: str | None) -> None:
+def run_copier_update(root: Path, answers_file: str, data: dict[str, object], vcs_ref: str | None) -> None:
     import copier  # only this command needs Copier
 
     copier.run_update(
@@ -170,7 +171,7 @@ def update_one(root: Path, app: AppAnswers, data: dict[str, str], vcs_ref: str |
     """`copier update` of one app in `root` (the repository or a worktree of it), committed
     unless it left conflicts."""
     answers_before = yaml.safe_load((root / app.file).read_text()) or {}
-    run_copier_update(root, app.file, data, vcs_ref)
+    run_copier_update(root, app.file, answers_for_environments(answers_before, data), vcs_ref)
     if conflicts := conflicted_paths(root):
         return AppResult(app.app, "conflict", conflicts=conflicts)
     kept = keep_edited_files_the_template_dropped(root, app, answers_before)

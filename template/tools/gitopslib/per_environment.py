@@ -1,0 +1,71 @@
+"""Per-environment answers when the environment list changes (`update --data environments=...`).
+
+The template stores every per-environment answer resolved for the listed environments
+(replicas and resources complete, the other mappings pruned; see the context hook in the
+template's extensions). When the list changes, each app's stored values are passed on
+explicitly, so that no existing environment changes: a new environment takes the values of
+the environment before it, as its release does (seed.py), and a removed one's values go.
+Hosts and clusters name an environment rather than size it: a new one gets its own default.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+COPIED_MAPS = ("replicas", "resources", "autoscaling", "sync_windows")
+OWN_MAPS = ("hosts", "clusters")
+COPIED_LISTS = ("manual_sync_environments", "protected_environments")
+
+
+def _environments(value: Any) -> list[str] | None:
+    if isinstance(value, str):
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError:
+            return None
+    if isinstance(value, list) and all(isinstance(env, str) for env in value):
+        return value
+    return None  # the template's own validator names what is wrong with it
+
+
+def _mapping_for(value: dict[str, Any], old: list[str], new: list[str], copied: bool) -> dict[str, Any]:
+    mapped: dict[str, Any] = {}
+    for position, env in enumerate(new):
+        before = new[position - 1] if position else None
+        if env in value:
+            mapped[env] = value[env]
+        elif copied and env not in old and before in mapped:
+            mapped[env] = mapped[before]
+    return mapped
+
+
+def _list_for(value: list[Any], old: list[str], new: list[str]) -> list[str]:
+    listed: list[str] = []
+    for position, env in enumerate(new):
+        before = new[position - 1] if position else None
+        if env in value or (env not in old and before in listed):
+            listed.append(env)
+    return listed
+
+
+def answers_for_environments(stored: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """`data` plus every per-environment answer of `stored` carried over to the new list.
+
+    Answers given in `data` win; nothing changes unless `data` changes the environments.
+    """
+    new = _environments(data.get("environments"))
+    old = _environments(stored.get("environments")) or []
+    if new is None or new == old:
+        return data
+    carried: dict[str, Any] = dict(data)
+    for question in (*COPIED_MAPS, *OWN_MAPS):
+        value = stored.get(question)
+        if question not in data and isinstance(value, dict):
+            carried[question] = _mapping_for(value, old, new, copied=question in COPIED_MAPS)
+    for question in COPIED_LISTS:
+        value = stored.get(question)
+        if question not in data and isinstance(value, list):
+            carried[question] = _list_for(value, old, new)
+    return carried

@@ -1,0 +1,107 @@
+"""Changing the environment list never changes an existing environment.
+
+Replicas and resources once followed list position (1 / 2 / 3 replicas, small / medium / large
+resources): adding `dr` at the end turned prod from 3 replicas into 2 in every app, and
+removing an environment made Copier reset every stored per-environment answer. The answers
+file now stores them resolved; `tools/gitops update --data environments=...` gives a new
+environment the values of the one before it. Checked on what the overlays build.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import run_gitops
+from tests.template_versions import TemplateRepo, commit_all, copier_update, generate
+
+ENVIRONMENTS = ["dev", "staging", "prod"]
+APPS: dict[str, dict[str, Any]] = {
+    "shop": {
+        "environments": ENVIRONMENTS,
+        "replicas": {"staging": 4, "prod": 7},
+        "resources": {"prod": {"requests": {"cpu": "500m"}, "limits": {"cpu": "2"}}},
+        "manual_sync_environments": ["prod"],
+    },
+    "cart": {"autoscaling": {"prod": {"min": 2, "max": 6}}},
+}
+Sizing = dict[str, Any]
+
+
+def sizing(repo: Path, kubectl: str) -> dict[tuple[str, str], Sizing]:
+    """Per app and environment: what the built Deployment runs and how Argo CD syncs it."""
+    found = {}
+    for overlay in sorted(repo.glob("environments/*/*/kustomization.yaml")):
+        env, app = overlay.parent.parent.name, overlay.parent.name
+        built = subprocess.run([kubectl, "kustomize", str(overlay.parent)], capture_output=True, text=True)
+        assert built.returncode == 0, built.stderr
+        objects = [o for o in yaml.safe_load_all(built.stdout) if o]
+        deployment = next(o for o in objects if o["kind"] == "Deployment")
+        hpa = next((o["spec"] for o in objects if o["kind"] == "HorizontalPodAutoscaler"), None)
+        application = yaml.safe_load_all((repo / f"argocd/apps/{app}/{env}.yaml").read_text())
+        sync = next(o for o in application if o["kind"] == "Application")["spec"]["syncPolicy"]
+        found[(app, env)] = {
+            "replicas": deployment["spec"].get("replicas"),
+            "resources": deployment["spec"]["template"]["spec"]["containers"][0]["resources"],
+            "autoscaling": hpa and (hpa["minReplicas"], hpa["maxReplicas"]),
+            "automated": "automated" in sync,
+        }
+    return found
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory, kubectl: str) -> tuple[Path, dict[Any, Sizing]]:
+    root = tmp_path_factory.mktemp("environments")
+    template = TemplateRepo.from_work_tree(root / "template")
+    repo = root / "repo"
+    for app, answers in APPS.items():
+        generate(template, repo, {"app_name": app, **answers}, "v1.0.0")
+    return repo, sizing(repo, kubectl)
+
+
+CHANGES = {
+    "add-at-end": (["dev", "staging", "prod", "dr"], {"dr": "prod"}),
+    "insert-in-the-middle": (["dev", "qa", "staging", "prod"], {"qa": "dev"}),
+    "remove": (["dev", "prod"], {}),
+    "reorder": (["staging", "dev", "prod"], {}),
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_tools_update_keeps_every_remaining_environment(
+    generated: tuple[Path, dict[Any, Sizing]], tmp_path: Path, kubectl: str, change: str
+) -> None:
+    pristine, before = generated
+    repo = Path(shutil.copytree(pristine, tmp_path / "repo", symlinks=True))
+    environments, copied_from = CHANGES[change]
+    result = run_gitops(repo, "update", "--data", f"environments=[{', '.join(environments)}]")
+    assert result.returncode == 0, result.stdout + result.stderr
+    after = sizing(repo, kubectl)
+    assert {env for _, env in after} == set(environments)
+    for (app, env), values in after.items():
+        expected = before[(app, copied_from.get(env, env))]
+        assert values == expected, (app, env)
+    for app in APPS:
+        answers = yaml.safe_load((repo / f".copier-answers.{app}.yml").read_text())
+        for question in ("replicas", "resources", "autoscaling", "hosts", "sync_windows", "clusters"):
+            assert set(answers[question]) <= set(environments), (app, question)
+        assert set(answers["resources"]) == set(environments), "resources stored for every environment"
+
+
+def test_plain_copier_update_keeps_existing_environments(
+    generated: tuple[Path, dict[Any, Sizing]], tmp_path: Path, kubectl: str
+) -> None:
+    """Without tools/gitops a new environment gets the positional default; the others keep theirs."""
+    pristine, before = generated
+    repo = Path(shutil.copytree(pristine, tmp_path / "repo", symlinks=True))
+    for app in APPS:
+        copier_update(repo, app, data={"environments": [*ENVIRONMENTS, "dr"]})
+        commit_all(repo, f"Add dr to {app}")
+    after = sizing(repo, kubectl)
+    for key, values in before.items():
+        assert after[key] == values, key

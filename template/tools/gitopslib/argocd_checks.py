@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import yaml
-
+from .api_checks import listed, mapping
 from .argocd_objects import APPS_DIR, BOOTSTRAP_DIR, ArgoObjects, Located
+from .errors import BrokenFileError
 from .problems import Problem
-from .repo import Overlay, Repo
+from .repo import Overlay, Repo, read_yaml
 
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 MAX_APPLICATION_NAME = 63
@@ -24,8 +24,9 @@ PINNED_ARGOCD_REF = re.compile(r"[?&]ref=(v\d+\.\d+\.\d+)$")
 
 
 def _spec(located: Located) -> dict[str, Any]:
-    spec = located.obj.get("spec")
-    return spec if isinstance(spec, dict) else {}
+    """The spec, and below it `mapping`/`listed`: a field of the wrong type is the schema
+    check's to name, and must not stop the other checks."""
+    return mapping(located.obj.get("spec"))
 
 
 def expected_server(repo: Repo, env: str) -> str:
@@ -40,9 +41,10 @@ def project_problems(repo: Repo, project: Located, server: str, namespace: str) 
         reasons.append(f"sourceRepos must be exactly [{repo.repo_url}], got {spec.get('sourceRepos')}")
     destinations = spec.get("destinations") or []
     wanted = {"server": server, "namespace": namespace}
-    if [{k: d.get(k) for k in ("server", "namespace")} for d in destinations] != [wanted]:
+    found = [{k: mapping(d).get(k) for k in ("server", "namespace")} for d in listed(destinations)]
+    if not isinstance(destinations, list) or found != [wanted]:
         reasons.append(f"destinations must be exactly [{wanted}], got {destinations}")
-    for allowed in spec.get("clusterResourceWhitelist") or []:
+    for allowed in map(mapping, listed(spec.get("clusterResourceWhitelist"))):
         if (allowed.get("group"), allowed.get("kind"), allowed.get("name")) != ("", "Namespace", namespace):
             reasons.append(f"clusterResourceWhitelist allows more than Namespace {namespace}: {allowed}")
     return reasons
@@ -53,8 +55,8 @@ def application_problems(
 ) -> tuple[Overlay | None, list[Problem]]:
     """Checks one app Application; returns the overlay it deploys."""
     spec = _spec(app)
-    source = spec.get("source") or {}
-    destination = spec.get("destination") or {}
+    source = mapping(spec.get("source"))
+    destination = mapping(spec.get("destination"))
     where = f"{app.path}: Application/{app.name}"
     problems: list[Problem] = []
     if len(app.name) > MAX_APPLICATION_NAME:
@@ -101,7 +103,7 @@ def platform_application_problems(repo: Repo, app: Located, argo: ArgoObjects) -
     """Platform Applications deploy platform/<name>/ from this repository through a project that
     allows only this repository as source."""
     spec = _spec(app)
-    source = spec.get("source") or {}
+    source = mapping(spec.get("source"))
     where = f"{app.path}: Application/{app.name}"
     problems = []
     if source.get("repoURL") != repo.repo_url:
@@ -124,15 +126,15 @@ def platform_application_problems(repo: Repo, app: Located, argo: ArgoObjects) -
 def root_problems(repo: Repo, argo: ArgoObjects) -> list[Problem]:
     roots = [
         a for a in argo.of_kind("Application", BOOTSTRAP_DIR)
-        if (_spec(a).get("source") or {}).get("path", "").strip("/") == APPS_DIR
+        if str(mapping(_spec(a).get("source")).get("path", "")).strip("/") == APPS_DIR
     ]  # fmt: skip
     if not roots:
         return [Problem(BOOTSTRAP_DIR, f"no root Application deploys {APPS_DIR}/")]
     problems = []
     for root in roots:
-        source = _spec(root).get("source") or {}
+        source = mapping(_spec(root).get("source"))
         where = f"{root.path}: Application/{root.name}"
-        if not (source.get("directory") or {}).get("recurse"):
+        if not mapping(source.get("directory")).get("recurse"):
             problems.append(
                 Problem(where, "source.directory.recurse must be true to reach every app's files")
             )
@@ -145,10 +147,14 @@ def install_problems(repo: Repo) -> list[Problem]:
     path = repo.root / INSTALL_KUSTOMIZATION
     if not path.is_file():
         return [Problem(INSTALL_KUSTOMIZATION, "missing: Argo CD must be installed from a pinned release")]
-    data = yaml.safe_load(path.read_text()) or {}
+    try:
+        data = read_yaml(path, INSTALL_KUSTOMIZATION)
+    except BrokenFileError as error:
+        return [Problem(error.path, error.reason)]
     wanted = repo.settings.get("argocd_version")
     problems = []
-    remote = [r for r in data.get("resources") or [] if "://" in str(r) or "github.com/" in str(r)]
+    resources = [str(r) for r in listed(mapping(data).get("resources"))]
+    remote = [r for r in resources if "://" in r or "github.com/" in r]
     if not remote:
         problems.append(Problem(INSTALL_KUSTOMIZATION, "no Argo CD release among the resources"))
     for resource in remote:

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from .api_checks import mapping
+from .errors import BrokenFileError
 from .problems import Problem
 from .repo import Repo, load_documents, yaml_files
 
@@ -28,7 +28,7 @@ class Located:
 
     @property
     def name(self) -> str:
-        return str((self.obj.get("metadata") or {}).get("name", ""))
+        return str(mapping(self.obj.get("metadata")).get("name", ""))
 
     @property
     def kind(self) -> str:
@@ -64,9 +64,9 @@ def read_argo_objects(repo: Repo) -> ArgoObjects:
         if _is_kustomization(path) or relative.startswith(INSTALL_DIR + "/"):
             continue
         try:
-            documents = load_documents(path)
-        except yaml.YAMLError as error:
-            found.problems.append(Problem(relative, f"not valid YAML: {error}".splitlines()[0]))
+            documents = load_documents(path, relative)
+        except BrokenFileError as error:
+            found.problems.append(Problem(error.path, error.reason))
             continue
         for doc in documents:
             if isinstance(doc, dict):

@@ -7,10 +7,20 @@ platform files, tools/) affect every overlay; documentation and CI files affect 
 
 from __future__ import annotations
 
-from .git import git, untracked_paths
+from .errors import UsageError
+from .git import git, is_work_tree, untracked_paths
 from .repo import Overlay, Repo
 
 REPO_WIDE = ("gitops.yaml", "argocd/install/", "argocd/bootstrap/", "tools/")
+
+
+def require_commit(repo: Repo, ref: str, option: str) -> None:
+    """UsageError naming the option when `ref` is no commit here; git's own message would
+    name `git diff`, which the user never ran."""
+    if not is_work_tree(repo.root):
+        raise UsageError(f"{option} {ref}: {repo.root} is not a git work tree")
+    if not git(repo.root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False).strip():
+        raise UsageError(f"{option} {ref}: not a commit of this repository")
 
 
 def changed_paths(repo: Repo, ref: str) -> set[str]:

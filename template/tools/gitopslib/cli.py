@@ -6,15 +6,26 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
-from .errors import MissingGitIdentityError, UsageError
+from .errors import BrokenFileError, MissingGitIdentityError, UsageError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 INSTALL_HINT = "python3 -m pip install -r tools/requirements.txt"
+# Set to see the traceback of an unexpected error instead of its one-line summary.
+DEBUG_VARIABLE = "GITOPS_DEBUG"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse prints the whole usage before its error; every error of this tool is one line.
+    Subcommand parsers are made of the same class, so theirs are too."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tools/gitops", description="Tools of this GitOps repository.")
+    parser = _Parser(prog="tools/gitops", description="Tools of this GitOps repository.")
     parser.add_argument("-C", "--repo", type=Path, default=Path.cwd(), help="repository (default: here)")
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser(
@@ -110,10 +121,13 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_diff(args: argparse.Namespace) -> int:
+    from .changes import require_commit
     from .rendered_diff import print_diff
     from .repo import load_repo
 
-    return print_diff(load_repo(args.repo), args.base, args.markdown)
+    repo = load_repo(args.repo)
+    require_commit(repo, args.base, "--base")
+    return print_diff(repo, args.base, args.markdown)
 
 
 def run_seed(args: argparse.Namespace) -> int:
@@ -137,16 +151,35 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-    except SystemExit as exit_:
+    except SystemExit as exit_:  # --help
         return EXIT_USAGE if exit_.code else EXIT_OK
+    except UsageError as error:
+        print(error, file=sys.stderr)
+        return EXIT_USAGE
     try:
         return COMMANDS[args.command](args)
     except ModuleNotFoundError as error:
         print(f"missing Python package {error.name}: {INSTALL_HINT}", file=sys.stderr)
         return EXIT_USAGE
-    except MissingGitIdentityError as error:
+    except (MissingGitIdentityError, BrokenFileError) as error:
         print(error, file=sys.stderr)
         return EXIT_PROBLEMS
     except UsageError as error:
         print(error, file=sys.stderr)
         return EXIT_USAGE
+    except Exception as error:
+        if os.environ.get(DEBUG_VARIABLE):
+            raise
+        print(unexpected(args.command, error), file=sys.stderr)
+        return EXIT_PROBLEMS
+
+
+def unexpected(command: str, error: Exception) -> str:
+    """One line for an error no check foresaw: what the user can act on first (a file an
+    OSError names), else the error itself, marked as a bug of the tool."""
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.filename}: {error.strerror}"
+    return (
+        f"tools/gitops {command}: unexpected {type(error).__name__}: {' '.join(str(error).split())} "
+        f"(a bug in tools/gitops; {DEBUG_VARIABLE}=1 shows where)"
+    )

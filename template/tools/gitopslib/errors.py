@@ -14,3 +14,15 @@ class MissingGitIdentityError(Exception):
     """git has no user identity to commit with: exit code 1, raised before anything changed.
 
     Not a usage error: the arguments are fine, the machine lacks a setting the user must add."""
+
+
+class BrokenFileError(Exception):
+    """A file the command cannot do without is missing, not UTF-8 or not the YAML it must be:
+    exit code 1, reported as one `path: reason` line like the problems validate finds.
+
+    Not a usage error: the arguments are fine, the repository needs fixing."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason

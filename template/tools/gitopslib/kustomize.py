@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 
-from .errors import UsageError
-from .repo import Overlay, Repo
+from .errors import BrokenFileError, UsageError
+from .repo import Overlay, Repo, read_yaml
 
 
 class KustomizeNotFoundError(UsageError):
@@ -47,7 +47,8 @@ def kustomize_command() -> list[str]:
 
 def build_text(command: list[str], directory: Path) -> tuple[str, str]:
     """The rendered YAML of one kustomization, or an error (its last line)."""
-    result = subprocess.run([*command, str(directory)], capture_output=True, text=True)
+    # errors="replace": kustomize may echo bytes of a file that is not UTF-8 in its error.
+    result = subprocess.run([*command, str(directory)], capture_output=True, text=True, errors="replace")
     if result.returncode != 0:
         lines = result.stderr.strip().splitlines()
         return "", lines[-1] if lines else f"kustomize exited with {result.returncode}"
@@ -71,10 +72,11 @@ def build_one(repo: Repo, overlay: Overlay, command: list[str]) -> tuple[list[di
 
 def overlay_namespace(repo: Repo, overlay: Overlay) -> str | None:
     """The `namespace:` an overlay's kustomization sets, if any."""
+    relative = f"{overlay.path}/kustomization.yaml"
     try:
-        data = yaml.safe_load((repo.root / overlay.path / "kustomization.yaml").read_text())
-    except (OSError, yaml.YAMLError):
-        return None
+        data = read_yaml(repo.root / relative, relative)
+    except BrokenFileError:
+        return None  # kustomization_problems names the file
     namespace = data.get("namespace") if isinstance(data, dict) else None
     return namespace if isinstance(namespace, str) and namespace else None
 
@@ -94,7 +96,10 @@ def _build_batch(
     """All overlays of `batch` in one build, or None when that is not possible."""
     with tempfile.TemporaryDirectory(prefix="gitops-build-") as tmp:
         resources = [os.path.relpath(repo.root / o.path, tmp) for o in batch.values()]
-        kustomization = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"}
+        kustomization: dict[str, Any] = {
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+        }
         kustomization["resources"] = resources
         Path(tmp, "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
         docs, error = _run_build(command, Path(tmp))

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .api_checks import mapping
+from .errors import BrokenFileError
 from .problems import Problem
-from .repo import Overlay, Repo
+from .repo import Overlay, Repo, read_yaml
 
 DEPRECATED_FIELDS = {
     "bases": "use resources",
@@ -20,6 +23,12 @@ DEPRECATED_FIELDS = {
     "imageTags": "use images",
 }
 INDEX_IMAGE_PATCH = re.compile(r"/containers/\d+/image\b")
+LIST_FIELDS = ("resources", "components", "patches")
+RELEASE_KUSTOMIZATION = re.compile(r"environments/[^/]+/[^/]+/release/kustomization\.yaml")
+# What a release may hold so that tools compare and describe it (releases.identity hashes its JSON).
+JSON_SCALARS = (str, int, float, bool, type(None))
+# Remote resources (URLs, git repositories with `//subdir` or `?ref=`) are not files here.
+REMOTE = re.compile(r"://|//|\?ref=|^(?:git@|github\.com/|gitlab\.com/|bitbucket\.org/)")
 # Kinds that have no namespace. An app's overlay may hold only its own Namespace.
 CLUSTER_SCOPED_KINDS = {
     "APIService", "CSIDriver", "CSINode", "ClusterRole", "ClusterRoleBinding",
@@ -38,12 +47,13 @@ def kustomization_files(repo: Repo) -> list[Path]:
 
 
 def kustomization_problems(repo: Repo, path: Path) -> list[Problem]:
-    """Deprecated Kustomize fields and index-based image patches."""
+    """Unreadable files, lists that are not lists, listed files that are missing, deprecated
+    Kustomize fields and index-based image patches."""
     relative = repo.relative(path)
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        return [Problem(relative, f"not valid YAML: {str(error).splitlines()[0]}")]
+        data = read_yaml(path, relative)
+    except BrokenFileError as error:
+        return [Problem(error.path, error.reason)]
     if not isinstance(data, dict):
         return [Problem(relative, "is not a YAML mapping")]
     problems = [
@@ -51,11 +61,67 @@ def kustomization_problems(repo: Repo, path: Path) -> list[Problem]:
         for name, advice in DEPRECATED_FIELDS.items()
         if name in data
     ]
-    for patch in data.get("patches") or []:
+    problems += [
+        Problem(relative, f"{name} must be a list, got {type(data[name]).__name__}")
+        for name in LIST_FIELDS
+        if data.get(name) is not None and not isinstance(data[name], list)
+    ]
+    problems += [Problem(relative, reason) for reason in missing_listed_files(path.parent, data)]
+    if RELEASE_KUSTOMIZATION.fullmatch(relative):
+        problems += [Problem(relative, reason) for reason in release_problems(data)]
+    for patch in _listed(data, "patches"):
         text = yaml.safe_dump(patch) if not isinstance(patch, str) else patch
         if INDEX_IMAGE_PATCH.search(text):
             problems.append(Problem(relative, "patches an image by container index: use `images:` instead"))
     return problems
+
+
+def _listed(data: dict[str, Any], name: str) -> list[Any]:
+    value = data.get(name)
+    return value if isinstance(value, list) else []
+
+
+def listed_paths(data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(field, entry) for every local file or directory a kustomization lists."""
+    for name in ("resources", "components"):
+        yield from ((name, entry) for entry in _listed(data, name))
+    for patch in _listed(data, "patches"):
+        if isinstance(patch, dict) and "path" in patch:
+            yield "patches", patch["path"]
+
+
+def missing_listed_files(directory: Path, data: dict[str, Any]) -> Iterator[str]:
+    """Plain `copier update` deletes the files a new template version dropped, even when a
+    kustomization still lists them; this names each one (the build error would not say which)."""
+    for name, entry in listed_paths(data):
+        if not isinstance(entry, str) or not entry:
+            yield f"{name} lists {entry!r}, which is not a path"
+        elif not REMOTE.search(entry) and not (directory / entry).exists():
+            yield f"{name} lists {entry}, which does not exist"
+
+
+def release_problems(release: dict[str, Any]) -> list[str]:
+    """What keeps status, validate and promote from describing and comparing a release."""
+    images = release.get("images")
+    if images is not None and not (isinstance(images, list) and all(isinstance(i, dict) for i in images)):
+        return ["images must be a list of mappings (name, newName, newTag or digest)"]
+    return list(non_json_values(release, ""))
+
+
+def non_json_values(node: Any, field: str) -> Iterator[str]:
+    """Values YAML 1.1 reads as dates or timestamps (`newTag: 2024-01-01`), and keys that are
+    not strings: Kustomize takes them as written, but they are not JSON."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if not isinstance(key, str):
+                yield f"{field or '(top level)'}: key {key!r} is not a string: quote it"
+            else:
+                yield from non_json_values(value, f"{field}.{key}" if field else key)
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from non_json_values(item, f"{field}[{index}]")
+    elif not isinstance(node, JSON_SCALARS):
+        yield f"{field}: YAML reads {node} as a {type(node).__name__}: quote it"
 
 
 def _image_problem(image: Any) -> str:
@@ -72,17 +138,17 @@ def _image_problem(image: Any) -> str:
 
 
 def _pod_spec(obj: dict[str, Any]) -> dict[str, Any]:
-    spec = obj.get("spec") or {}
+    spec = mapping(obj.get("spec"))
     if obj.get("kind") == "Pod":
         return spec
     if obj.get("kind") == "CronJob":
-        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
-    return (spec.get("template") or {}).get("spec") or {}
+        spec = mapping(mapping(spec.get("jobTemplate")).get("spec"))
+    return mapping(mapping(spec.get("template")).get("spec"))
 
 
 def _containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
     pod = _pod_spec(obj)
-    found = [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]
+    found = [*_listed(pod, "initContainers"), *_listed(pod, "containers")]
     return [container for container in found if isinstance(container, dict)]
 
 
@@ -93,9 +159,10 @@ def built_object_problems(
     problems: list[Problem] = []
     for obj in objects:
         kind = str(obj.get("kind", "?"))
-        name = str((obj.get("metadata") or {}).get("name", "?"))
+        metadata = mapping(obj.get("metadata"))
+        name = str(metadata.get("name", "?"))
         where = f"{overlay.path}: {kind}/{name}"
-        object_namespace = (obj.get("metadata") or {}).get("namespace")
+        object_namespace = metadata.get("namespace")
         if kind in CLUSTER_SCOPED_KINDS:
             if not (kind == "Namespace" and name == namespace):
                 problems.append(Problem(where, "cluster-scoped objects are not allowed in an app overlay"))

@@ -8,14 +8,15 @@ from typing import Any
 
 import yaml
 
-from .errors import UsageError
+from .errors import BrokenFileError, UsageError
 
 SETTINGS_FILE = "gitops.yaml"
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 class RepoError(UsageError):
-    """The repository cannot be read at all (usage error: exit 2)."""
+    """Not inside a GitOps repository (usage error: exit 2). A gitops.yaml that cannot be read
+    is a BrokenFileError (exit 1): the repository needs fixing, not the command line."""
 
 
 @dataclass(frozen=True, order=True)
@@ -64,16 +65,69 @@ def find_root(start: Path) -> Path:
 
 def load_repo(start: Path) -> Repo:
     root = find_root(start.resolve())
-    settings = yaml.safe_load((root / SETTINGS_FILE).read_text()) or {}
+    settings = read_yaml(root / SETTINGS_FILE, SETTINGS_FILE)
     if not isinstance(settings, dict):
-        raise RepoError(f"{SETTINGS_FILE}: must be a YAML mapping")
+        raise BrokenFileError(SETTINGS_FILE, "must be a YAML mapping of the repo-level settings")
+    if reason := environments_problem(settings.get("environments")):
+        raise BrokenFileError(SETTINGS_FILE, reason)
     return Repo(root=root, settings=settings)
 
 
-def load_documents(path: Path) -> list[Any]:
+def environments_problem(environments: Any) -> str:
+    """Why `environments:` of gitops.yaml is unusable (empty when it is fine): every command
+    walks the promotion order, so a string or an empty list would mislead them all."""
+    if not isinstance(environments, list) or not environments:
+        return "environments must be a non-empty list of environment names, e.g. [dev, staging, prod]"
+    for name in environments:
+        if not isinstance(name, str) or not name or "/" in name:
+            return f"environments: {name!r} is not an environment name"
+        if environments.count(name) > 1:
+            return f"environments: {name} is listed twice"
+    return ""
+
+
+def read_text(path: Path, relative: str) -> str:
+    """The text of a file; BrokenFileError names `relative` when it is missing or not UTF-8."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BrokenFileError(relative, "missing") from None
+    except OSError as error:
+        raise BrokenFileError(relative, f"cannot be read: {error.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise BrokenFileError(relative, f"not UTF-8 text (line {line})") from None
+
+
+def yaml_reason(error: yaml.YAMLError) -> str:
+    """A YAML error on one line: PyYAML's own message spans several, with a context first."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem:
+        mark = error.problem_mark
+        return f"{error.problem} (line {mark.line + 1}, column {mark.column + 1})" if mark else error.problem
+    return str(error).splitlines()[0]
+
+
+def parse_yaml(text: str, relative: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise BrokenFileError(relative, f"not valid YAML: {yaml_reason(error)}") from None
+
+
+def read_yaml(path: Path, relative: str) -> Any:
+    """The one YAML document of a file (None when empty); BrokenFileError says why it cannot be read."""
+    return parse_yaml(read_text(path, relative), relative)
+
+
+def load_documents(path: Path, relative: str) -> list[Any]:
     """Every YAML document of a file, empty documents left out."""
-    with path.open() as stream:
-        return [doc for doc in yaml.safe_load_all(stream) if doc is not None]
+    text = read_text(path, relative)
+    try:
+        return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    except yaml.YAMLError as error:
+        raise BrokenFileError(relative, f"not valid YAML: {yaml_reason(error)}") from None
 
 
 def yaml_files(directory: Path) -> list[Path]:

@@ -16,16 +16,21 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import kubernetes_validate
+import jsonschema  # type: ignore[import-untyped]
+import kubernetes_validate  # type: ignore[import-untyped]
 from referencing import Registry, Resource
 
+from .errors import BrokenFileError
+from .repo import read_text
+
 TOOLS_SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+# A kind or group that could not be a file name (`..`, `/`) never selects a file under tools/schemas/.
+SAFE_NAME = re.compile(r"[A-Za-z0-9][-A-Za-z0-9.]*")
 
 
 def kubernetes_version() -> str:
     """The newest Kubernetes version whose schemas kubernetes-validate bundles."""
-    return kubernetes_validate.utils.latest_version()
+    return str(kubernetes_validate.utils.latest_version())
 
 
 def _split_api_version(api_version: str) -> tuple[str, str]:
@@ -48,9 +53,8 @@ def _builtin_registry(version: str) -> Registry:
 def _validator(api_version: str, kind: str) -> jsonschema.protocols.Validator | None:
     group, version = _split_api_version(api_version)
     custom = TOOLS_SCHEMAS / (group or "core") / f"{kind}.json"
-    if custom.is_file():
-        schema = json.loads(custom.read_text())
-        return jsonschema.validators.validator_for(schema)(schema)
+    if all(SAFE_NAME.fullmatch(part) for part in (group or "core", kind)) and custom.is_file():
+        return _custom_validator(custom)
     k8s_version = kubernetes_version()
     # kubernetes-validate names files <kind>-<first part of group>-<version>.json
     short_group = re.sub(r"\..*$", "", group)
@@ -62,6 +66,24 @@ def _validator(api_version: str, kind: str) -> jsonschema.protocols.Validator | 
     resource = Resource.from_contents(schema)
     registry = resource @ _builtin_registry(k8s_version)
     return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def _custom_validator(path: Path) -> jsonschema.protocols.Validator:
+    """The validator of a schema under tools/schemas/; BrokenFileError when the file is broken,
+    since every object of its kind would otherwise be reported, or a traceback shown."""
+    relative = path.relative_to(TOOLS_SCHEMAS.parent.parent).as_posix()
+    try:
+        schema = json.loads(read_text(path, relative))
+    except json.JSONDecodeError as error:
+        raise BrokenFileError(relative, f"not valid JSON: {error}") from None
+    if not isinstance(schema, dict):
+        raise BrokenFileError(relative, "not a JSON Schema: must be a JSON object")
+    cls = jsonschema.validators.validator_for(schema)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.SchemaError as error:
+        raise BrokenFileError(relative, f"not a valid JSON Schema: {error.message}") from None
+    return cls(schema)
 
 
 def _where(error: jsonschema.ValidationError) -> str:

@@ -8,7 +8,9 @@ from itertools import pairwise
 from typing import Any, TextIO
 
 from . import releases
-from .repo import Repo
+from .errors import BrokenFileError, UsageError
+from .overlay_checks import release_problems
+from .repo import Overlay, Repo, read_yaml
 
 WAITING_MARK = "*"
 
@@ -19,18 +21,37 @@ def release_table(repo: Repo, only_app: str | None) -> dict[str, Any]:
     A release is waiting when the next environment does not run it yet.
     """
     environments = repo.environments
-    apps = [a for a in repo.apps() if only_app in (None, a)]
+    known = repo.apps()
+    if only_app is not None and only_app not in known:
+        raise UsageError(f"--app {only_app}: no such app ({', '.join(known) or 'none yet'})")
+    apps = [a for a in known if only_app in (None, a)]
     table: dict[str, Any] = {"environments": environments, "apps": {}}
     for app in apps:
         row: dict[str, Any] = {}
         for env in environments:
-            release = releases.parse(releases.read_text(repo.root, releases.release_file(env, app)))
+            release = read_release(repo, Overlay(env, app))
             row[env] = {"release": releases.describe(release), "identity": releases.identity(release)}
         for env, following in pairwise(environments):
             row[env]["waiting"] = row[env]["identity"] != row[following]["identity"]
         row[environments[-1]]["waiting"] = False
         table["apps"][app] = row
     return table
+
+
+def read_release(repo: Repo, overlay: Overlay) -> dict[str, Any] | None:
+    """The release of an overlay, None when the overlay does not exist (yet).
+
+    BrokenFileError when the overlay exists but its release cannot be read: showing it as
+    "(none)" would hide that the overlay does not build."""
+    if not (repo.root / overlay.path).is_dir():
+        return None
+    relative = releases.release_file(overlay.env, overlay.app)
+    release = read_yaml(repo.root / relative, relative)
+    if not isinstance(release, dict):
+        raise BrokenFileError(relative, "is not a YAML mapping (a Kustomize Component)")
+    if problems := release_problems(release):
+        raise BrokenFileError(relative, problems[0])
+    return release
 
 
 def print_status(repo: Repo, only_app: str | None, as_json: bool, out: TextIO = sys.stdout) -> int:

@@ -1,23 +1,28 @@
 """`tools/gitops promote`: move a release from one environment to the next one.
 
-The release (everything in the source overlay's release/) is copied onto the target's
-release/, keeping the target file's comments and formatting; env-bound settings in the
-overlay's kustomization.yaml are never touched. The rendered difference of the target is
-shown before anything is kept; a source that does not build or validate is refused, and so
-is skipping an environment unless --force. Where the release came from is recorded in
-release/provenance.yaml, which `tools/gitops validate` reads.
+The release (everything in the source overlay's release/) is read from a commit (HEAD, or
+--from-ref) and copied onto the target's release/, keeping the target file's comments and
+formatting; env-bound settings in the overlay's kustomization.yaml are never touched. The
+rendered difference of the target is shown before anything is kept; a source that does not
+build or validate is refused, and so is skipping an environment unless --force. Where the
+release came from is recorded in release/provenance.yaml, which `tools/gitops validate` reads.
+
+Users' work is never lost: uncommitted or untracked changes in the target's release/ (which
+promote would overwrite) or in the source's (which promoting from HEAD would silently leave
+out) are refused; every refusal is one line and leaves the repository exactly as it was; a
+promotion that changes nothing writes nothing and creates no branch or commit.
 """
 
 from __future__ import annotations
 
 import difflib
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import releases, roundtrip
-from .errors import UsageError
+from .errors import GitError, UsageError
 from .git import commit_all, dirty_paths, git, is_work_tree, require_identity
 from .kustomize import build_text, kustomize_command
 from .overlay_checks import built_object_problems
@@ -25,12 +30,15 @@ from .problems import Problem
 from .repo import Overlay, Repo
 from .schemas import schema_problems
 
+KUSTOMIZATION = "kustomization.yaml"
+
 
 class PromotionRefusedError(Exception):
     """The promotion would deploy something broken: exit 1, nothing changed."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, app: str, problems: list[Problem]) -> None:
         super().__init__("; ".join(map(str, problems)))
+        self.app = app
         self.problems = problems
 
 
@@ -43,12 +51,37 @@ class Request:
     forced: bool
 
 
+@dataclass(frozen=True)
+class Source:
+    """The commit the source release is read from: as the user named it, and its id."""
+
+    ref: str
+    commit: str
+
+
+@dataclass
+class Plan:
+    """What promoting one app writes in its target's release/: nothing when it is already there."""
+
+    app: str
+    directory: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    writes: dict[str, bytes] = field(default_factory=dict)
+    stale: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.writes or self.stale)
+
+
 @dataclass
 class Outcome:
     app: str
     before: str
     after: str
     diff: str
+    changed: bool
 
 
 def resolve_request(
@@ -93,7 +126,7 @@ def _checked_build(repo: Repo, overlay: Overlay, command: list[str]) -> str:
 
     text, error = build_text(command, repo.root / overlay.path)
     if error:
-        raise PromotionRefusedError([Problem(overlay.path, f"does not build: {error}")])
+        raise PromotionRefusedError(overlay.app, [Problem(overlay.path, f"does not build: {error}")])
     objects = [doc for doc in yaml.safe_load_all(text) if doc]
     namespace = f"{overlay.app}-{overlay.env}"
     problems = built_object_problems(overlay, objects, namespace)
@@ -101,35 +134,133 @@ def _checked_build(repo: Repo, overlay: Overlay, command: list[str]) -> str:
         name = f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
         problems += [Problem(f"{overlay.path}: {name}", reason) for reason in schema_problems(obj)]
     if problems:
-        raise PromotionRefusedError(problems)
+        raise PromotionRefusedError(overlay.app, problems)
     return text
 
 
-def _source_files(repo: Repo, request: Request, app: str) -> dict[str, str]:
-    """The files of the source release, from the work tree or from --from-ref."""
-    directory = releases.RELEASE_DIR.format(env=request.source, app=app)
-    if request.from_ref is None:
-        names = [p.name for p in sorted((repo.root / directory).iterdir()) if p.is_file()]
-    else:
-        listing = git(repo.root, "ls-tree", "--name-only", f"{request.from_ref}:{directory}", check=False)
-        names = listing.split()
-    files = {}
-    for name in names:
-        if name == releases.PROVENANCE_NAME:
-            continue
-        text = releases.read_text(repo.root, f"{directory}/{name}", request.from_ref)
-        if text is not None:
-            files[name] = text
-    if "kustomization.yaml" not in files:
-        where = f"{request.from_ref}:{directory}" if request.from_ref else directory
-        raise PromotionRefusedError(
-            [Problem(where, "no release to promote (release/kustomization.yaml missing)")]
+def resolve_source(repo: Repo, from_ref: str | None) -> Source:
+    """The commit to read the source release from; a usage error when there is none."""
+    if not is_work_tree(repo.root):
+        raise UsageError(f"{repo.root}: not a git work tree; promote reads releases from commits")
+    ref = from_ref or "HEAD"
+    # A leading dash would be read as an option of rev-parse (e.g. --output=...), not as a ref.
+    commit = "" if ref.startswith("-") else _commit_of(repo.root, ref)
+    if commit:
+        return Source(ref, commit)
+    if from_ref is None:
+        raise UsageError(f"{repo.root}: no commit yet; promote reads releases from commits, commit first")
+    raise UsageError(f"--from-ref {from_ref}: not a commit of this repository")
+
+
+def _commit_of(root: Path, ref: str) -> str:
+    # ^{commit}: without it a tree or blob id passes, and ls-tree reads a "release" from it.
+    return git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False).strip()
+
+
+def check_branch(repo: Repo, branch: str, dry_run: bool) -> None:
+    """Refuses, before anything is written, what would make creating the branch or committing fail."""
+    if dirty_paths(repo.root):
+        raise UsageError("--branch needs a clean git work tree: commit or stash first")
+    if branch.startswith("-") or not git(repo.root, "check-ref-format", "--branch", branch, check=False):
+        raise UsageError(f"--branch {branch}: not a valid branch name")
+    if git(repo.root, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", check=False):
+        raise UsageError(f"--branch {branch}: already exists; choose another name, or delete it first")
+    if not dry_run:
+        require_identity(repo.root)
+
+
+def check_committed(repo: Repo, request: Request) -> None:
+    """Refuses uncommitted or untracked changes in a release/ that promote reads or writes."""
+    for app in request.apps:
+        target = releases.RELEASE_DIR.format(env=request.target, app=app)
+        # Edits there would be overwritten; new files would be committed as part of the promoted release.
+        _refuse_uncommitted(repo.root, target, "promote rewrites this release")
+        if request.from_ref is None:
+            # With --from-ref the source's work tree is not read at all: nothing there is left out.
+            source = releases.RELEASE_DIR.format(env=request.source, app=app)
+            _refuse_uncommitted(repo.root, source, "promote reads this release from HEAD, without them")
+
+
+def _refuse_uncommitted(root: Path, directory: str, why: str) -> None:
+    status = git(root, "status", "--porcelain", "--untracked-files=all", "--", directory)
+    names = sorted({Path(line[3:].strip('"')).name for line in status.splitlines()})
+    if names:
+        raise releases.ReleaseError(
+            directory, f"uncommitted changes ({', '.join(names)}): commit or stash them first; {why}"
         )
-    return files
 
 
-def _provenance(request: Request, source_commit: str, release_text: str) -> str:
-    release = releases.parse(release_text)
+def plan_app(repo: Repo, request: Request, source: Source, app: str) -> Plan:
+    """Reads both releases and works out what to write; refuses (ReleaseError) what cannot be read."""
+    source_path, files = _source_files(repo, request, source, app)
+    source_text = releases.decoded(source_path, files[KUSTOMIZATION])
+    directory = releases.RELEASE_DIR.format(env=request.target, app=app)
+    target_path = f"{directory}/{KUSTOMIZATION}"
+    target_text = _target_text(repo, target_path)
+    plan = Plan(
+        app, directory, releases.mapping(target_path, target_text), releases.mapping(source_path, source_text)
+    )
+    # Compared as releases, not as text: an equal release with other comments is left alone.
+    if releases.identity(plan.before) != releases.identity(plan.after):
+        merged = roundtrip.assign(
+            _round_trip(target_path, target_text), _round_trip(source_path, source_text)
+        )
+        plan.writes[KUSTOMIZATION] = roundtrip.dump(merged).encode()
+    _plan_other_files(repo, plan, files)
+    if plan.changed:
+        plan.writes[releases.PROVENANCE_NAME] = _provenance(request, source.commit, plan.after).encode()
+    return plan
+
+
+def _plan_other_files(repo: Repo, plan: Plan, files: dict[str, bytes]) -> None:
+    """Copied as bytes, so Kustomize reads in the target exactly what it read in the source."""
+    for name, content in files.items():
+        if name != KUSTOMIZATION and _read_bytes(repo.root / plan.directory / name) != content:
+            plan.writes[name] = content
+    # Tracked files only: the release/ is committed (checked), so an ignored file is the user's own.
+    tracked = releases.names_at(repo.root, "HEAD", plan.directory)
+    plan.stale = sorted(set(tracked) - set(files) - {releases.PROVENANCE_NAME})
+
+
+def _source_files(repo: Repo, request: Request, source: Source, app: str) -> tuple[str, dict[str, bytes]]:
+    """The files of the source release as committed, and the path of its kustomization.yaml."""
+    directory = releases.RELEASE_DIR.format(env=request.source, app=app)
+    files = releases.files_at(repo.root, source.commit, directory)
+    files.pop(releases.PROVENANCE_NAME, None)
+    path = f"{directory}/{KUSTOMIZATION}"
+    if KUSTOMIZATION not in files:
+        raise releases.ReleaseError(
+            path, f"not in {source.ref} ({source.commit[:12]}): no release to promote"
+        )
+    return path, files
+
+
+def _target_text(repo: Repo, path: str) -> str:
+    file = repo.root / path
+    if not file.is_file():
+        raise releases.ReleaseError(path, "missing: there is no release to promote onto")
+    try:
+        return releases.decoded(path, file.read_bytes())
+    except OSError as error:
+        raise releases.ReleaseError(path, error.strerror or str(error)) from None
+
+
+def _read_bytes(file: Path) -> bytes | None:
+    try:
+        return file.read_bytes() if file.is_file() else None
+    except OSError:
+        return None
+
+
+def _round_trip(path: str, text: str) -> Any:
+    # ruamel.yaml refuses a little more than PyYAML (duplicate keys): named as the same problem.
+    try:
+        return roundtrip.load(text)
+    except roundtrip.YAMLError as error:
+        raise releases.ReleaseError(path, releases.yaml_reason(error)) from None
+
+
+def _provenance(request: Request, source_commit: str, release: dict[str, Any]) -> str:
     return (
         "# Where this release came from: written by tools/gitops promote, read by tools/gitops validate.\n"
         f"from_environment: {request.source}\n"
@@ -139,54 +270,48 @@ def _provenance(request: Request, source_commit: str, release_text: str) -> str:
     )
 
 
-def _write_release(repo: Repo, request: Request, app: str, files: dict[str, str], source_commit: str) -> None:
-    directory = repo.root / releases.RELEASE_DIR.format(env=request.target, app=app)
-    target_kustomization = directory / "kustomization.yaml"
-    merged = roundtrip.load(target_kustomization.read_text())
-    roundtrip.assign(merged, roundtrip.load(files["kustomization.yaml"]))
-    target_kustomization.write_text(roundtrip.dump(merged))
-    for name, text in files.items():
-        if name != "kustomization.yaml":
-            (directory / name).write_text(text)
-    for stale in directory.iterdir():
-        if stale.is_file() and stale.name not in files and stale.name != releases.PROVENANCE_NAME:
-            stale.unlink()
-    (directory / releases.PROVENANCE_NAME).write_text(
-        _provenance(request, source_commit, target_kustomization.read_text())
-    )
+def _write(directory: Path, plan: Plan) -> None:
+    for name, content in plan.writes.items():
+        (directory / name).write_bytes(content)
+    for name in plan.stale:
+        (directory / name).unlink(missing_ok=True)
 
 
 def _snapshot(directory: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in directory.iterdir() if p.is_file()}
 
 
-def _restore(directory: Path, snapshot: dict[Path, bytes]) -> None:
-    for path in directory.iterdir():
-        if path.is_file() and path not in snapshot:
-            path.unlink()
-    for path, content in snapshot.items():
-        path.write_bytes(content)
+def _restore(snapshots: dict[Path, dict[Path, bytes]]) -> None:
+    for directory, snapshot in snapshots.items():
+        for path in directory.iterdir():
+            if path.is_file() and path not in snapshot:
+                path.unlink()
+        for path, content in snapshot.items():
+            path.write_bytes(content)
 
 
-def promote_app(repo: Repo, request: Request, app: str, source_commit: str, dry_run: bool) -> Outcome:
-    command = kustomize_command()
-    source, target = Overlay(request.source, app), Overlay(request.target, app)
+def _unchanged(plan: Plan) -> Outcome:
+    return Outcome(plan.app, releases.describe(plan.before), releases.describe(plan.after), "", False)
+
+
+def promote_app(
+    repo: Repo, request: Request, plan: Plan, snapshots: dict[Path, dict[Path, bytes]], command: list[str]
+) -> Outcome:
+    """Writes one planned release and checks what it renders; `snapshots` gets what to restore."""
+    outcome = _unchanged(plan)
+    if not plan.changed:
+        return outcome
+    source, target = Overlay(request.source, plan.app), Overlay(request.target, plan.app)
     if request.from_ref is None:
+        # The source's release/ is committed (checked): its work tree is the release read from HEAD.
         _checked_build(repo, source, command)
-    files = _source_files(repo, request, app)
-    target_dir = repo.root / releases.RELEASE_DIR.format(env=request.target, app=app)
-    before_release = releases.parse(releases.read_text(repo.root, releases.release_file(request.target, app)))
     before_text, error = build_text(command, repo.root / target.path)
-    snapshot = _snapshot(target_dir)
-    try:
-        _write_release(repo, request, app, files, source_commit)
-        after_text = _checked_build(repo, target, command)
-    except BaseException:
-        _restore(target_dir, snapshot)
-        raise
-    if dry_run:
-        _restore(target_dir, snapshot)
-    diff = "".join(
+    directory = repo.root / plan.directory
+    snapshots[directory] = _snapshot(directory)
+    _write(directory, plan)
+    after_text = _checked_build(repo, target, command)
+    outcome.changed = True
+    outcome.diff = "".join(
         difflib.unified_diff(
             before_text.splitlines(keepends=True) if not error else [],
             after_text.splitlines(keepends=True),
@@ -194,8 +319,7 @@ def promote_app(repo: Repo, request: Request, app: str, source_commit: str, dry_
             tofile=f"{target.path} (promoted)",
         )
     )
-    after_release = releases.parse(files["kustomization.yaml"])
-    return Outcome(app, releases.describe(before_release), releases.describe(after_release), diff)
+    return outcome
 
 
 def _commit_message(request: Request, outcomes: list[Outcome], source_commit: str) -> str:
@@ -206,38 +330,89 @@ def _commit_message(request: Request, outcomes: list[Outcome], source_commit: st
     return "\n".join(lines)
 
 
-def promote(repo: Repo, request: Request, dry_run: bool, branch: str | None, out: TextIO = sys.stdout) -> int:
-    in_git = is_work_tree(repo.root)
-    if branch is not None and (not in_git or dirty_paths(repo.root)):
-        raise UsageError("--branch needs a clean git work tree: commit or stash first")
-    if branch is not None and not dry_run:
-        # Checked before the release files are written: the commit comes last, and a refusal
-        # there would leave the promotion written on a new branch, uncommitted.
-        require_identity(repo.root)
-    ref = request.from_ref or "HEAD"
-    source_commit = git(repo.root, "rev-parse", ref, check=False).strip() if in_git else ""
-    if request.from_ref and not source_commit:
-        raise UsageError(f"--from-ref {request.from_ref}: not a commit of this repository")
-    source_commit = source_commit or "(not a git repository)"
-    outcomes = []
-    for app in request.apps:
-        try:
-            outcome = promote_app(repo, request, app, source_commit, dry_run)
-        except PromotionRefusedError as refused:
-            for problem in refused.problems:
-                print(problem, file=out)
-            print(f"{app}: promotion from {request.source} to {request.target} refused", file=out)
-            return 1
-        outcomes.append(outcome)
-        change = "unchanged" if outcome.before == outcome.after and not outcome.diff else "promoted"
+def _commit_on_branch(root: Path, branch: str, message: str) -> str:
+    """Commits the written promotion on a new branch; if the commit is refused (a hook), the
+    branch is deleted and the index reset, and the caller restores the release files."""
+    original = git(root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False).strip()
+    original = original or git(root, "rev-parse", "HEAD").strip()
+    git(root, "switch", "--quiet", "--create", branch)
+    try:
+        return commit_all(root, message)
+    except GitError:
+        git(root, "reset", "--quiet", check=False)
+        git(root, "checkout", "--quiet", original, "--", check=False)
+        git(root, "branch", "--quiet", "-D", branch, check=False)
+        raise
+
+
+def _print_outcomes(request: Request, outcomes: list[Outcome], dry_run: bool, out: TextIO) -> None:
+    for outcome in outcomes:
+        change = "would promote" if dry_run else "promoted"
+        change = change if outcome.changed else "unchanged"
         summary = f"{request.target} {outcome.before} -> {outcome.after} ({change}, from {request.source})"
-        print(f"{app}: {summary}", file=out)
+        print(f"{outcome.app}: {summary}", file=out)
         if outcome.diff:
             print(outcome.diff, file=out, end="" if outcome.diff.endswith("\n") else "\n")
+
+
+def _apply(
+    repo: Repo, request: Request, plans: list[Plan], source: Source, branch: str | None, dry_run: bool
+) -> tuple[list[Outcome], str]:
+    """Writes every planned release (and commits them on `branch`); restores every one of them on
+    any failure, and all of them after a dry run. Returns the outcomes and the commit, if any."""
+    command = kustomize_command()
+    snapshots: dict[Path, dict[Path, bytes]] = {}
+    try:
+        outcomes = [promote_app(repo, request, plan, snapshots, command) for plan in plans]
+        promoted = [o for o in outcomes if o.changed]
+        commit = ""
+        if branch is not None and not dry_run:
+            commit = _commit_on_branch(repo.root, branch, _commit_message(request, promoted, source.commit))
+    except BaseException:
+        _restore(snapshots)
+        raise
+    if dry_run:
+        _restore(snapshots)
+    return outcomes, commit
+
+
+def _print_nothing_to_promote(request: Request, plans: list[Plan], dry_run: bool, out: TextIO) -> None:
+    _print_outcomes(request, [_unchanged(plan) for plan in plans], dry_run, out)
+    where = f"{request.target} already runs this release of {request.source}"
+    print(f"nothing to promote: {where}; nothing written, no branch or commit created", file=out)
+
+
+def _relative(repo: Repo, filename: object) -> str:
+    path = Path(str(filename))
+    return repo.relative(path) if path.is_relative_to(repo.root) else str(path)
+
+
+def promote(repo: Repo, request: Request, dry_run: bool, branch: str | None, out: TextIO = sys.stdout) -> int:
+    source = resolve_source(repo, request.from_ref)
+    if branch is not None:
+        check_branch(repo, branch, dry_run)
+    try:
+        check_committed(repo, request)
+        plans = [plan_app(repo, request, source, app) for app in request.apps]
+    except releases.ReleaseError as error:
+        print(error.problem, file=out)
+        return 1
+    if not any(plan.changed for plan in plans):
+        _print_nothing_to_promote(request, plans, dry_run, out)
+        return 0
+    try:
+        outcomes, commit = _apply(repo, request, plans, source, branch, dry_run)
+    except PromotionRefusedError as refused:
+        for problem in refused.problems:
+            print(problem, file=out)
+        print(f"{refused.app}: promotion from {request.source} to {request.target} refused", file=out)
+        return 1
+    except OSError as error:  # written files are restored; name the one that failed
+        print(f"{_relative(repo, error.filename)}: {error.strerror}", file=out)
+        return 1
+    _print_outcomes(request, outcomes, dry_run, out)
     if dry_run:
         print("dry run: nothing changed", file=out)
-    elif branch is not None:
-        git(repo.root, "switch", "-c", branch)
-        commit = commit_all(repo.root, _commit_message(request, outcomes, source_commit))
+    elif commit:
         print(f"committed {commit} on branch {branch}: push it and open a pull request", file=out)
     return 0

@@ -5,18 +5,24 @@ A release is everything in `environments/<env>/<app>/release/`: the Kustomize Co
 it uses. Environment-bound settings (namespace, replicas, resources, hosts) live in the
 overlay's kustomization.yaml and are never part of a release. `provenance.yaml` records
 where a promoted release came from; it is not part of the release itself.
+
+`files_at`, `decoded` and `mapping` read a release for promotion: from a commit, and with a
+one-line `path: reason` (ReleaseError) for what cannot be read, instead of a traceback.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .git import file_at
+from .errors import GitError
+from .git import file_at, git
+from .problems import Problem
 
 RELEASE_DIR = "environments/{env}/{app}/release"
 RELEASE_FILE = RELEASE_DIR + "/kustomization.yaml"
@@ -62,3 +68,67 @@ def describe(release: dict[str, Any] | None) -> str:
         label = image.get("digest") or image.get("newTag") or "?"
         labels.append(str(label)[:19] if str(label).startswith("sha256:") else str(label))
     return ", ".join(labels) or "(no image)"
+
+
+class ReleaseError(Exception):
+    """A release file that cannot be used, as one problem: `path: reason`."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.problem = Problem(path, reason)
+
+
+def names_at(root: Path, commit: str, directory: str) -> dict[str, str]:
+    """The files directly in `directory` as committed in `commit`: name -> blob id (empty when absent).
+
+    Read with ls-tree rather than `git show commit:path`: its pathspec is relative to `root`
+    even when the GitOps repository is a folder of a larger git repository.
+    """
+    listing = git(root, "ls-tree", "-z", commit, "--", f"{directory}/")
+    names = {}
+    for entry in filter(None, listing.split("\0")):
+        meta, path = entry.split("\t", 1)
+        _mode, kind, blob = meta.split()
+        if kind == "blob":
+            names[Path(path).name] = blob
+    return names
+
+
+def files_at(root: Path, commit: str, directory: str) -> dict[str, bytes]:
+    """The files directly in `directory` as committed in `commit`, by name, as bytes."""
+    return {name: _blob(root, blob) for name, blob in names_at(root, commit, directory).items()}
+
+
+def _blob(root: Path, sha: str) -> bytes:
+    result = subprocess.run(["git", "cat-file", "blob", sha], cwd=root, capture_output=True)
+    if result.returncode != 0:
+        raise GitError(f"git cat-file blob {sha}: {result.stderr.decode(errors='replace').strip()}")
+    return result.stdout
+
+
+def decoded(path: str, content: bytes) -> str:
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = content.count(b"\n", 0, error.start) + 1
+        raise ReleaseError(path, f"not UTF-8 text (line {line})") from None
+
+
+def mapping(path: str, text: str) -> dict[str, Any]:
+    """The release a kustomization.yaml holds; refuses what is not a YAML mapping."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ReleaseError(path, yaml_reason(error)) from None
+    if not isinstance(data, dict):
+        raise ReleaseError(path, f"must be a YAML mapping, not {type(data).__name__}")
+    return data
+
+
+def yaml_reason(error: Exception) -> str:
+    """One line for a PyYAML or ruamel.yaml error: both mark where the parser gave up."""
+    problem, mark = getattr(error, "problem", None), getattr(error, "problem_mark", None)
+    if problem and mark is not None:
+        return f"not valid YAML: {problem} (line {mark.line + 1}, column {mark.column + 1})"
+    lines = str(error).strip().splitlines()
+    return f"not valid YAML: {lines[0] if lines else type(error).__name__}"

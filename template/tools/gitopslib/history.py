@@ -54,7 +54,8 @@ class History:
                 position = header_end + 1
                 continue
             size = int(header[2])
-            found.append(output[header_end + 1 : header_end + 1 + size].decode())
+            # A file committed as non-UTF-8 stays in history; validate names it in the work tree.
+            found.append(output[header_end + 1 : header_end + 1 + size].decode(errors="replace"))
             position = header_end + 1 + size + 1
         return found
 

@@ -27,7 +27,7 @@ from .git import commit_all, dirty_paths, git, is_work_tree, require_identity
 from .kustomize import build_text, kustomize_command
 from .overlay_checks import built_object_problems
 from .problems import Problem
-from .repo import Overlay, Repo
+from .repo import Overlay, Repo, yaml_reason
 from .schemas import schema_problems
 
 KUSTOMIZATION = "kustomization.yaml"
@@ -257,7 +257,7 @@ def _round_trip(path: str, text: str) -> Any:
     try:
         return roundtrip.load(text)
     except roundtrip.YAMLError as error:
-        raise releases.ReleaseError(path, releases.yaml_reason(error)) from None
+        raise releases.ReleaseError(path, f"not valid YAML: {yaml_reason(error)}") from None
 
 
 def _provenance(request: Request, source_commit: str, release: dict[str, Any]) -> str:

@@ -20,9 +20,10 @@ from typing import Any
 
 import yaml
 
-from .errors import GitError
+from .errors import BrokenFileError, GitError
 from .git import file_at, git
 from .problems import Problem
+from .repo import yaml_reason
 
 RELEASE_DIR = "environments/{env}/{app}/release"
 RELEASE_FILE = RELEASE_DIR + "/kustomization.yaml"
@@ -38,7 +39,12 @@ def release_file(env: str, app: str) -> str:
 def parse(text: str | None) -> dict[str, Any] | None:
     if text is None:
         return None
-    data = yaml.safe_load(text)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        # A release committed broken stays in history: the history reads it as no release,
+        # the work-tree readers (read_release) name the problem.
+        return None
     return data if isinstance(data, dict) else None
 
 
@@ -54,7 +60,8 @@ def read_text(root: Path, path: str, ref: str | None = None) -> str | None:
 def identity(release: dict[str, Any] | None) -> str:
     """Equal for equal releases, whatever their comments and formatting."""
     content = {k: v for k, v in (release or {}).items() if k not in NOT_RELEASE_KEYS}
-    return "sha256:" + hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    # default=str: YAML reads an unquoted tag such as 2024-01-01 as a date.
+    return "sha256:" + hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def describe(release: dict[str, Any] | None) -> str:
@@ -70,12 +77,12 @@ def describe(release: dict[str, Any] | None) -> str:
     return ", ".join(labels) or "(no image)"
 
 
-class ReleaseError(Exception):
+class ReleaseError(BrokenFileError):
     """A release file that cannot be used, as one problem: `path: reason`."""
 
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
-        self.problem = Problem(path, reason)
+    @property
+    def problem(self) -> Problem:
+        return Problem(self.path, self.reason)
 
 
 def names_at(root: Path, commit: str, directory: str) -> dict[str, str]:
@@ -119,16 +126,7 @@ def mapping(path: str, text: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise ReleaseError(path, yaml_reason(error)) from None
+        raise ReleaseError(path, f"not valid YAML: {yaml_reason(error)}") from None
     if not isinstance(data, dict):
         raise ReleaseError(path, f"must be a YAML mapping, not {type(data).__name__}")
     return data
-
-
-def yaml_reason(error: Exception) -> str:
-    """One line for a PyYAML or ruamel.yaml error: both mark where the parser gave up."""
-    problem, mark = getattr(error, "problem", None), getattr(error, "problem_mark", None)
-    if problem and mark is not None:
-        return f"not valid YAML: {problem} (line {mark.line + 1}, column {mark.column + 1})"
-    lines = str(error).strip().splitlines()
-    return f"not valid YAML: {lines[0] if lines else type(error).__name__}"

@@ -101,12 +101,16 @@ def read_text(path: Path, relative: str) -> str:
         raise BrokenFileError(relative, f"not UTF-8 text (line {line})") from None
 
 
-def yaml_reason(error: yaml.YAMLError) -> str:
-    """A YAML error on one line: PyYAML's own message spans several, with a context first."""
-    if isinstance(error, yaml.MarkedYAMLError) and error.problem:
-        mark = error.problem_mark
-        return f"{error.problem} (line {mark.line + 1}, column {mark.column + 1})" if mark else error.problem
-    return str(error).splitlines()[0]
+def yaml_reason(error: Exception) -> str:
+    """A YAML error on one line: the parsers' own messages span several, with a context first.
+
+    PyYAML's and ruamel.yaml's marked errors both carry `problem` and `problem_mark`.
+    """
+    problem, mark = getattr(error, "problem", None), getattr(error, "problem_mark", None)
+    if problem and mark is not None:
+        return f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
+    lines = str(error).strip().splitlines()
+    return str(problem or (lines[0] if lines else type(error).__name__))
 
 
 def parse_yaml(text: str, relative: str) -> Any:

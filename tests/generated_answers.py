@@ -14,16 +14,18 @@ import shutil
 import subprocess
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import copier
 import yaml
-from hypothesis import event
+from hypothesis import HealthCheck, event, example, given, seed, settings
 
 from tests import api_rules
 from tests import repo_invariants as inv
-from tests.conftest import TEMPLATE_ROOT, run_gitops
+from tests.answer_strategies import answer_sets
+from tests.conftest import render, run_gitops
+from tests.generative_settings import answer_sets_per_file, commit_seed
 
 # What the runs found, for the closing report (`--hypothesis-show-statistics` shows it too).
 OUTCOMES: Counter[str] = Counter()
@@ -31,15 +33,7 @@ OUTCOMES: Counter[str] = Counter()
 
 def render_in_process(answers: dict[str, Any], destination: Path) -> Exception | None:
     try:
-        copier.run_copy(
-            str(TEMPLATE_ROOT),
-            destination,
-            data=answers,
-            defaults=True,
-            unsafe=True,
-            vcs_ref="HEAD",
-            quiet=True,
-        )
+        render(destination, answers)
     except Exception as error:  # every refusal is an outcome to check, whatever its type
         return error
     return None
@@ -148,3 +142,22 @@ def check_answer_set(answers: dict[str, Any], kubectl: str) -> None:
             check_accepted(answers, destination, kubectl)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def generated_answer_test(part: int, *pinned: dict[str, Any]) -> Callable[..., None]:
+    """The property as a test: its own seed per part, the budget per file, `pinned` sets first."""
+
+    def test(answers: dict[str, Any], kubectl: str) -> None:
+        check_answer_set(answers, kubectl)
+
+    property_test = given(answers=answer_sets())(test)
+    for answers in reversed(pinned):
+        property_test = example(answers=answers)(property_test)
+    return seed(commit_seed() + part)(
+        settings(
+            max_examples=answer_sets_per_file(),
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        )(property_test)
+    )

@@ -21,6 +21,7 @@ from tests.template_versions import (
     git,
     tree_state,
 )
+from tests.test_rename_recipe import RENAME_RECIPE, resolve
 
 DEPLOYMENT = "applications/base/myapp/deployment.yaml"
 DEPLOYMENT_TEMPLATE = "template/applications/base/{{ app_name }}/deployment.yaml.jinja"
@@ -121,15 +122,8 @@ def test_copier_alone_exits_zero_on_conflict(template: TemplateRepo, repo: Path)
     assert "<<<<<<< " in (repo / DEPLOYMENT).read_text()
 
 
-RENAME_MIGRATION = """\
-  # v1.1.0 renamed service.yaml to svc.yaml: carry the app's own version of the file over.
-  - version: v1.1.0
-    when: "{{ _stage == 'after' }}"
-    command: >-
-      git cat-file -e HEAD:applications/base/{{ app_name }}/service.yaml 2>/dev/null &&
-      git show HEAD:applications/base/{{ app_name }}/service.yaml
-      > applications/base/{{ app_name }}/svc.yaml || true
-"""
+# The README's rename recipe (tests/test_rename_recipe.py tests it across three releases).
+RENAME_MIGRATION = RENAME_RECIPE.replace("v1.2.0", "v1.1.0")
 
 
 def rename_service_file(template: TemplateRepo) -> None:
@@ -142,18 +136,26 @@ def rename_service_file(template: TemplateRepo) -> None:
 
 @pytest.mark.parametrize("updater", ["copier", "tools/gitops"])
 def test_file_renamed_by_migration_keeps_user_edit(template: TemplateRepo, repo: Path, updater: str) -> None:
-    service = "applications/base/myapp/service.yaml"
+    """The moved file is merged with an empty base: the user's line comes back as a conflict
+    hunk (nothing to merge it against), visible and reported, never dropped."""
+    service, svc = "applications/base/myapp/service.yaml", "applications/base/myapp/svc.yaml"
     edit(repo, service, "type: ClusterIP", "type: ClusterIP\n  sessionAffinity: ClientIP")
     commit_all(repo, "Sticky sessions")
+    head = git(repo, "rev-parse", "HEAD")
     rename_service_file(template)
     if updater == "copier":
         copier_update(repo, "myapp")
     else:
         result = run_gitops(repo, "update")
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert "kept" not in result.stdout
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert f"{svc}: conflict left by copier update of myapp" in result.stdout
+        assert git(repo, "rev-parse", "HEAD") == head, "a conflicted update must not be committed"
     assert not (repo / service).exists()
-    assert "sessionAffinity: ClientIP" in (repo / "applications/base/myapp/svc.yaml").read_text()
+    text = (repo / svc).read_text()
+    assert "sessionAffinity: ClientIP" in text and "<<<<<<< " in text
+    assert git(repo, "diff", "--name-only", "--diff-filter=U").split() == [svc]
+    assert "  - svc.yaml" in (repo / "applications/base/myapp/kustomization.yaml").read_text()
+    resolve(repo, svc)  # keep both sides
     assert_clean_update(repo)
 
 

@@ -100,6 +100,25 @@ def restore_from_head(root: Path, path: str) -> None:
     git(root, "checkout", "HEAD", "--", path)
 
 
+def discard_changes(root: Path) -> None:
+    """The work tree and index back at HEAD, untracked files deleted (ignored ones kept).
+
+    Only for a tree that was clean at HEAD before the caller changed it (`tools/gitops update`
+    starts every app from a commit): then everything this drops is the caller's own doing. A
+    reset, not `git checkout -- .`: Copier leaves unmerged index entries and `deleted_since_head`
+    stages files, and checkout would keep both.
+    """
+    git(root, "reset", "-q", "--hard", "HEAD")
+    git(root, "clean", "-fdq")
+
+
+def worktree_paths(root: Path) -> list[Path]:
+    """The linked worktrees of the repository (not the main one), existing or not."""
+    listing = git(root, "worktree", "list", "--porcelain", check=False)
+    paths = [Path(line[len("worktree ") :]) for line in listing.splitlines() if line.startswith("worktree ")]
+    return paths[1:]
+
+
 def commit_all(root: Path, message: str) -> str:
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", message)

@@ -1,40 +1,63 @@
 """`tools/gitops update`: bring every app (or one) to the newest template version.
 
 One app at a time, as `copier update` requires a clean work tree: update, stop at the first
-conflict (Copier exits 0 even when it leaves conflict markers), else commit and go on. Apps
-already at the target release are skipped without running Copier. `--data KEY=VALUE` goes
-to every app: that is how a repo-level setting changes everywhere.
+conflict (Copier exits 0 even when it leaves conflict markers), validate the app's changed
+overlays, commit and go on. A failing update, migration or validation stops the run at that
+app with its files and answers put back, so that a re-run retries it; the apps before it stay
+committed. Apps already at the target release are skipped without running Copier.
+`--data KEY=VALUE` goes to every app: that is how a repo-level setting changes everywhere, and
+the only way (with `--app` it is refused); the whole repository is validated once all took it.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
+import warnings
+from collections.abc import Generator, Iterator
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 import yaml
 
-from .errors import UsageError
+from .errors import BrokenFileError, GitError, MissingGitIdentityError, UsageError
 from .git import (
     commit_all,
     conflicted_paths,
     deleted_since_head,
     dirty_paths,
+    discard_changes,
     file_at,
     git,
     is_work_tree,
     require_identity,
     restore_from_head,
+    worktree_paths,
 )
 from .per_environment import answers_for_environments
 
 ANSWERS_GLOB = ".copier-answers.*.yml"
 ANSWERS_NAME = re.compile(r"^\.copier-answers\.(?P<app>.+)\.yml$")
 SHORTHANDS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
+# The temporary folder of the worktrees of a parallel run; a worktree under it outlives only an
+# interrupted run.
+WORKTREE_PREFIX = "gitops-update-"
+# Answers every app holds alike (also in gitops.yaml): an update changes them for all apps or none.
+REPO_LEVEL_KEYS = frozenset(
+    {
+        "argocd_version", "environments", "repo_url", "clusters", "target_revision", "platform_team",
+        "protected_environments", "argocd_ha", "kyverno_policies", "cosign_public_key",
+    }
+)  # fmt: skip
+
+
+class InterruptedRunError(BrokenFileError):
+    """What an interrupted earlier run left behind: exit 1, one `path: how to recover` line."""
 
 
 @dataclass(frozen=True)
@@ -91,20 +114,33 @@ def newest_release(src_path: str, cache: dict[str, str | None]) -> str | None:
     return cache[src_path]
 
 
+@contextmanager
+def _without_missing_file_warnings() -> Iterator[None]:
+    """Copier renders the old template version in a temporary folder, where gitops.yaml (read by
+    the repo-level questions' defaults) does not exist, and warns about it on every update: a
+    multi-line warning that means nothing here, as the stored answers are what it renders."""
+    from copier.errors import MissingFileWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingFileWarning)
+        yield
+
+
 def run_copier_update(root: Path, answers_file: str, data: dict[str, object], vcs_ref: str | None) -> None:
     import copier  # only this command needs Copier
 
-    copier.run_update(
-        root,
-        answers_file=answers_file,
-        data=data,
-        defaults=True,
-        overwrite=True,
-        unsafe=True,
-        conflict="inline",
-        vcs_ref=vcs_ref,
-        quiet=True,
-    )
+    with _without_missing_file_warnings():
+        copier.run_update(
+            root,
+            answers_file=answers_file,
+            data=data,
+            defaults=True,
+            overwrite=True,
+            unsafe=True,
+            conflict="inline",
+            vcs_ref=vcs_ref,
+            quiet=True,
+        )
 
 
 def render_version(src_path: str, commit: str, answers: dict[str, object], destination: Path) -> None:
@@ -114,17 +150,18 @@ def render_version(src_path: str, commit: str, answers: dict[str, object], desti
     data = {key: value for key, value in answers.items() if not key.startswith("_")}
     # overwrite=True marks a re-render of stored answers, as Copier's own update renders are:
     # the template then keeps answers that rules tightened since then would refuse.
-    copier.run_copy(
-        src_path,
-        destination,
-        data=data,
-        vcs_ref=commit,
-        overwrite=True,
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-        skip_tasks=True,
-    )
+    with _without_missing_file_warnings():
+        copier.run_copy(
+            src_path,
+            destination,
+            data=data,
+            vcs_ref=commit,
+            overwrite=True,
+            defaults=True,
+            unsafe=True,
+            quiet=True,
+            skip_tasks=True,
+        )
 
 
 def keep_edited_files_the_template_dropped(
@@ -149,62 +186,178 @@ def keep_edited_files_the_template_dropped(
     return kept
 
 
-def _commit_message(app: AppAnswers, version: str, data: dict[str, str]) -> str:
+def _commit_message(app: AppAnswers, version: str, data: dict[str, str], kept: list[str]) -> str:
+    """What changed, for `git log`: the template versions, the answers given and the files kept."""
+    moved = f"{app.commit} -> {version}" if app.commit != version else f"{version} (unchanged)"
+    given = ", ".join(f"{key}={value}" for key, value in data.items()) or "none (stored answers kept)"
     lines = [f"Update {app.app} to gitops-template {version}", ""]
-    lines += [f"copier update -a {app.file}" + "".join(f" --data {k}={v}" for k, v in data.items())]
+    lines += [f"Template: {moved}", f"Answers given: {given}"]
+    lines += [f"Kept (holds your edits, no longer generated): {path}" for path in kept]
+    lines += ["", f"copier update -a {app.file}" + "".join(f" --data {k}={v}" for k, v in data.items())]
     return "\n".join(lines)
 
 
 @dataclass
 class AppResult:
-    """What `copier update` did to one app."""
+    """What `copier update` did to one app. Plain data: a worker process returns it through the
+    pool, which cannot carry every exception (Copier's TaskError does not unpickle)."""
 
     app: str
-    status: str  # updated | unchanged | conflict
+    status: str  # updated | unchanged | conflict | failed
     version: str = "?"
     commit: str | None = None
     conflicts: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    reason: str = ""  # why it failed, one line
+    problems: list[str] = field(default_factory=list)  # validation problems that stopped it
+    git_failed: bool = False  # git itself refused (a commit hook): reported as git's error, exit 2
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def failure_reason(error: BaseException) -> str:
+    """One line naming what failed: the migration or task command and its exit code (Copier's
+    own message quotes the whole argv, the interpreter's absolute path first), else the error."""
+    if isinstance(error, subprocess.CalledProcessError):
+        # Unquoted: shell quoting of a `python -c` script is hard to read, and this is no command to paste.
+        command = one_line(error.cmd if isinstance(error.cmd, str) else " ".join(_shorter_argv(error.cmd)))
+        if len(command) > 100:
+            command = command[:97] + "..."
+        return f"a migration or task of the template failed (exit {error.returncode}): {command}"
+    message = one_line(str(error)) or type(error).__name__
+    if isinstance(error, (UsageError, BrokenFileError, MissingGitIdentityError, OSError)):
+        return message
+    if _is_copier(error):  # Copier's own refusals (a downgrade, an invalid answer) say why
+        return message
+    return f"unexpected {type(error).__name__}: {message}"
+
+
+def _shorter_argv(argv: list[str]) -> list[str]:
+    return [Path(str(argv[0])).name, *map(str, argv[1:])] if argv else []
+
+
+def _is_copier(error: BaseException) -> bool:
+    return type(error).__module__.split(".")[0] == "copier"
+
+
+def app_problems(root: Path, app: str, before: str) -> list[str]:
+    """validate, narrowed to one app's update: its kustomization files, the overlays of the app
+    that the change since `before` affects (built and checked object by object) and its Argo CD
+    Applications. Cross-app invariants (coverage, the install, the root app, promotion history)
+    are left out: during a repo-level change they hold only once every app took it."""
+    from .api_checks import api_problems
+    from .argocd_checks import application_problems
+    from .argocd_objects import APPS_DIR, read_argo_objects
+    from .changes import affected_overlays
+    from .kustomize import build_overlays, overlay_namespace
+    from .overlay_checks import built_object_problems, kustomization_files, kustomization_problems
+    from .problems import Problem
+    from .repo import load_repo
+    from .schemas import schema_problems
+
+    repo = load_repo(root)
+    every_overlay = repo.overlays()
+    overlays = [overlay for overlay in every_overlay if overlay.app == app]
+    namespaces = {overlay: overlay_namespace(repo, overlay) for overlay in every_overlay}
+    own = (f"applications/base/{app}/", *(f"{overlay.path}/" for overlay in overlays))
+    problems: list[Problem] = []
+    for path in kustomization_files(repo):
+        if repo.relative(path).startswith(own):
+            problems += kustomization_problems(repo, path)
+    built = build_overlays(repo, affected_overlays(repo, overlays, before))
+    problems += [Problem(overlay.path, f"does not build: {error}") for overlay, error in built.errors.items()]
+    for overlay, objects in built.objects.items():
+        problems += built_object_problems(overlay, objects, namespaces[overlay])
+        problems += api_problems(overlay, objects)
+        for obj in objects:
+            name = f"{obj.get('kind', '?')}/{(obj.get('metadata') or {}).get('name', '?')}"
+            problems += [Problem(f"{overlay.path}: {name}", reason) for reason in schema_problems(obj)]
+    argo = read_argo_objects(repo)
+    app_dir = f"{APPS_DIR}/{app}/"
+    problems += [problem for problem in argo.problems if problem.path.startswith(app_dir)]
+    for located in argo.objects:
+        if located.path.startswith(app_dir):
+            where = f"{located.path}: {located.kind}/{located.name}"
+            problems += [Problem(where, reason) for reason in schema_problems(located.obj)]
+    for application in argo.of_kind("Application", APPS_DIR):
+        if application.path.startswith(app_dir):
+            problems += application_problems(repo, application, argo, namespaces)[1]
+    return [str(problem) for problem in sorted(set(problems))]
 
 
 def update_one(root: Path, app: AppAnswers, data: dict[str, str], vcs_ref: str | None) -> AppResult:
-    """`copier update` of one app in `root` (the repository or a worktree of it), committed
-    unless it left conflicts."""
-    answers_before = yaml.safe_load((root / app.file).read_text()) or {}
-    run_copier_update(root, app.file, answers_for_environments(answers_before, data), vcs_ref)
-    if conflicts := conflicted_paths(root):
-        return AppResult(app.app, "conflict", conflicts=conflicts)
-    kept = keep_edited_files_the_template_dropped(root, app, answers_before)
-    version = next((a.commit for a in read_apps(root) if a.app == app.app), "?")
-    if not dirty_paths(root):
-        return AppResult(app.app, "unchanged", version, kept=kept)
-    commit_all(root, _commit_message(app, version, data))
-    return AppResult(app.app, "updated", version, git(root, "rev-parse", "HEAD").strip(), kept=kept)
+    """`copier update` of one app in `root` (the repository or a worktree of it), validated and
+    committed unless it left conflicts. `root` must be clean at HEAD: when the update, a
+    migration, the validation or the commit fails, the app's files and answers are put back as
+    they were (its answers then name the old version, so that a re-run retries it)."""
+    before = git(root, "rev-parse", "HEAD").strip()
+    try:
+        answers_before = yaml.safe_load((root / app.file).read_text()) or {}
+        run_copier_update(root, app.file, answers_for_environments(answers_before, data), vcs_ref)
+        if conflicts := conflicted_paths(root):
+            # Left in place on purpose: the markers are what the user resolves.
+            return AppResult(app.app, "conflict", conflicts=conflicts)
+        kept = keep_edited_files_the_template_dropped(root, app, answers_before)
+        version = next((a.commit for a in read_apps(root) if a.app == app.app), "?")
+        if not dirty_paths(root):
+            return AppResult(app.app, "unchanged", version, kept=kept)
+        if problems := app_problems(root, app.app, before):
+            discard_changes(root)
+            return AppResult(app.app, "failed", version, reason=problems[0], problems=problems)
+        try:
+            commit_all(root, _commit_message(app, version, data, kept))
+        except GitError as error:
+            discard_changes(root)
+            return AppResult(app.app, "failed", version, reason=str(error), git_failed=True)
+        return AppResult(app.app, "updated", version, git(root, "rev-parse", "HEAD").strip(), kept=kept)
+    except Exception as error:  # anything Copier, its tasks and migrations, or git raise
+        discard_changes(root)
+        return AppResult(app.app, "failed", reason=failure_reason(error))
 
 
-def _update_in_worktree(root: str, app: AppAnswers, data: dict[str, str], vcs_ref: str | None) -> AppResult:
-    return update_one(Path(root), app, data, vcs_ref)
+def _worker(root: str, app: AppAnswers, data: dict[str, str], vcs_ref: str | None) -> AppResult:
+    """update_one in a worker process. Never raises: an exception that does not unpickle in the
+    parent (Copier's TaskError) breaks the whole pool and loses which app failed."""
+    try:
+        return update_one(Path(root), app, data, vcs_ref)
+    except Exception as error:
+        return AppResult(app.app, "failed", reason=failure_reason(error))
+
+
+def _collected(app: AppAnswers, future: Future[AppResult]) -> AppResult:
+    try:
+        return future.result()
+    except BrokenExecutor as error:  # the worker process itself died (killed, out of memory)
+        return AppResult(app.app, "failed", reason=f"its worker process stopped: {one_line(str(error))}")
 
 
 def update_in_parallel(
     root: Path, apps: list[AppAnswers], data: dict[str, str], vcs_ref: str | None, jobs: int
-) -> list[AppResult]:
-    """Each app in its own git worktree, `jobs` at a time; their commits are then picked onto
-    the branch in app order. Apps touch their own files, and shared files (README, gitops.yaml)
-    the same way, so the picks merge cleanly and the tree equals the one-by-one result."""
-    with tempfile.TemporaryDirectory(prefix="gitops-update-") as tmp:
-        trees = []
-        for app in apps:
-            tree = str(Path(tmp) / app.app)
-            git(root, "worktree", "add", "--detach", "--quiet", tree, "HEAD")
-            trees.append(tree)
+) -> Generator[AppResult, None, None]:
+    """Each app in its own git worktree, `jobs` at a time, yielded in app order as soon as it
+    is done (for progress and to stop early); the caller picks their commits onto the branch.
+    Apps touch their own files, and shared files (README, gitops.yaml) the same way, so the
+    picks merge cleanly and the tree equals the one-by-one result. Closing the iterator early
+    cancels the apps not started and removes every worktree."""
+    with tempfile.TemporaryDirectory(prefix=WORKTREE_PREFIX) as tmp:
+        trees: list[str] = []
         try:
+            for app in apps:
+                tree = str(Path(tmp) / app.app)
+                git(root, "worktree", "add", "--detach", "--quiet", tree, "HEAD")
+                trees.append(tree)
             with ProcessPoolExecutor(max_workers=jobs) as pool:
                 futures = [
-                    pool.submit(_update_in_worktree, t, a, data, vcs_ref)
-                    for t, a in zip(trees, apps, strict=True)
+                    pool.submit(_worker, tree, app, data, vcs_ref)
+                    for tree, app in zip(trees, apps, strict=True)
                 ]
-                return [future.result() for future in futures]
+                try:
+                    for app, future in zip(apps, futures, strict=True):
+                        yield _collected(app, future)
+                finally:
+                    pool.shutdown(wait=True, cancel_futures=True)
         finally:
             for tree in trees:
                 git(root, "worktree", "remove", "--force", tree, check=False)
@@ -241,6 +394,50 @@ def _stop_at_conflict(prefix: str, result: AppResult, out: TextIO) -> int:
     return 1
 
 
+def _stop_at_failure(result: AppResult, out: TextIO) -> int:
+    """The app's files and answers are already back as before its update (update_one)."""
+    for problem in result.problems:
+        print(problem, file=out)
+    print(
+        f"stopped at {result.app}: {result.reason} ({result.app} is back as before its update; "
+        "run tools/gitops update again once fixed)",
+        file=out,
+        flush=True,
+    )
+    if result.git_failed:
+        # git refused the commit (a hook, a signing setup): its own one-line error, as a git failure.
+        raise GitError(result.reason)
+    return 1
+
+
+def _stray_worktree_error(root: Path) -> InterruptedRunError | None:
+    """A worktree of an interrupted parallel run: its changes were never picked onto the branch,
+    and the worktree would keep its detached commit alive. Named so that the user removes it."""
+    stray = [path for path in worktree_paths(root) if path.parent.name.startswith(WORKTREE_PREFIX)]
+    if not stray:
+        return None
+    more = f" (and {len(stray) - 1} more)" if len(stray) > 1 else ""
+    if any(path.exists() for path in stray):
+        recover = "remove each with `git worktree remove --force <path>`, then `git worktree prune`"
+    else:
+        recover = "remove it with `git worktree prune`"
+    return InterruptedRunError(
+        str(stray[0]),
+        f"worktree left by an interrupted tools/gitops update{more}: nothing of it was committed here; "
+        f"{recover}, then run tools/gitops update again",
+    )
+
+
+def repo_level_keys(root: Path) -> set[str]:
+    """The answers gitops.yaml holds: the same in every app's answers file."""
+    keys = set(REPO_LEVEL_KEYS)
+    try:
+        settings = yaml.safe_load((root / "gitops.yaml").read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return keys
+    return keys | set(settings) if isinstance(settings, dict) else keys
+
+
 def update_apps(
     root: Path,
     only_app: str | None,
@@ -249,12 +446,22 @@ def update_apps(
     out: TextIO = sys.stdout,
     jobs: int = 1,
 ) -> int:
-    """Returns 0 when every app is current, 1 when a conflict stopped the run."""
+    """Returns 0 when every app is current, 1 when a conflict, a failure or validation stopped the run."""
     if not is_work_tree(root):
         raise UsageError(f"{root}: not a git work tree (copier update needs git)")
+    repo_level = sorted(set(data) & repo_level_keys(root))
+    if only_app is not None and repo_level:
+        raise UsageError(
+            f"--app {only_app} with --data {repo_level[0]}: a repo-level answer changes for every app at "
+            f"once (gitops.yaml and every answers file hold it); leave out --app"
+        )
+    if stray := _stray_worktree_error(root):
+        raise stray
     if dirty := dirty_paths(root):
         raise UsageError(
-            f"work tree not clean ({dirty[0]} ...): commit or stash first, copier update needs it"
+            f"work tree not clean ({dirty[0]}{' ...' if len(dirty) > 1 else ''}): commit or stash your own "
+            "changes first; if an interrupted tools/gitops update left them, see `git status`, then "
+            "drop the half-applied update with `git reset --hard && git clean -fd`"
         )
     apps = read_apps(root)
     if only_app is not None:
@@ -272,24 +479,55 @@ def update_apps(
             print(f"{prefixes[app.app]} already at {target}, skipped", file=out, flush=True)
         else:
             pending.append(app)
-    if pending:
-        # Every pending app ends in a commit (or a cherry-pick): without an identity git would
-        # refuse it only after copier update had changed the tree. Apps all current need none.
-        require_identity(root)
+    if not pending:
+        return 0
+    # Every pending app ends in a commit (or a cherry-pick): without an identity git would
+    # refuse it only after copier update had changed the tree. Apps all current need none.
+    require_identity(root)
+    start = git(root, "rev-parse", "HEAD").strip()
     if jobs > 1 and len(pending) > 1:
-        for app, result in zip(pending, update_in_parallel(root, pending, data, vcs_ref, jobs), strict=True):
+        code = _parallel(root, pending, data, vcs_ref, jobs, prefixes, out)
+    else:
+        code = _sequential(root, pending, data, vcs_ref, prefixes, out)
+    if code == 0 and repo_level and git(root, "rev-parse", "HEAD").strip() != start:
+        return _validate_rollout(root, start, repo_level, out)
+    return code
+
+
+def _parallel(
+    root: Path,
+    apps: list[AppAnswers],
+    data: dict[str, str],
+    vcs_ref: str | None,
+    jobs: int,
+    prefixes: dict[str, str],
+    out: TextIO,
+) -> int:
+    replay_from: int | None = None
+    failure: AppResult | None = None
+    with closing(update_in_parallel(root, apps, data, vcs_ref, jobs)) as results:
+        for index, (app, result) in enumerate(zip(apps, results, strict=False)):
+            if result.status == "failed":
+                failure = result  # its worktree is discarded: the branch never saw the update
+                break
+            if result.status == "conflict":
+                # Repeated in the real work tree, so that the markers are there to resolve.
+                replay_from = index
+                break
             if result.status == "updated":
                 git(root, "cherry-pick", "--allow-empty", result.commit or "", check=False)
                 if conflicted_paths(root):
                     git(root, "cherry-pick", "--abort", check=False)
-                    return _sequential(root, pending[pending.index(app) :], data, vcs_ref, prefixes, out)
+                    replay_from = index
+                    break
                 result.commit = git(root, "rev-parse", "HEAD").strip()
-            elif result.status == "conflict":
-                # Repeat it in the real work tree, so that the markers are there to resolve.
-                return _sequential(root, pending[pending.index(app) :], data, vcs_ref, prefixes, out)
             _report(prefixes[app.app], result, out)
-        return 0
-    return _sequential(root, pending, data, vcs_ref, prefixes, out)
+    # After the worktrees are gone: the apps still running there are not racing the replay.
+    if failure is not None:
+        return _stop_at_failure(failure, out)
+    if replay_from is not None:
+        return _sequential(root, apps[replay_from:], data, vcs_ref, prefixes, out)
+    return 0
 
 
 def _sequential(
@@ -304,5 +542,34 @@ def _sequential(
         result = update_one(root, app, data, vcs_ref)
         if result.status == "conflict":
             return _stop_at_conflict(prefixes[app.app], result, out)
+        if result.status == "failed":
+            return _stop_at_failure(result, out)
         _report(prefixes[app.app], result, out)
     return 0
+
+
+def _validate_rollout(root: Path, start: str, keys: list[str], out: TextIO) -> int:
+    """The whole repository validated once every app took a repo-level change: only then must the
+    cross-app invariants hold again. A change that fails is undone as a whole (the run started
+    from a clean tree at `start`, so its commits are all there is to drop)."""
+    from .repo import load_repo
+    from .validate import validate_repo
+
+    try:
+        problems = [str(problem) for problem in validate_repo(load_repo(root)).problems]
+    except Exception as error:  # a file validate cannot read, kubectl missing: not known valid
+        problems = [failure_reason(error)]
+    changed = ", ".join(keys)
+    if not problems:
+        print(f"every app took the change of {changed}; the repository validates", file=out, flush=True)
+        return 0
+    for problem in problems:
+        print(problem, file=out)
+    git(root, "reset", "-q", "--hard", start)
+    print(
+        f"stopped after the last app: {problems[0]} (the change of {changed} fails validation once "
+        f"every app took it; its commits are undone, HEAD is back at {git_short(start)})",
+        file=out,
+        flush=True,
+    )
+    return 1

@@ -1,0 +1,186 @@
+"""`tools/gitops update` stops cleanly: a failing migration or validation stops at that app, puts
+its files and answers back, keeps the apps already committed, and never shows a traceback.
+
+Each template version is released into a throwaway template repository; the failing migration
+is written into its copier.yml, as a template author's broken migration would be.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import run_gitops
+from tests.template_versions import TemplateRepo, copier_update, git, tree_state
+from tests.test_gitops_update import APPS, DEPLOYMENT_TEMPLATE, commits_since, two_app_repo
+
+MIGRATIONS = "_migrations:\n"
+
+
+def failing_migration(app: str) -> str:
+    """A v1.1.0 after-migration that writes a file, then fails, for one app only: it runs once
+    Copier has already written the new files and `_commit: v1.1.0` into the answers."""
+    return (
+        "  - version: v1.1.0\n"
+        "    command:\n"
+        '      - "{{ _copier_python }}"\n'
+        "      - -c\n"
+        "      - \"import pathlib, sys; pathlib.Path('half-migrated.txt').write_text('x'); "
+        "sys.exit('migration failed on purpose')\"\n"
+        f"    when: \"{{{{ _stage == 'after' and app_name == '{app}' }}}}\"\n"
+    )
+
+
+def app_state(repo: Path, app: str) -> dict[str, bytes]:
+    """An app's own files (answers, base, overlays, Argo CD files) and every untracked file."""
+    own = (f".copier-answers.{app}.yml", f"applications/base/{app}/", f"argocd/apps/{app}/")
+    state = {
+        path: content
+        for path, content in tree_state(repo).items()
+        if path.startswith(own) or (path.startswith("environments/") and path.split("/")[2:3] == [app])
+    }
+    untracked = git(repo, "ls-files", "--others", "--exclude-standard").splitlines()
+    return {**state, **{f"untracked:{path}": b"" for path in untracked}}
+
+
+def answered_version(repo: Path, app: str) -> str:
+    return str(yaml.safe_load((repo / f".copier-answers.{app}.yml").read_text())["_commit"])
+
+
+def assert_stopped(result: subprocess.CompletedProcess[str], app: str) -> None:
+    stdout, stderr = result.stdout, result.stderr
+    assert result.returncode == 1, stdout + stderr
+    assert f"stopped at {app}: " in stdout, stdout + stderr
+    assert "Traceback" not in stdout + stderr, stdout + stderr
+    assert "BrokenProcessPool" not in stdout + stderr
+
+
+@pytest.fixture
+def template(tmp_path: Path) -> TemplateRepo:
+    return TemplateRepo.from_work_tree(tmp_path / "template")
+
+
+@pytest.fixture
+def repo(template: TemplateRepo, tmp_path: Path) -> Path:
+    return two_app_repo(template, tmp_path / "repo")
+
+
+def release_broken_migration(template: TemplateRepo, app: str) -> str:
+    """v1.1.0: a template change every app takes, and `app`'s failing migration. Returns the
+    copier.yml before, to release the fix from."""
+    original = (template.path / "copier.yml").read_text()
+    template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
+    template.edit("copier.yml", MIGRATIONS, MIGRATIONS + failing_migration(app))
+    template.release("v1.1.0")
+    return original
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_failing_migration_stops_at_that_app_and_a_rerun_retries_it(
+    template: TemplateRepo, repo: Path, jobs: str
+) -> None:
+    original = release_broken_migration(template, "shop")
+    shop_before = app_state(repo, "shop")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    result = run_gitops(repo, "update", "--jobs", jobs)
+    assert_stopped(result, "shop")
+    assert "migration or task of the template failed (exit 1)" in result.stdout
+    assert "[1/2] cart: updated to v1.1.0" in result.stdout
+    assert commits_since(repo, head) == ["Update cart to gitops-template v1.1.0"]
+    assert app_state(repo, "shop") == shop_before, "shop's files and answers are back as before"
+    assert answered_version(repo, "shop") == "v1.0.0"
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+    assert git(repo, "worktree", "list").count("\n") == 1
+
+    template.write("copier.yml", original)  # the template fixes its migration
+    template.release("v1.2.0")
+    rerun = run_gitops(repo, "update", "--jobs", jobs)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert "[2/2] shop: updated to v1.2.0" in rerun.stdout
+    assert answered_version(repo, "shop") == "v1.2.0"
+    assert "revisionHistoryLimit: 10" in (repo / "applications/base/shop/deployment.yaml").read_text()
+    message = git(repo, "log", "-1", "--format=%B", "--", ".copier-answers.shop.yml")
+    assert "Template: v1.0.0 -> v1.2.0" in message and "Answers given: none" in message
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_failure_of_the_first_app_commits_nothing(template: TemplateRepo, repo: Path, jobs: str) -> None:
+    release_broken_migration(template, "cart")
+    before = tree_state(repo)
+    head = git(repo, "rev-parse", "HEAD").strip()
+    result = run_gitops(repo, "update", "--jobs", jobs)
+    assert_stopped(result, "cart")
+    assert "shop: updated" not in result.stdout, "no app after the failing one is committed"
+    assert commits_since(repo, head) == []
+    assert tree_state(repo) == before
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_update_that_breaks_the_build_is_not_committed(template: TemplateRepo, repo: Path, jobs: str) -> None:
+    template.edit(DEPLOYMENT_TEMPLATE, "kind: Deployment\n", "kind: Deployment\n- not: a mapping\n")
+    template.release("v1.1.0")
+    before = tree_state(repo)
+    head = git(repo, "rev-parse", "HEAD").strip()
+    result = run_gitops(repo, "update", "--jobs", jobs)
+    assert_stopped(result, "cart")
+    stopped = next(line for line in result.stdout.splitlines() if line.startswith("stopped at cart: "))
+    assert stopped.startswith("stopped at cart: environments/dev/cart: does not build: "), stopped
+    assert commits_since(repo, head) == []
+    assert tree_state(repo) == before
+    assert answered_version(repo, "cart") == "v1.0.0"
+
+
+def test_repo_level_answer_is_refused_for_one_app_and_rolls_out_to_all(repo: Path) -> None:
+    head = git(repo, "rev-parse", "HEAD").strip()
+    refused = run_gitops(repo, "update", "--app", "shop", "--data", "argocd_version=v3.6.3")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert refused.stderr.count("\n") == 1 and "--app shop" in refused.stderr, refused.stderr
+    assert "argocd_version" in refused.stderr
+    assert git(repo, "rev-parse", "HEAD").strip() == head
+    assert git(repo, "status", "--porcelain") == ""
+
+    result = run_gitops(repo, "update", "--data", "argocd_version=v3.6.3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "the repository validates" in result.stdout
+    for app in APPS:
+        message = git(repo, "log", "-1", "--format=%B", "--", f".copier-answers.{app}.yml")
+        assert "Answers given: argocd_version=v3.6.3" in message, message
+        assert "Template: v1.0.0 (unchanged)" in message, message
+
+
+def test_interrupted_update_is_detected_with_how_to_recover(
+    template: TemplateRepo, repo: Path, tmp_path: Path
+) -> None:
+    template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
+    template.release("v1.1.0")
+    head = git(repo, "rev-parse", "HEAD").strip()
+
+    # A parallel run killed before it cleaned up: its worktree is still registered.
+    stray = tmp_path / "gitops-update-killed" / "shop"
+    git(repo, "worktree", "add", "--detach", "--quiet", str(stray), "HEAD")
+    result = run_gitops(repo, "update")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.startswith(f"{stray}: ") and result.stderr.count("\n") == 1, result.stderr
+    assert "git worktree remove --force" in result.stderr
+    shutil.rmtree(stray.parent)
+    result = run_gitops(repo, "update")
+    assert result.returncode == 1 and "`git worktree prune`" in result.stderr, result.stderr
+    git(repo, "worktree", "prune")
+
+    # A sequential run killed half-way: copier update applied, nothing committed.
+    copier_update(repo, "shop")
+    result = run_gitops(repo, "update")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "work tree not clean" in result.stderr and "git status" in result.stderr
+    assert "git reset --hard && git clean -fd" in result.stderr
+    git(repo, "reset", "--hard")
+    git(repo, "clean", "-fd")
+    assert git(repo, "rev-parse", "HEAD").strip() == head
+    assert run_gitops(repo, "update").returncode == 0
+    assert {answered_version(repo, app) for app in APPS} == {"v1.1.0"}

@@ -15,7 +15,16 @@ import pytest
 import yaml
 
 from tests.conftest import run_gitops
-from tests.template_versions import TemplateRepo, copier_update, git, tree_state
+from tests.template_versions import (
+    RELEASES,
+    TemplateRepo,
+    copier_update,
+    generate,
+    git,
+    replace_with_work_tree,
+    template_at_commit,
+    tree_state,
+)
 from tests.test_gitops_update import APPS, DEPLOYMENT_TEMPLATE, commits_since, two_app_repo
 
 MIGRATIONS = "_migrations:\n"
@@ -184,3 +193,58 @@ def test_interrupted_update_is_detected_with_how_to_recover(
     assert git(repo, "rev-parse", "HEAD").strip() == head
     assert run_gitops(repo, "update").returncode == 0
     assert {answered_version(repo, app) for app in APPS} == {"v1.1.0"}
+
+
+def test_work_done_during_a_failed_update_is_stashed_not_deleted(template: TemplateRepo, repo: Path) -> None:
+    """Whatever the tree holds when an app's update fails is set aside, never deleted: here the
+    failing migration itself writes a file, as a user editing during a long run would."""
+    release_broken_migration(template, "shop")
+    result = run_gitops(repo, "update", "--jobs", "1")
+    assert_stopped(result, "shop")
+    assert "git stash" in result.stdout
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+    git(repo, "stash", "pop", "-q")
+    assert (repo / "half-migrated.txt").read_text() == "x", "the stash holds what the run left"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_file_the_new_gitignore_stops_ignoring_is_neither_committed_nor_deleted(
+    template: TemplateRepo, repo: Path, jobs: str
+) -> None:
+    """A key file a user keeps in the repository, ignored by `*.key`, must not end in a commit
+    (nor vanish) when a template release narrows the pattern to `/*.key`."""
+    key = repo / "argocd" / "sealed-secrets.key"
+    key.write_text("private")
+    assert git(repo, "status", "--porcelain") == "", "ignored when the run starts"
+    template.edit("template/.gitignore.jinja", "*.key\n", "/*.key\n")
+    template.release("v1.1.0")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    result = run_gitops(repo, "update", "--jobs", jobs)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "argocd/sealed-secrets.key: ignored before this update" in result.stdout
+    assert key.read_text() == "private"
+    assert "sealed-secrets.key" not in git(repo, "log", "--name-only", "--format=", f"{head}..HEAD")
+
+
+def test_an_environment_change_waits_for_answers_of_an_older_release(tmp_path: Path) -> None:
+    """Answers written before replicas and resources were stored per environment: changing the
+    list in the same run as the template update would resize the existing environments."""
+    old = template_at_commit(tmp_path / "template", RELEASES["v0.2.0"], "v0.2.0")
+    repo = generate(old, tmp_path / "repo", {"app_name": "shop"}, "v0.2.0")
+    generate(old, repo, {"app_name": "cart"}, "v0.2.0")
+    replace_with_work_tree(old, "v1.0.0")
+    assert run_gitops(repo, "update", "--app", "shop").returncode == 0  # brings this release's tools/
+    before = tree_state(repo)
+    refused = run_gitops(repo, "update", "--data", "environments=[dev, staging, prod, dr]")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    last_line = refused.stderr.strip().splitlines()[-1]
+    assert last_line.startswith(".copier-answers.cart.yml: replicas and resources"), last_line
+    assert tree_state(repo) == before
+    assert run_gitops(repo, "update").returncode == 0
+    replicas = yaml.safe_load((repo / ".copier-answers.cart.yml").read_text())["replicas"]
+    assert replicas == {"dev": 1, "staging": 2, "prod": 3}, "the positional values, now stored"
+    added = run_gitops(repo, "update", "--data", "environments=[dev, staging, prod, dr]")
+    assert added.returncode == 0, added.stdout + added.stderr
+    for app in ("shop", "cart"):
+        replicas = yaml.safe_load((repo / f".copier-answers.{app}.yml").read_text())["replicas"]
+        assert replicas == {"dev": 1, "staging": 2, "prod": 3, "dr": 3}, app

@@ -103,13 +103,35 @@ def restore_from_head(root: Path, path: str) -> None:
 def discard_changes(root: Path) -> None:
     """The work tree and index back at HEAD, untracked files deleted (ignored ones kept).
 
-    Only for a tree that was clean at HEAD before the caller changed it (`tools/gitops update`
-    starts every app from a commit): then everything this drops is the caller's own doing. A
-    reset, not `git checkout -- .`: Copier leaves unmerged index entries and `deleted_since_head`
-    stages files, and checkout would keep both.
+    Only for a scratch worktree of the caller's own (`tools/gitops update --jobs`): in the
+    user's work tree use set_aside_changes, which keeps what it removes.
     """
     git(root, "reset", "-q", "--hard", "HEAD")
     git(root, "clean", "-fdq")
+
+
+def set_aside_changes(root: Path, message: str) -> bool:
+    """The work tree back at HEAD, with every change since HEAD kept in a stash; True if any.
+
+    A failed update is dropped this way rather than with `reset --hard` and `clean`: what the
+    user changed while it ran, and a file that the update's .gitignore stopped ignoring, would
+    otherwise be deleted. The index is reset first (Copier leaves unmerged entries, which a
+    stash refuses), and the tracked .gitignore files are restored first so that files ignored
+    when the run started stay ignored and stay where they are.
+    """
+    git(root, "reset", "-q")
+    ignore_files = [path for path in git(root, "ls-files", "--", ":(glob)**/.gitignore").splitlines() if path]
+    if ignore_files:
+        git(root, "checkout", "-q", "HEAD", "--", *ignore_files)
+    before = git(root, "rev-parse", "-q", "--verify", "refs/stash", check=False).strip()
+    git(root, "stash", "push", "-q", "--include-untracked", "-m", message)
+    return git(root, "rev-parse", "-q", "--verify", "refs/stash", check=False).strip() not in ("", before)
+
+
+def ignored_paths(root: Path) -> set[str]:
+    """Untracked paths git ignores now (a folder as `dir/`)."""
+    listing = git(root, "ls-files", "--others", "--ignored", "--exclude-standard", "--directory")
+    return set(listing.splitlines())
 
 
 def worktree_paths(root: Path) -> list[Path]:

@@ -69,3 +69,29 @@ def answers_for_environments(stored: dict[str, Any], data: dict[str, Any]) -> di
         if question not in data and isinstance(value, list):
             carried[question] = _list_for(value, old, new)
     return carried
+
+
+def unresolved_answers_problem(stored: dict[str, Any], data: dict[str, Any]) -> str:
+    """Why an environment change cannot be carried over yet, or "".
+
+    Answers written by a template release older than the resolved per-environment values hold
+    only what was given; the rest followed list position. Changing the list in the same run as
+    the template update would move every existing environment to the defaults of its new place.
+    """
+    new = _environments(data.get("environments"))
+    old = _environments(stored.get("environments")) or []
+    if new is None or new == old:
+        return ""
+    replicas, resources = stored.get("replicas"), stored.get("resources")
+    autoscaled = set(stored.get("autoscaling") or {})
+    if (
+        isinstance(resources, dict)
+        and set(old) <= set(resources)
+        and isinstance(replicas, dict)
+        and set(old) - autoscaled <= set(replicas)
+    ):
+        return ""
+    return (
+        "replicas and resources are not stored for every environment yet (answers of an older "
+        "template release): run tools/gitops update without --data first, then change the environments"
+    )

@@ -34,12 +34,14 @@ from .git import (
     discard_changes,
     file_at,
     git,
+    ignored_paths,
     is_work_tree,
     require_identity,
     restore_from_head,
+    set_aside_changes,
     worktree_paths,
 )
-from .per_environment import answers_for_environments
+from .per_environment import answers_for_environments, unresolved_answers_problem
 
 ANSWERS_GLOB = ".copier-answers.*.yml"
 ANSWERS_NAME = re.compile(r"^\.copier-answers\.(?P<app>.+)\.yml$")
@@ -229,7 +231,8 @@ def failure_reason(error: BaseException) -> str:
     message = one_line(str(error)) or type(error).__name__
     if isinstance(error, (UsageError, BrokenFileError, MissingGitIdentityError, OSError)):
         return message
-    if _is_copier(error):  # Copier's own refusals (a downgrade, an invalid answer) say why
+    if _is_copier(error) or message.startswith("Validation error for question"):
+        # Copier's own refusals (a downgrade, an invalid answer: a plain ValueError) say why.
         return message
     return f"unexpected {type(error).__name__}: {message}"
 
@@ -287,12 +290,42 @@ def app_problems(root: Path, app: str, before: str) -> list[str]:
     return [str(problem) for problem in sorted(set(problems))]
 
 
-def update_one(root: Path, app: AppAnswers, data: dict[str, str], vcs_ref: str | None) -> AppResult:
-    """`copier update` of one app in `root` (the repository or a worktree of it), validated and
-    committed unless it left conflicts. `root` must be clean at HEAD: when the update, a
-    migration, the validation or the commit fails, the app's files and answers are put back as
-    they were (its answers then name the old version, so that a re-run retries it)."""
+def _put_back(root: Path, app: AppAnswers, scratch: bool) -> str:
+    """The tree back at HEAD after a failed update; in the user's tree what it held is stashed."""
+    if scratch:
+        discard_changes(root)
+        return ""
+    if set_aside_changes(root, f"tools/gitops update: {app.app} as its failed update left it"):
+        return "; what the failed update left is in git stash (stash@{0})"
+    return ""
+
+
+def newly_tracked_ignored(root: Path, ignored_before: set[str]) -> list[str]:
+    """Staged new files that git ignored when the update started (its .gitignore changed)."""
+    added = git(root, "diff", "--cached", "--name-only", "--diff-filter=A").splitlines()
+    return [path for path in added if _was_ignored(path, ignored_before)]
+
+
+def _was_ignored(path: str, ignored_before: set[str]) -> bool:
+    """`ignored_before` as `git ls-files --directory` lists it: files, and folders ending in /."""
+    return path in ignored_before or any(d.endswith("/") and path.startswith(d) for d in ignored_before)
+
+
+def _no_longer_ignored(root: Path, ignored_before: set[str]) -> list[str]:
+    untracked = git(root, "ls-files", "--others", "--exclude-standard").splitlines()
+    return [path for path in untracked if _was_ignored(path, ignored_before)]
+
+
+def update_one(
+    root: Path, app: AppAnswers, data: dict[str, str], vcs_ref: str | None, scratch: bool = False
+) -> AppResult:
+    """`copier update` of one app in `root` (the repository, or a scratch worktree of it when
+    `scratch`), validated and committed unless it left conflicts. `root` must be clean at HEAD:
+    when the update, a migration, the validation or the commit fails, the app's files and answers
+    are put back as they were (its answers then name the old version, so that a re-run retries
+    it), and in the user's tree whatever was there is kept in a stash rather than deleted."""
     before = git(root, "rev-parse", "HEAD").strip()
+    ignored_before = ignored_paths(root)
     try:
         answers_before = yaml.safe_load((root / app.file).read_text()) or {}
         run_copier_update(root, app.file, answers_for_environments(answers_before, data), vcs_ref)
@@ -304,24 +337,32 @@ def update_one(root: Path, app: AppAnswers, data: dict[str, str], vcs_ref: str |
         if not dirty_paths(root):
             return AppResult(app.app, "unchanged", version, kept=kept)
         if problems := app_problems(root, app.app, before):
-            discard_changes(root)
-            return AppResult(app.app, "failed", version, reason=problems[0], problems=problems)
+            stash = _put_back(root, app, scratch)
+            return AppResult(app.app, "failed", version, reason=problems[0] + stash, problems=problems)
+        git(root, "add", "-A")
+        if exposed := newly_tracked_ignored(root, ignored_before):
+            stash = _put_back(root, app, scratch)
+            reason = (
+                f"{exposed[0]}: ignored before this update, it would be committed now (the template "
+                "changed .gitignore); move it out of the repository or list it in .git/info/exclude"
+            )
+            return AppResult(app.app, "failed", version, reason=reason + stash)
         try:
             commit_all(root, _commit_message(app, version, data, kept))
         except GitError as error:
-            discard_changes(root)
+            _put_back(root, app, scratch)
             return AppResult(app.app, "failed", version, reason=str(error), git_failed=True)
         return AppResult(app.app, "updated", version, git(root, "rev-parse", "HEAD").strip(), kept=kept)
     except Exception as error:  # anything Copier, its tasks and migrations, or git raise
-        discard_changes(root)
-        return AppResult(app.app, "failed", reason=failure_reason(error))
+        stash = _put_back(root, app, scratch)
+        return AppResult(app.app, "failed", reason=failure_reason(error) + stash)
 
 
 def _worker(root: str, app: AppAnswers, data: dict[str, str], vcs_ref: str | None) -> AppResult:
     """update_one in a worker process. Never raises: an exception that does not unpickle in the
     parent (Copier's TaskError) breaks the whole pool and loses which app failed."""
     try:
-        return update_one(Path(root), app, data, vcs_ref)
+        return update_one(Path(root), app, data, vcs_ref, scratch=True)
     except Exception as error:
         return AppResult(app.app, "failed", reason=failure_reason(error))
 
@@ -479,14 +520,30 @@ def update_apps(
             print(f"{prefixes[app.app]} already at {target}, skipped", file=out, flush=True)
         else:
             pending.append(app)
+    if "environments" in data:
+        for app in pending:
+            stored = yaml.safe_load((root / app.file).read_text()) or {}
+            if problem := unresolved_answers_problem(stored, data):
+                raise UsageError(f"{app.file}: {problem}")
     if not pending:
         return 0
     # Every pending app ends in a commit (or a cherry-pick): without an identity git would
     # refuse it only after copier update had changed the tree. Apps all current need none.
     require_identity(root)
     start = git(root, "rev-parse", "HEAD").strip()
+    ignored_at_start = ignored_paths(root)
     if jobs > 1 and len(pending) > 1:
         code = _parallel(root, pending, data, vcs_ref, jobs, prefixes, out)
+        # The worktrees never see the user's ignored files, so update_one cannot catch a release
+        # whose .gitignore stops ignoring one: it shows up here, untracked and uncommitted.
+        if exposed := _no_longer_ignored(root, ignored_at_start):
+            for path in exposed:
+                print(
+                    f"{path}: ignored before this update, no longer ignored now (the template changed "
+                    ".gitignore); keep it out of commits: move it or list it in .git/info/exclude",
+                    file=out,
+                )
+            return 1
     else:
         code = _sequential(root, pending, data, vcs_ref, prefixes, out)
     if code == 0 and repo_level and git(root, "rev-parse", "HEAD").strip() != start:
@@ -515,10 +572,19 @@ def _parallel(
                 replay_from = index
                 break
             if result.status == "updated":
-                git(root, "cherry-pick", "--allow-empty", result.commit or "", check=False)
-                if conflicted_paths(root):
+                try:
+                    git(root, "cherry-pick", "--allow-empty", result.commit or "")
+                except GitError as error:
+                    conflicted = bool(conflicted_paths(root))
                     git(root, "cherry-pick", "--abort", check=False)
-                    replay_from = index
+                    if conflicted:
+                        replay_from = index
+                        break
+                    # Not a conflict: the work tree changed while the run went on. Nothing of
+                    # this app was applied; the user's changes stay as they are.
+                    failure = AppResult(
+                        app.app, "failed", reason=f"its update could not be applied to the work tree: {error}"
+                    )
                     break
                 result.commit = git(root, "rev-parse", "HEAD").strip()
             _report(prefixes[app.app], result, out)
@@ -565,7 +631,18 @@ def _validate_rollout(root: Path, start: str, keys: list[str], out: TextIO) -> i
         return 0
     for problem in problems:
         print(problem, file=out)
-    git(root, "reset", "-q", "--hard", start)
+    ours = git(root, "log", "--format=%s", f"{start}..HEAD").splitlines()
+    if dirty_paths(root) or not all(subject.startswith("Update ") for subject in ours):
+        # Someone committed or edited while the run went on: an undo would take that too.
+        print(
+            f"stopped after the last app: {problems[0]} (the change of {changed} fails validation once "
+            f"every app took it; not undone because the branch or the tree changed during the run: "
+            f"check, then git reset --keep {git_short(start)})",
+            file=out,
+            flush=True,
+        )
+        return 1
+    git(root, "reset", "-q", "--keep", start)
     print(
         f"stopped after the last app: {problems[0]} (the change of {changed} fails validation once "
         f"every app took it; its commits are undone, HEAD is back at {git_short(start)})",

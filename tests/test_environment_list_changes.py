@@ -105,3 +105,27 @@ def test_plain_copier_update_keeps_existing_environments(
     after = sizing(repo, kubectl)
     for key, values in before.items():
         assert after[key] == values, key
+
+
+def test_removing_an_environment_removes_its_promoted_releases_but_keeps_hand_edits(
+    generated: tuple[Path, dict[Any, Sizing]], tmp_path: Path
+) -> None:
+    """A release that promote (or the template) wrote goes with its environment, provenance too;
+    one changed by hand since is kept and named."""
+    pristine, _ = generated
+    repo = Path(shutil.copytree(pristine, tmp_path / "repo", symlinks=True))
+    dev_release = repo / "environments/dev/shop/release/kustomization.yaml"
+    dev_release.write_text(dev_release.read_text().replace('"1.29.3-alpine"', '"1.30.0"'))
+    commit_all(repo, "Release 1.30.0 in dev")
+    promoted = run_gitops(repo, "promote", "--app", "shop", "--from", "dev")
+    assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+    commit_all(repo, "Promote shop to staging")
+    cart_release = repo / "environments/staging/cart/release/kustomization.yaml"
+    cart_release.write_text(cart_release.read_text().replace('"1.29.3-alpine"', '"1.29.9-hotfix"'))
+    commit_all(repo, "Hand-edited hotfix in staging")
+
+    result = run_gitops(repo, "update", "--data", "environments=[dev, prod]")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not (repo / "environments/staging/shop").exists(), "promoted release and provenance removed"
+    assert cart_release.is_file(), "a hand edit is kept"
+    assert "environments/staging/cart/release/kustomization.yaml: kept" in result.stdout

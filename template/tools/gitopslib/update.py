@@ -25,6 +25,7 @@ from typing import TextIO
 
 import yaml
 
+from . import releases
 from .errors import BrokenFileError, GitError, MissingGitIdentityError, UsageError
 from .git import (
     commit_all,
@@ -182,10 +183,39 @@ def keep_edited_files_the_template_dropped(
         render_version(app.src_path, app.commit, answers_before, Path(tmp) / "old")
         for path in deleted:
             rendered = Path(tmp, "old", path)
-            if not rendered.is_file() or rendered.read_bytes() != file_at(root, "HEAD", path):
-                restore_from_head(root, path)
-                kept.append(path)
+            committed = file_at(root, "HEAD", path)
+            if rendered.is_file() and rendered.read_bytes() == committed:
+                continue  # as the template wrote it
+            if written_by_promote(root, path, committed):
+                continue
+            restore_from_head(root, path)
+            kept.append(path)
+    drop_orphaned_provenance(root, [path for path in deleted if path not in kept])
     return kept
+
+
+def written_by_promote(root: Path, path: str, committed: bytes | None) -> bool:
+    """A release file as `tools/gitops promote` last wrote it: its release is the one that the
+    provenance beside it records (comments and formatting aside). Promote rewrites both files,
+    so a release that differs from its record was changed by hand since."""
+    directory, _, name = path.rpartition("/")
+    if name != "kustomization.yaml" or not directory.endswith("/release") or committed is None:
+        return False
+    record = releases.parse(
+        (file_at(root, "HEAD", f"{directory}/{releases.PROVENANCE_NAME}") or b"").decode(errors="replace")
+    )
+    release = releases.parse(committed.decode(errors="replace"))
+    return record is not None and release is not None and record.get("release") == releases.identity(release)
+
+
+def drop_orphaned_provenance(root: Path, removed: list[str]) -> None:
+    """The provenance of a release folder whose release went with its environment: promote wrote
+    it, and nothing else would remove it (the template never generated it)."""
+    for path in removed:
+        directory, _, name = path.rpartition("/")
+        provenance = f"{directory}/{releases.PROVENANCE_NAME}"
+        if name == "kustomization.yaml" and directory.endswith("/release") and (root / provenance).is_file():
+            git(root, "rm", "-q", "--", provenance)
 
 
 def _commit_message(app: AppAnswers, version: str, data: dict[str, str], kept: list[str]) -> str:

@@ -43,6 +43,7 @@ from .git import (
     worktree_paths,
 )
 from .per_environment import answers_for_environments, unresolved_answers_problem
+from .update_leftovers import MARKER, unfinished_update_reason
 
 ANSWERS_GLOB = ".copier-answers.*.yml"
 ANSWERS_NAME = re.compile(r"^\.copier-answers\.(?P<app>.+)\.yml$")
@@ -325,6 +326,8 @@ def _put_back(root: Path, app: AppAnswers, scratch: bool) -> str:
     if scratch:
         discard_changes(root)
         return ""
+    # This run reports the failure itself; the marker would only stand in the stash for it.
+    (root / MARKER).unlink(missing_ok=True)
     if set_aside_changes(root, f"tools/gitops update: {app.app} as its failed update left it"):
         return "; what the failed update left is in git stash (stash@{0})"
     return ""
@@ -528,6 +531,8 @@ def update_apps(
         )
     if stray := _stray_worktree_error(root):
         raise stray
+    if unfinished := unfinished_update_reason(root):
+        raise InterruptedRunError(MARKER, unfinished)
     if dirty := dirty_paths(root):
         raise UsageError(
             f"work tree not clean ({dirty[0]}{' ...' if len(dirty) > 1 else ''}): commit or stash your own "

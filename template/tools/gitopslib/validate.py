@@ -19,6 +19,7 @@ from .problems import Problem
 from .promotion_checks import history_problems
 from .repo import Repo, read_yaml, yaml_reason
 from .schemas import schema_problems
+from .update_leftovers import MARKER, conflict_marker_reasons, unfinished_update_reason
 
 # The release files promotion_checks.py reads, work tree and history.
 RELEASE_FILES = re.compile(r"environments/[^/]+/[^/]+/release/(?:kustomization|provenance)\.yaml")
@@ -77,8 +78,12 @@ def provenance_problems(repo: Repo) -> list[Problem]:
 
 
 def file_problems(repo: Repo) -> list[Problem]:
-    """Kustomization and provenance files that cannot be read or list missing files."""
+    """An update cut short, and kustomization and provenance files that cannot be read or list
+    missing files."""
     problems = provenance_problems(repo)
+    if unfinished := unfinished_update_reason(repo.root):
+        problems.append(Problem(MARKER, unfinished))
+    problems += [Problem(path, reason) for path, reason in conflict_marker_reasons(repo.root)]
     for path in kustomization_files(repo):
         problems += kustomization_problems(repo, path)
     return problems

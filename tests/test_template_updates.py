@@ -21,7 +21,7 @@ from tests.template_versions import (
     git,
     tree_state,
 )
-from tests.test_rename_recipe import RENAME_RECIPE, resolve
+from tests.test_rename_recipe import RENAME_RECIPE
 
 DEPLOYMENT = "applications/base/myapp/deployment.yaml"
 DEPLOYMENT_TEMPLATE = "template/applications/base/{{ app_name }}/deployment.yaml.jinja"
@@ -96,32 +96,6 @@ def test_template_changes_a_line_the_user_did_not_touch(template: TemplateRepo, 
     assert_clean_update(repo)
 
 
-def test_same_line_conflict_is_visible_and_detected(template: TemplateRepo, repo: Path) -> None:
-    template.edit(DEPLOYMENT_TEMPLATE, "failureThreshold: 3", "failureThreshold: 4")
-    template.release("v1.1.0")
-    head = git(repo, "rev-parse", "HEAD")
-    result = run_gitops(repo, "update")
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert f"{DEPLOYMENT}: conflict left by copier update of myapp" in result.stdout
-    assert "Resolve the markers" in result.stdout
-    assert git(repo, "rev-parse", "HEAD") == head, "a conflicted update must not be committed"
-    deployment = (repo / DEPLOYMENT).read_text()
-    assert (
-        "<<<<<<< " in deployment
-        and "failureThreshold: 5" in deployment
-        and "failureThreshold: 4" in deployment
-    )
-    assert DEPLOYMENT in git(repo, "diff", "--name-only", "--diff-filter=U")
-
-
-def test_copier_alone_exits_zero_on_conflict(template: TemplateRepo, repo: Path) -> None:
-    """Why our tooling checks: Copier reports success with markers left in the file."""
-    template.edit(DEPLOYMENT_TEMPLATE, "failureThreshold: 3", "failureThreshold: 4")
-    template.release("v1.1.0")
-    copier_update(repo, "myapp")  # raises on a non-zero exit; it does not
-    assert "<<<<<<< " in (repo / DEPLOYMENT).read_text()
-
-
 # The README's rename recipe (tests/test_rename_recipe.py tests it across three releases).
 RENAME_MIGRATION = RENAME_RECIPE.replace("v1.2.0", "v1.1.0")
 
@@ -132,31 +106,6 @@ def rename_service_file(template: TemplateRepo) -> None:
     template.edit(f"{base}/kustomization.yaml.jinja", "  - service.yaml", "  - svc.yaml")
     template.edit("copier.yml", "_migrations:\n", "_migrations:\n" + RENAME_MIGRATION)
     template.release("v1.1.0")
-
-
-@pytest.mark.parametrize("updater", ["copier", "tools/gitops"])
-def test_file_renamed_by_migration_keeps_user_edit(template: TemplateRepo, repo: Path, updater: str) -> None:
-    """The moved file is merged with an empty base: the user's line comes back as a conflict
-    hunk (nothing to merge it against), visible and reported, never dropped."""
-    service, svc = "applications/base/myapp/service.yaml", "applications/base/myapp/svc.yaml"
-    edit(repo, service, "type: ClusterIP", "type: ClusterIP\n  sessionAffinity: ClientIP")
-    commit_all(repo, "Sticky sessions")
-    head = git(repo, "rev-parse", "HEAD")
-    rename_service_file(template)
-    if updater == "copier":
-        copier_update(repo, "myapp")
-    else:
-        result = run_gitops(repo, "update")
-        assert result.returncode == 1, result.stdout + result.stderr
-        assert f"{svc}: conflict left by copier update of myapp" in result.stdout
-        assert git(repo, "rev-parse", "HEAD") == head, "a conflicted update must not be committed"
-    assert not (repo / service).exists()
-    text = (repo / svc).read_text()
-    assert "sessionAffinity: ClientIP" in text and "<<<<<<< " in text
-    assert git(repo, "diff", "--name-only", "--diff-filter=U").split() == [svc]
-    assert "  - svc.yaml" in (repo / "applications/base/myapp/kustomization.yaml").read_text()
-    resolve(repo, svc)  # keep both sides
-    assert_clean_update(repo)
 
 
 def test_file_no_longer_generated(template: TemplateRepo, repo: Path) -> None:
@@ -172,35 +121,6 @@ def test_file_no_longer_generated(template: TemplateRepo, repo: Path) -> None:
     assert not (repo / ".yamllint.yaml").exists()
     assert ".idea/" in (repo / ".gitignore").read_text()
     assert git(repo, "status", "--porcelain") == ""
-    assert_user_work_kept(repo)
-
-
-def test_copier_alone_deletes_an_edited_file_the_template_dropped(template: TemplateRepo, repo: Path) -> None:
-    """Why tools/gitops update checks deletions: by hand, the edit survives only in history."""
-    edit(repo, ".gitignore", "*.orig\n", "*.orig\n.idea/\n")
-    commit_all(repo, "Ignore IDE files")
-    (template.path / "template/.gitignore.jinja").unlink()
-    template.release("v1.1.0")
-    copier_update(repo, "myapp")
-    assert not (repo / ".gitignore").exists()
-    assert "D .gitignore" in git(repo, "status", "--porcelain")
-
-
-def test_new_question_with_default(template: TemplateRepo, repo: Path) -> None:
-    template.edit(
-        "copier.yml",
-        "sync_policy:\n",
-        "revision_history_limit:\n  type: int\n  help: Old ReplicaSets to keep.\n  default: 5\n\n"
-        "sync_policy:\n",
-    )
-    template.edit(
-        DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: {{ revision_history_limit }}"
-    )
-    template.release("v1.1.0")
-    copier_update(repo, "myapp")
-    answers = yaml.safe_load((repo / ".copier-answers.myapp.yml").read_text())
-    assert answers["revision_history_limit"] == 5
-    assert git(repo, "status", "--porcelain").strip() == "M .copier-answers.myapp.yml"
     assert_user_work_kept(repo)
 
 
@@ -233,17 +153,3 @@ def test_update_without_data_keeps_every_answer(template: TemplateRepo, tmp_path
     after = yaml.safe_load((repo / ".copier-answers.shop.yml").read_text())
     assert after.pop("_commit") == "v1.1.0" and before.pop("_commit") == "v1.0.0"
     assert after == before
-
-
-def test_promoted_releases_survive_template_changes(template: TemplateRepo, repo: Path) -> None:
-    release_template = "template/environments/{% yield env from environments %}{{ env }}{% endyield %}"
-    template.edit(
-        f"{release_template}/{{{{ app_name }}}}/release/kustomization.yaml.jinja",
-        "# Release of",
-        "# The release of",
-    )
-    template.release("v1.1.0")
-    releases_before = {p: t for p, t in tree_state(repo).items() if "/release/" in p}
-    copier_update(repo, "myapp")
-    assert {p: t for p, t in tree_state(repo).items() if "/release/" in p} == releases_before
-    assert_no_conflicts(repo)

@@ -1,0 +1,258 @@
+"""Update scenarios about the repository's state: environments added and removed, release state,
+a dirty tree, an update killed mid-way and a downgrade; each with two apps and both updaters
+(`tools/gitops update`, and Renovate's exact `copier update` command line). What the apps'
+files go through: test_update_scenarios.py.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import TEMPLATE_ROOT, run_gitops
+from tests.template_versions import commit_all, git, tree_state
+from tests.test_gitops_update import APPS
+from tests.update_scenarios import (
+    DEPLOYMENT_TEMPLATE,
+    UPDATERS,
+    Scenario,
+    answered_version,
+    assert_no_traceback,
+    assert_succeeded,
+    build_pristine,
+    deployment,
+    output,
+    restore,
+    update,
+)
+
+MARKER = ".copier-update-unfinished"
+
+
+def test_the_marker_is_the_one_copier_yml_writes_and_removes() -> None:
+    """The tools name the marker, copier.yml's migrations write and remove it: one name."""
+    migrations = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text())["_migrations"]
+    commands = [" ".join(m["command"]) for m in migrations if MARKER in " ".join(m["command"])]
+    assert len(commands) == 2 and "write_text" in commands[0] and "unlink" in commands[1]
+    assert migrations[0]["when"] == "{{ _stage == 'before' }}", "written before anything else"
+    assert MARKER in " ".join(migrations[-1]["command"]), "removed after everything else"
+    leftovers = (TEMPLATE_ROOT / "template/tools/gitopslib/update_leftovers.py").read_text()
+    assert f'MARKER = "{MARKER}"' in leftovers
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("scenarios")
+    build_pristine(root)
+    return root
+
+
+@pytest.fixture
+def s(pristine: Path, tmp_path: Path) -> Scenario:
+    return restore(pristine, tmp_path)
+
+
+def built(s: Scenario, kubectl: str) -> dict[tuple[str, str], list[Any]]:
+    """Every overlay's objects, as kubectl kustomize builds them."""
+    found = {}
+    for overlay in sorted(s.repo.glob("environments/*/*/kustomization.yaml")):
+        result = subprocess.run([kubectl, "kustomize", str(overlay.parent)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        found[(overlay.parent.parent.name, overlay.parent.name)] = list(yaml.safe_load_all(result.stdout))
+    return found
+
+
+def workload(objects: list[Any]) -> dict[str, Any]:
+    """What an environment runs: the Deployment's image, replicas and resources."""
+    spec = next(o for o in objects if o["kind"] == "Deployment")["spec"]
+    container = spec["template"]["spec"]["containers"][0]
+    return {
+        "image": container["image"],
+        "replicas": spec.get("replicas"),
+        "resources": container["resources"],
+    }
+
+
+ENVIRONMENT_CHANGES = {
+    # new environment -> the one before it, which it starts from (release, and with tools sizes)
+    "add-at-end": ("[dev, staging, prod, dr]", {"dr": "prod"}),
+    "insert-in-the-middle": ("[dev, qa, staging, prod]", {"qa": "dev"}),
+    "remove": ("[dev, prod]", {}),
+}
+
+
+@pytest.mark.parametrize("change", sorted(ENVIRONMENT_CHANGES))
+@pytest.mark.parametrize("updater", UPDATERS)
+def test_environment_change_leaves_every_other_environment_as_it_was(
+    s: Scenario, updater: str, change: str, kubectl: str
+) -> None:
+    environments, new = ENVIRONMENT_CHANGES[change]
+    before = built(s, kubectl)
+    assert_succeeded(update(s, updater, "v1.0.0", {"environments": environments}))
+    after = built(s, kubectl)
+    listed = yaml.safe_load(environments)
+    assert {env for env, _ in after} == set(listed)
+    for key, objects in before.items():
+        if key[0] in listed:
+            assert after[key] == objects, f"{key} changed"
+    for env, previous in new.items():
+        for app in APPS:
+            started, source = workload(after[(env, app)]), workload(after[(previous, app)])
+            assert started["image"] == source["image"], "a new environment starts from the release before it"
+            if updater == "tools":
+                assert started == source, "and with tools/gitops update, from its sizes"
+    for app in APPS:
+        assert not [p for p in s.repo.glob(f"environments/*/{app}") if p.parent.name not in listed]
+        assert not [p for p in s.repo.glob(f"argocd/apps/{app}/*.yaml") if p.stem not in listed]
+        answers = yaml.safe_load(s.text(f".copier-answers.{app}.yml"))
+        assert answers["environments"] == listed
+        assert set(answers["replicas"]) <= set(listed)
+    assert yaml.safe_load(s.text("gitops.yaml"))["environments"] == listed
+    assert s.status() == ""
+    validated = s.validate()
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+
+
+@pytest.mark.parametrize("updater", UPDATERS)
+def test_release_state_is_kept(s: Scenario, updater: str) -> None:
+    """Releases promoted in dev and staging (with provenance) survive a release that changes the
+    release template and the base, byte for byte."""
+    promoted = run_gitops(s.repo, "promote", "--app", "cart", "--from", "dev")
+    assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+    commit_all(s.repo, "Promote cart to staging")
+    release_template = next(
+        (s.template.path / "template/environments").glob("*/*/release/kustomization.yaml.jinja")
+    )
+    release_template.write_text(release_template.read_text().replace("# Release of", "# The release of"))
+    s.template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
+    s.template.release("v1.1.0")
+    releases = {path: data for path, data in tree_state(s.repo).items() if "/release/" in path}
+    assert any(path.endswith("provenance.yaml") for path in releases)
+    assert_succeeded(update(s, updater, "v1.1.0"))
+    assert {path: data for path, data in tree_state(s.repo).items() if "/release/" in path} == releases
+    assert all("revisionHistoryLimit: 10" in s.text(deployment(app)) for app in APPS)
+    assert s.status() == ""
+    assert s.validate().returncode == 0
+
+
+@pytest.mark.parametrize("updater", UPDATERS)
+def test_dirty_tree_is_refused_and_left_alone(s: Scenario, updater: str) -> None:
+    s.edit(deployment("shop"), "periodSeconds: 20", "periodSeconds: 30")
+    (s.repo / "notes.txt").write_text("draft\n")
+    s.template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
+    s.template.release("v1.1.0")
+    before, head = tree_state(s.repo), s.head()
+    results = update(s, updater, "v1.1.0", commit=False)
+    assert_no_traceback(results)
+    if updater == "tools":
+        assert results[0].returncode == 2 and "work tree not clean" in results[0].stderr
+    else:
+        assert all(r.returncode == 1 and "Destination repository is dirty" in r.stderr for r in results)
+    assert tree_state(s.repo) == before and s.head() == head
+
+
+# Test scaffolding (v1.1.0): a task that kills the whole update run, as Ctrl-C or a crash would,
+# when the test asks for it. Copier runs tasks after it wrote the new version's files and before
+# it merges the user's changes back in: the worst moment to be interrupted.
+KILL_TASK = """
+_tasks:
+  - command:
+      - "{{ _copier_python }}"
+      - -c
+      - "import os, signal; os.environ.get('KILL_THE_UPDATE') and os.killpg(os.getpgid(0), signal.SIGKILL)"
+"""
+
+
+@pytest.mark.parametrize("how", ["copier", "tools-sequential", "tools-parallel"])
+def test_update_killed_mid_way_is_never_taken_for_finished(s: Scenario, how: str, kubectl: str) -> None:
+    for app in APPS:
+        s.edit(deployment(app), "periodSeconds: 20", "periodSeconds: 30")
+    commit_all(s.repo, "Team edits")
+    head = s.head()
+    s.template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
+    s.template.edit("copier.yml", "\n_migrations:", KILL_TASK + "\n_migrations:")
+    s.template.release("v1.1.0")
+    updater, jobs = (
+        ("copier", None) if how == "copier" else ("tools", "2" if how.endswith("parallel") else "1")
+    )
+
+    killed = update(s, updater, "v1.1.0", commit=False, jobs=jobs, env={"KILL_THE_UPDATE": "1"})[0]
+    assert killed.returncode == -9, output([killed])
+    assert s.head() == head
+    if how == "tools-parallel":
+        # The apps were updating in worktrees of their own: this tree never changed.
+        assert s.status() == ""
+        assert s.validate().returncode == 0
+        refused = run_gitops(s.repo, "update", "--vcs-ref", "v1.1.0")
+        assert refused.returncode == 1 and "worktree left by an interrupted" in refused.stderr, refused.stderr
+        stray = Path(refused.stderr.split(": ", 1)[0])
+        shutil.rmtree(stray.parent)
+        git(s.repo, "worktree", "prune")
+    else:
+        # Killed in the user's tree: cart's lines reverted, nothing to show it but the marker.
+        assert "periodSeconds: 30" not in s.text(deployment("cart")), "not killed at the moment meant"
+        assert "updating" not in s.text(deployment("cart")), "no conflict markers either"
+        assert answered_version(s.repo, "cart") == "v1.1.0"
+        assert (s.repo / MARKER).is_file()
+        validated = s.validate()
+        assert validated.returncode == 1
+        assert (
+            f"{MARKER}: copier update of .copier-answers.cart.yml from v1.0.0 to v1.1.0 did not finish"
+            in validated.stdout
+        )
+        refused = run_gitops(s.repo, "update", "--vcs-ref", "v1.1.0")
+        assert refused.returncode == 1 and refused.stderr.startswith(f"{MARKER}: "), refused.stderr
+        assert refused.stderr.count("\n") == 1
+        commit_all(s.repo, "What a careless commit would record")
+        assert MARKER in s.validate().stdout, "a commit carries the marker to the pull request's validate"
+        git(s.repo, "reset", "-q", "--hard", head)  # the recovery the message gives
+        git(s.repo, "clean", "-fdq")
+    assert_succeeded(update(s, updater, "v1.1.0", jobs=jobs))
+    for app in APPS:
+        text = s.text(deployment(app))
+        assert "periodSeconds: 30" in text and "revisionHistoryLimit: 10" in text
+        assert answered_version(s.repo, app) == "v1.1.0"
+    assert not (s.repo / MARKER).exists() and s.status() == ""
+    assert s.validate().returncode == 0
+
+
+@pytest.mark.parametrize("updater", UPDATERS)
+def test_downgrade_is_refused_in_one_line(s: Scenario, updater: str) -> None:
+    s.template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
+    s.template.release("v1.1.0")
+    assert_succeeded(update(s, "tools", "v1.1.0"))
+    before = tree_state(s.repo)
+    result = update(s, updater, "v1.0.0")[0]
+    text = (result.stdout + result.stderr).strip()
+    assert result.returncode == 1, text
+    assert "Traceback" not in text
+    assert "downgrading from 1.1.0 to 1.0.0" in text.splitlines()[-1], text
+    assert tree_state(s.repo) == before
+    assert s.status() == ""
+
+
+@pytest.mark.parametrize("updater", UPDATERS)
+def test_answer_refused_on_update_changes_nothing_but_what_it_names(s: Scenario, updater: str) -> None:
+    """tools/gitops update leaves the tree as it was. Plain Copier validates `--data` only after
+    the template's first migration wrote the unfinished-update marker: that file is all it
+    leaves, and validate says to delete it."""
+    before, head = tree_state(s.repo), s.head()
+    results = update(s, updater, "v1.0.0", {"container_port": "99999"}, commit=False)
+    assert results[0].returncode == 1
+    assert "container_port: 99999 is not a port (1-65535)" in output(results[:1])
+    assert s.head() == head
+    if updater == "tools":
+        assert_no_traceback(results)
+        assert tree_state(s.repo) == before and s.status() == ""
+        return
+    assert s.status() == f"?? {MARKER}\n"
+    assert "Traceback" in results[0].stderr, "Copier's own output for a refused --data answer"
+    validated = s.validate()
+    assert validated.returncode == 1 and "this file is its only change: delete it" in validated.stdout
+    (s.repo / MARKER).unlink()
+    assert tree_state(s.repo) == before

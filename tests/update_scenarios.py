@@ -1,0 +1,150 @@
+"""The update scenario suite's common ground: two apps, a template to release, both updaters.
+
+Every scenario starts from the same state: a throwaway copy of this template released as
+v1.0.0, and a repository with two apps onboarded from it, each with its own release in dev.
+Building that takes seconds, so a module builds it once and each test restores a copy: the
+template at the same path (the answers files record it as `_src_path`), the repository in the
+test's own folder.
+
+The two updaters:
+- `tools`: the generated repo's `tools/gitops update`, one run for every app;
+- `copier`: Renovate's copier manager, exactly (`copier update --skip-answered --defaults
+  --trust --answers-file F --vcs-ref TAG`), one run per answers file, committing whatever it
+  leaves as Renovate does (markers included: the pull request's validate has to catch them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.conftest import run_gitops
+from tests.template_versions import TemplateRepo, commit_all, git
+from tests.test_gitops_update import APPS, two_app_repo
+
+UPDATERS = ("tools", "copier")
+DEPLOYMENT_TEMPLATE = "template/applications/base/{{ app_name }}/deployment.yaml.jinja"
+SERVICE_TEMPLATE = "template/applications/base/{{ app_name }}/service.yaml.jinja"
+BASE_KUSTOMIZATION_TEMPLATE = "template/applications/base/{{ app_name }}/kustomization.yaml.jinja"
+
+
+def deployment(app: str) -> str:
+    return f"applications/base/{app}/deployment.yaml"
+
+
+def base_file(app: str, name: str) -> str:
+    return f"applications/base/{app}/{name}"
+
+
+@dataclass
+class Scenario:
+    template: TemplateRepo
+    repo: Path
+
+    def edit(self, relative: str, old: str, new: str) -> None:
+        """A user's edit in the repository (not committed)."""
+        path = self.repo / relative
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {relative}"
+        path.write_text(text.replace(old, new, 1))
+
+    def text(self, relative: str) -> str:
+        return (self.repo / relative).read_text()
+
+    def validate(self) -> subprocess.CompletedProcess[str]:
+        return run_gitops(self.repo, "validate")
+
+    def status(self) -> str:
+        return git(self.repo, "status", "--porcelain")
+
+    def head(self) -> str:
+        return git(self.repo, "rev-parse", "HEAD").strip()
+
+
+def build_pristine(root: Path) -> None:
+    """`root/pristine-template` and `root/pristine-repo`, restored by `restore`."""
+    template = TemplateRepo.from_work_tree(root / "template")
+    two_app_repo(template, root / "pristine-repo")
+    template.path.rename(root / "pristine-template")
+
+
+def restore(root: Path, destination: Path) -> Scenario:
+    template = root / "template"
+    if template.exists():
+        shutil.rmtree(template)
+    shutil.copytree(root / "pristine-template", template, symlinks=True)
+    repo = shutil.copytree(root / "pristine-repo", destination / "repo", symlinks=True)
+    return Scenario(TemplateRepo(template), Path(repo))
+
+
+def renovate_command(app: str, vcs_ref: str, data: dict[str, str] | None = None) -> list[str]:
+    """Renovate's copier manager command line, exactly, plus any `--data` a user would add."""
+    command = [sys.executable, "-m", "copier", "update", "--skip-answered", "--defaults", "--trust",
+               "--answers-file", f".copier-answers.{app}.yml", "--vcs-ref", vcs_ref]  # fmt: skip
+    for key, value in (data or {}).items():
+        command += ["--data", f"{key}={value}"]
+    return command
+
+
+def tools_command(repo: Path, vcs_ref: str, data: dict[str, str] | None, jobs: str | None) -> list[str]:
+    command = [sys.executable, str(repo / "tools/gitops"), "update", "--vcs-ref", vcs_ref]
+    for key, value in (data or {}).items():
+        command += ["--data", f"{key}={value}"]
+    return command + (["--jobs", jobs] if jobs else [])
+
+
+def run(
+    command: list[str], repo: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """In its own session, so that a test can kill the whole run (process group) and only it."""
+    environment = {**os.environ, **(env or {})}
+    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment.get('PATH', '')}"
+    return subprocess.run(
+        command, cwd=repo, capture_output=True, text=True, env=environment, start_new_session=True
+    )
+
+
+def update(
+    scenario: Scenario,
+    updater: str,
+    vcs_ref: str,
+    data: dict[str, str] | None = None,
+    *,
+    commit: bool = True,
+    jobs: str | None = None,
+    env: dict[str, str] | None = None,
+) -> list[subprocess.CompletedProcess[str]]:
+    """Every app with `updater`; the copier updater commits after each app unless told not to."""
+    if updater == "tools":
+        return [run(tools_command(scenario.repo, vcs_ref, data, jobs), scenario.repo, env)]
+    results = []
+    for app in APPS:
+        results.append(run(renovate_command(app, vcs_ref, data), scenario.repo, env))
+        if commit and scenario.status():
+            commit_all(scenario.repo, f"Update {app} to {vcs_ref}")
+    return results
+
+
+def output(results: list[subprocess.CompletedProcess[str]]) -> str:
+    return "".join(result.stdout + result.stderr for result in results)
+
+
+def assert_succeeded(results: list[subprocess.CompletedProcess[str]]) -> None:
+    for result in results:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "Traceback" not in result.stdout + result.stderr
+
+
+def assert_no_traceback(results: list[subprocess.CompletedProcess[str]]) -> None:
+    assert "Traceback" not in output(results), output(results)
+
+
+def answered_version(repo: Path, app: str) -> str:
+    for line in (repo / f".copier-answers.{app}.yml").read_text().splitlines():
+        if line.startswith("_commit: "):
+            return line.removeprefix("_commit: ")
+    raise AssertionError(f"no _commit in the answers of {app}")

@@ -12,6 +12,9 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
+import types
+import warnings
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -85,6 +88,20 @@ def positional_resources(position: int, count: int, given: Any) -> dict[str, dic
     for kind, amounts in (given or {}).items():
         merged[kind].update({name: quantity_text(amount) for name, amount in amounts.items()})
     return merged
+
+
+# What every environment ran before the `resources` question existed (v0.1.0 fixed them in the
+# base Deployment, no CPU limit).
+RESOURCES_BEFORE_THE_QUESTION = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}}
+
+
+def resources_default(stored: Any, environments: Any) -> str:
+    """The `resources` default, as YAML text. Nothing on a first copy (each environment gets its
+    positional size). For an app whose stored answers predate the question (an answers file
+    without `resources`), what that release ran, so that taking an update does not resize it."""
+    if not isinstance(stored, Mapping) or "_commit" not in stored or not isinstance(environments, list):
+        return "{}"
+    return json.dumps({env: RESOURCES_BEFORE_THE_QUESTION for env in environments if isinstance(env, str)})
 
 
 def scaled_quantity(quantity: str, factor: int, resource: str) -> str:
@@ -268,17 +285,72 @@ def cache_compiled_strings(environment: Environment) -> None:
     environment.from_string = from_string  # type: ignore[method-assign]
 
 
+def ignore_missing_external_data() -> None:
+    """Both `_external_data` files are optional by design (no gitops.yaml before the first copy,
+    no answers file before an app's first copy): Copier's warning about each means nothing here."""
+    try:
+        from copier.errors import MissingFileWarning
+    except ImportError:  # rendered by something other than Copier: no such warning
+        return
+    warnings.filterwarnings("ignore", category=MissingFileWarning)
+
+
+# Also named in tools/gitopslib/update_leftovers.py (which refuses it) and copier.yml (whose last
+# migration removes it).
+UNFINISHED_UPDATE_MARKER = ".copier-update-unfinished"
+
+
+def updates_started() -> dict[str, str]:
+    """Destinations whose update ran its before-migrations in this process (with the marker's
+    text): the next render there is the update writing the new version. Kept in a module of
+    its own in sys.modules: Copier loads this file anew for each of its workers (the migrations
+    run in one, the update's render in another), so a global here would not be shared."""
+    holder = sys.modules.setdefault(SHARED_STATE, types.ModuleType(SHARED_STATE))
+    started: dict[str, str] = holder.__dict__.setdefault("updates_started", {})
+    return started
+
+
+SHARED_STATE = "_gitops_template_extension_state"
+
+
+def note_update_started(context: Mapping[str, Any], conf: Mapping[str, Any]) -> None:
+    """Called while Copier renders the conditions of an update's before-migrations."""
+    if context.get("_stage") == "before" and conf.get("answers_file") and not conf.get("pretend"):
+        what = f"copier update of {conf['answers_file']} from {context.get('_version_from')}"
+        updates_started()[_key(conf)] = f"{what} to {context.get('_version_to')} did not finish"
+
+
+def mark_update_unfinished(conf: Mapping[str, Any]) -> None:
+    """Writes the marker as Copier starts writing an update's files into the destination.
+
+    Copier overwrites the files with the new version first and merges the user's changes back in
+    after: an update killed in between looks finished. The marker, which the template's last
+    migration removes, says it is not. Written here because this is the one point after Copier
+    validated the answers (a refused answer must leave nothing) and before it writes a file;
+    never in its scratch renders of the old and new versions, which start no update."""
+    message = updates_started().pop(_key(conf), None)
+    if message is not None:
+        Path(str(conf["dst_path"]), UNFINISHED_UPDATE_MARKER).write_text(message + "\n")
+
+
+def _key(conf: Mapping[str, Any]) -> str:
+    return str(Path(str(conf["dst_path"])).resolve())
+
+
 class GitOpsContext(ContextHook):
     """Adds `gitops_envs` (settings per environment, in promotion order) to the context.
 
     Also `migration_app`: before-migrations run before the answers are loaded, so they
-    name the app's files with this (derived from the answers file being updated).
+    name the app's files with this (derived from the answers file being updated). And the
+    marker of an unfinished update (mark_update_unfinished).
     """
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         cache_compiled_strings(environment)
         environment.filters["resources_problem"] = resources_problem
+        environment.filters["resources_default"] = resources_default
+        ignore_missing_external_data()
         self._settings: dict[str, dict[str, dict[str, Any]]] = {}
 
     SETTINGS_INPUTS = (
@@ -287,10 +359,13 @@ class GitOpsContext(ContextHook):
     )  # fmt: skip
 
     def hook(self, context: dict[str, Any]) -> None:
-        if str(context.get("_copier_phase", "")).endswith("migrate"):
-            conf = context.get("_copier_conf")
-            if isinstance(conf, Mapping) and conf.get("answers_file"):
+        phase, conf = str(context.get("_copier_phase", "")), context.get("_copier_conf")
+        if phase.endswith("migrate") and isinstance(conf, Mapping):
+            if conf.get("answers_file"):
                 context["migration_app"] = app_of_answers_file(str(conf["answers_file"]))
+            note_update_started(context, conf)
+        elif phase.endswith("render") and isinstance(conf, Mapping) and updates_started():
+            mark_update_unfinished(conf)
         app_name = context.get("app_name")
         environments = context.get("environments")
         replicas = context.get("replicas") or {}

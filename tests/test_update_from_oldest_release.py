@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from tests.conftest import run_gitops
 from tests.template_versions import (
@@ -18,7 +22,19 @@ from tests.template_versions import (
 OLDEST = min(RELEASES)
 
 
-def test_oldest_release_updates_to_work_tree(tmp_path: Path) -> None:
+def sizes(repo: Path, kubectl: str) -> dict[str, Any]:
+    """Per overlay: the replicas and resources its Deployment runs with, as built."""
+    found = {}
+    for overlay in sorted(repo.glob("environments/*/*/kustomization.yaml")):
+        built = subprocess.run([kubectl, "kustomize", str(overlay.parent)], capture_output=True, text=True)
+        assert built.returncode == 0, built.stderr
+        spec = next(o for o in yaml.safe_load_all(built.stdout) if o and o["kind"] == "Deployment")["spec"]
+        resources = spec["template"]["spec"]["containers"][0]["resources"]
+        found[overlay.parent.relative_to(repo).as_posix()] = (spec.get("replicas"), resources)
+    return found
+
+
+def test_oldest_release_updates_to_work_tree(tmp_path: Path, kubectl: str) -> None:
     template = template_at_commit(tmp_path / "template", RELEASES[OLDEST], OLDEST)
     repo = tmp_path / "repo"
     repo_level = {"environments": ["dev", "prod-eu"], "repo_url": "git@git.example.com:platform/gitops.git"}
@@ -31,6 +47,7 @@ def test_oldest_release_updates_to_work_tree(tmp_path: Path) -> None:
     release = repo / "environments/dev/cart/release/kustomization.yaml"
     release.write_text(release.read_text().replace('"1.29.3-alpine"', '"1.31.0"'))
     commit_all(repo, "Team edits and a promotion")
+    sized = sizes(repo, kubectl)
 
     replace_with_work_tree(template, "v99.0.0")
     for app in ("cart", "shop"):
@@ -38,6 +55,13 @@ def test_oldest_release_updates_to_work_tree(tmp_path: Path) -> None:
         assert git(repo, "diff", "--name-only", "--diff-filter=U") == "", app
         commit_all(repo, f"Update {app}")
 
+    resized = sizes(repo, kubectl)
+    assert resized.keys() == sized.keys()
+    for overlay, (replicas, resources) in sized.items():
+        # Every replica count and amount stays; a later release added CPU limits where none were.
+        assert resized[overlay][0] == replicas, overlay
+        for kind, amounts in resources.items():
+            assert {k: resized[overlay][1][kind][k] for k in amounts} == amounts, (overlay, kind)
     assert "sessionAffinity: ClientIP" in service.read_text()
     assert '"1.31.0"' in release.read_text()
     for app in ("cart", "shop"):

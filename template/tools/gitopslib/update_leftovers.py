@@ -4,9 +4,10 @@ of a `copier update` that did not finish.
 Copier exits 0 when it leaves conflict markers, and Renovate commits them. Copier also first
 overwrites the app's files with the new template version, then merges the user's changes back
 in: killed in between (Ctrl-C, a crash, a CI timeout), it leaves a tree that looks finished,
-the user's lines reverted, no conflict markers, the answers at the new version. The template's
-first migration writes MARKER and its last one removes it, so the file is there exactly when
-an update did not finish; a commit would carry it to CI, where validate refuses it.
+the user's lines reverted, no conflict markers, the answers at the new version. The template
+writes MARKER as Copier starts writing the new version (extensions/gitops_context.py) and its
+last migration removes it, so the file is there exactly when an update did not finish; a commit
+would carry it to CI, where validate refuses it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from .git import CONFLICT_MARKERS, git, is_work_tree
 
-# Also named in copier.yml (_migrations), which writes and removes it.
+# Also named in extensions/gitops_context.py, which writes it, and copier.yml, which removes it.
 MARKER = ".copier-update-unfinished"
 
 
@@ -28,8 +29,7 @@ def unfinished_update_reason(root: Path) -> str | None:
     return (
         f"{what}: files may hold the new template version without your changes merged back. "
         "The update started from a clean tree: drop what it left with `git reset --hard && git clean "
-        "-fd` (or revert the commit that added this file) and run it again; if Copier refused an "
-        "answer, this file is its only change: delete it"
+        "-fd` (or revert the commit that added this file) and run it again"
     )
 
 

@@ -248,3 +248,40 @@ def test_an_environment_change_waits_for_answers_of_an_older_release(tmp_path: P
     for app in ("shop", "cart"):
         replicas = yaml.safe_load((repo / f".copier-answers.{app}.yml").read_text())["replicas"]
         assert replicas == {"dev": 1, "staging": 2, "prod": 3, "dr": 3}, app
+
+
+# Test scaffolding (v1.1.0): while the apps update in their worktrees, the user edits cart's
+# Deployment in the repository itself (a task run during each app's update finds the main work
+# tree through git's common directory).
+EDIT_MAIN_TREE_TASK = """
+_tasks:
+  - command:
+      - "{{ _copier_python }}"
+      - -c
+      - |
+        import pathlib, subprocess
+        found = subprocess.run(["git", "rev-parse", "--path-format=absolute", "--git-common-dir"],
+                               capture_output=True, text=True)
+        target = pathlib.Path(found.stdout.strip()).parent / "applications/base/cart/deployment.yaml"
+        if found.returncode == 0 and "# edited" not in target.read_text():
+            target.write_text(target.read_text() + "# edited during the update\\n")
+"""
+
+
+def test_parallel_update_blocked_by_an_edit_made_meanwhile_stops_and_keeps_the_edit(
+    template: TemplateRepo, repo: Path
+) -> None:
+    template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
+    template.edit("copier.yml", "\n_migrations:", EDIT_MAIN_TREE_TASK + "\n_migrations:")
+    template.release("v1.1.0")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    result = run_gitops(repo, "update", "--jobs", "2")
+    assert_stopped(result, "cart")
+    stopped = next(line for line in result.stdout.splitlines() if "stopped at cart: " in line)
+    assert "could not be applied to the work tree" in stopped, result.stdout
+    assert git(repo, "rev-parse", "HEAD").strip() == head, "nothing applied"
+    deployment = (repo / "applications/base/cart/deployment.yaml").read_text()
+    assert deployment.endswith("# edited during the update\n"), "the user's edit is kept"
+    assert "revisionHistoryLimit: 5" in deployment
+    assert git(repo, "status", "--porcelain") == " M applications/base/cart/deployment.yaml\n"
+    assert git(repo, "worktree", "list").count("\n") == 1, "no worktree left behind"

@@ -12,6 +12,7 @@ from .api_checks import api_problems, mapping
 from .argocd_checks import PLATFORM_DIR, argocd_problems, coverage_problems
 from .argocd_objects import read_argo_objects
 from .changes import affected_overlays, require_commit
+from .codeowners_checks import codeowners_problems
 from .errors import BrokenFileError
 from .kustomize import build_overlays, build_text, kustomize_command, overlay_namespace
 from .overlay_checks import built_object_problems, kustomization_files, kustomization_problems
@@ -19,7 +20,9 @@ from .problems import Problem
 from .promotion_checks import history_problems
 from .repo import Repo, read_yaml, yaml_reason
 from .schemas import schema_problems
+from .secret_checks import secret_problems
 from .update_leftovers import MARKER, conflict_marker_reasons, unfinished_update_reason
+from .workflow_checks import workflow_problems
 
 # The release files promotion_checks.py reads, work tree and history.
 RELEASE_FILES = re.compile(r"environments/[^/]+/[^/]+/release/(?:kustomization|provenance)\.yaml")
@@ -144,6 +147,9 @@ def validate_repo(repo: Repo, changed_since: str | None = None) -> ValidationRep
         for reason in schema_problems(located.obj):
             report.problems.append(Problem(f"{located.path}: {located.kind}/{located.name}", reason))
     report.problems += argocd_problems(repo, argo, namespaces)
+    report.problems += codeowners_problems(repo)
+    report.problems += secret_problems(repo)
+    report.problems += workflow_problems(repo)
     report.problems += promotion_problems(repo, report.problems)
     report.problems = sorted(set(report.problems))
     return report

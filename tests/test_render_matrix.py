@@ -108,6 +108,7 @@ def test_generated_validate_passes(facts: inv.RepoFacts) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     overlays = len(facts.environments)
     assert f"{overlays} overlays built" in result.stderr
+    assert "exceptions honoured" not in result.stderr, "generated repos need no access exception"
 
 
 def test_release_files_hold_only_the_release(facts: inv.RepoFacts) -> None:

@@ -190,7 +190,7 @@ def test_application_the_root_app_does_not_reach(repo: Path) -> None:
     stray.write_text((repo / "argocd/apps/myapp/dev.yaml").read_text().split("---\n")[1])
     result = run_gitops(repo, "validate")
     assert result.returncode == 1
-    assert "argocd/extra/app.yaml: Application/myapp-dev is not under argocd/apps/" in result.stdout
+    assert "argocd/extra/app.yaml: Application/myapp-dev: not under argocd/apps/" in result.stdout
 
 
 def test_outside_a_repository_is_a_usage_error(tmp_path: Path, pristine: Path) -> None:

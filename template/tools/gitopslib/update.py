@@ -281,8 +281,16 @@ def app_problems(root: Path, app: str, before: str) -> list[str]:
     that the change since `before` affects (built and checked object by object) and its Argo CD
     Applications. Cross-app invariants (coverage, the install, the root app, promotion history)
     are left out: during a repo-level change they hold only once every app took it."""
+    from .access_checks import (
+        app_application_reasons,
+        app_project_reasons,
+        expected_server,
+        project_name,
+        spec_of,
+        where,
+    )
+    from .access_exceptions import read_exceptions
     from .api_checks import api_problems
-    from .argocd_checks import application_problems
     from .argocd_objects import APPS_DIR, read_argo_objects
     from .changes import affected_overlays
     from .kustomize import build_overlays, overlay_namespace
@@ -290,6 +298,7 @@ def app_problems(root: Path, app: str, before: str) -> list[str]:
     from .problems import Problem
     from .repo import load_repo
     from .schemas import schema_problems
+    from .workload_access import workload_access_problems
 
     repo = load_repo(root)
     every_overlay = repo.overlays()
@@ -300,24 +309,36 @@ def app_problems(root: Path, app: str, before: str) -> list[str]:
     for path in kustomization_files(repo):
         if repo.relative(path).startswith(own):
             problems += kustomization_problems(repo, path)
+    argo, exceptions = read_argo_objects(repo), read_exceptions(repo)
     built = build_overlays(repo, affected_overlays(repo, overlays, before))
     problems += [Problem(overlay.path, f"does not build: {error}") for overlay, error in built.errors.items()]
     for overlay, objects in built.objects.items():
         problems += built_object_problems(overlay, objects, namespaces[overlay])
         problems += api_problems(overlay, objects)
+        project = argo.project(project_name(overlay))
+        problems += workload_access_problems(
+            overlay, objects, namespaces[overlay], spec_of(project) if project else None, exceptions
+        )
         for obj in objects:
             name = f"{obj.get('kind', '?')}/{(obj.get('metadata') or {}).get('name', '?')}"
             problems += [Problem(f"{overlay.path}: {name}", reason) for reason in schema_problems(obj)]
-    argo = read_argo_objects(repo)
     app_dir = f"{APPS_DIR}/{app}/"
     problems += [problem for problem in argo.problems if problem.path.startswith(app_dir)]
     for located in argo.objects:
         if located.path.startswith(app_dir):
-            where = f"{located.path}: {located.kind}/{located.name}"
-            problems += [Problem(where, reason) for reason in schema_problems(located.obj)]
+            problems += [Problem(where(located), reason) for reason in schema_problems(located.obj)]
     for application in argo.of_kind("Application", APPS_DIR):
-        if application.path.startswith(app_dir):
-            problems += application_problems(repo, application, argo, namespaces)[1]
+        if application.path.startswith(app_dir) and not exceptions.honours("Application", application.name):
+            reasons = app_application_reasons(repo, application, argo, namespaces)[1]
+            problems += [Problem(where(application), reason) for reason in reasons]
+    for project in argo.of_kind("AppProject", APPS_DIR):
+        owner = next((o for o in overlays if project_name(o) == project.name), None)
+        if owner is None or not project.path.startswith(app_dir):
+            continue
+        if not exceptions.honours("AppProject", project.name):
+            server, namespace = expected_server(repo, owner.env), str(namespaces[owner])
+            reasons = app_project_reasons(repo, spec_of(project), server, namespace)
+            problems += [Problem(where(project), reason) for reason in reasons]
     return [str(problem) for problem in sorted(set(problems))]
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from .access_checks import FORBIDDEN, forbidden_namespace, project_name, spec_of
+from .access_exceptions import Exceptions, read_exceptions
 from .api_checks import api_problems, mapping
 from .argocd_checks import PLATFORM_DIR, argocd_problems, coverage_problems
 from .argocd_objects import read_argo_objects
@@ -23,7 +25,9 @@ from .schemas import schema_problems
 from .secret_checks import secret_problems
 from .update_leftovers import MARKER, conflict_marker_reasons, unfinished_update_reason
 from .workflow_checks import workflow_problems
+from .workload_access import group_of, workload_access_problems
 
+PLATFORM_KIND = ("kyverno.io", "ClusterPolicy")
 # The release files promotion_checks.py reads, work tree and history.
 RELEASE_FILES = re.compile(r"environments/[^/]+/[^/]+/release/(?:kustomization|provenance)\.yaml")
 
@@ -34,13 +38,17 @@ class ValidationReport:
     overlays: int = 0
     platform: int = 0
     objects: int = 0
+    exceptions: list[str] = field(default_factory=list)  # honoured, as `Kind/name (reason)`
 
     @property
     def summary(self) -> str:
         platform = f", {self.platform} platform kustomizations built" if self.platform else ""
+        honoured = (
+            f"; exceptions honoured (gitops.yaml): {'; '.join(self.exceptions)}" if self.exceptions else ""
+        )
         return (
             f"{self.overlays} overlays built{platform}, {self.objects} objects validated, "
-            f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
+            f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}{honoured}"
         )
 
 
@@ -49,8 +57,9 @@ def object_name(obj: object) -> str:
     return f"{fields.get('kind', '?')}/{mapping(fields.get('metadata')).get('name', '?')}"
 
 
-def platform_problems(repo: Repo, directory: Path) -> list[Problem]:
-    """A platform kustomization (platform/<name>/) builds and its objects match their schemas."""
+def platform_problems(repo: Repo, directory: Path, exceptions: Exceptions) -> list[Problem]:
+    """A platform kustomization (platform/<name>/) builds, its objects match their schemas and
+    are Kyverno ClusterPolicies, the only kind the platform project syncs."""
     where = repo.relative(directory)
     text, error = build_text(kustomize_command(), directory)
     if error:
@@ -62,6 +71,15 @@ def platform_problems(repo: Repo, directory: Path) -> list[Problem]:
     problems = []
     for obj in objects:
         problems += [Problem(f"{where}: {object_name(obj)}", reason) for reason in schema_problems(obj)]
+        name = str(mapping(obj.get("metadata")).get("name", "?"))
+        if (group_of(obj), obj.get("kind")) != PLATFORM_KIND and not exceptions.honours(
+            str(obj.get("kind")), name
+        ):
+            problems.append(
+                Problem(
+                    f"{where}: {object_name(obj)}", "the platform project syncs only Kyverno ClusterPolicies"
+                )
+            )
     return problems
 
 
@@ -125,6 +143,13 @@ def validate_repo(repo: Repo, changed_since: str | None = None) -> ValidationRep
     report.problems += file_problems(repo)
     report.problems += coverage_problems(repo, overlays)
 
+    exceptions = read_exceptions(repo)
+    report.problems += exceptions.problems
+    argo = read_argo_objects(repo)
+    for overlay, namespace in namespaces.items():
+        if namespace is not None and forbidden_namespace(namespace):
+            report.problems.append(Problem(overlay.path, f"namespace {namespace}: {FORBIDDEN}"))
+
     built = build_overlays(repo, to_build)
     for overlay, error in built.errors.items():
         report.problems.append(Problem(overlay.path, f"does not build: {error}"))
@@ -132,21 +157,27 @@ def validate_repo(repo: Repo, changed_since: str | None = None) -> ValidationRep
         report.overlays += 1
         report.problems += built_object_problems(overlay, objects, namespaces[overlay])
         report.problems += api_problems(overlay, objects)
+        project = argo.project(project_name(overlay))
+        report.problems += workload_access_problems(
+            overlay, objects, namespaces[overlay], spec_of(project) if project else None, exceptions
+        )
         for obj in objects:
             report.objects += 1
             for reason in schema_problems(obj):
                 report.problems.append(Problem(f"{overlay.path}: {object_name(obj)}", reason))
 
     for path in sorted(repo.root.glob(f"{PLATFORM_DIR}/*/kustomization.yaml")):
-        report.problems += platform_problems(repo, path.parent)
+        report.problems += platform_problems(repo, path.parent, exceptions)
         report.platform += 1
 
-    argo = read_argo_objects(repo)
     for located in argo.objects:
         report.objects += 1
         for reason in schema_problems(located.obj):
             report.problems.append(Problem(f"{located.path}: {located.kind}/{located.name}", reason))
-    report.problems += argocd_problems(repo, argo, namespaces)
+    report.problems += argocd_problems(repo, argo, namespaces, exceptions)
+    if changed_since is None:  # overlays left unbuilt cannot use their exceptions
+        report.problems += exceptions.unused_problems()
+    report.exceptions = exceptions.honoured()
     report.problems += codeowners_problems(repo)
     report.problems += secret_problems(repo)
     report.problems += workflow_problems(repo)

@@ -1,0 +1,98 @@
+"""The deliberate exceptions to validate's least-privilege rules, declared in gitops.yaml.
+
+A platform team that needs a wider AppProject, an Application outside the generated shape or
+a workload with host access lists it under `exceptions:` in gitops.yaml, with a reason.
+CODEOWNERS gives gitops.yaml to the platform team, so an exception is their decision; validate
+names every exception it honours in its summary, and refuses one that matches nothing (a stale
+exception would let a later object of that name through unreviewed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .api_checks import mapping
+from .problems import Problem
+from .repo import SETTINGS_FILE, Repo
+
+KEY = "exceptions"
+
+
+@dataclass(frozen=True)
+class AccessException:
+    kind: str
+    name: str
+    reason: str
+    namespace: str | None = None  # for objects inside overlays: which environment's object
+
+    def matches(self, kind: str, name: str, namespace: str | None = None) -> bool:
+        wanted_namespace = self.namespace is None or self.namespace == namespace
+        return self.kind == kind and self.name == name and wanted_namespace
+
+    def __str__(self) -> str:
+        where = f" in {self.namespace}" if self.namespace else ""
+        return f"{self.kind}/{self.name}{where} ({self.reason})"
+
+
+@dataclass
+class Exceptions:
+    """The declared exceptions, and which of them an object used."""
+
+    declared: list[AccessException] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    used: set[AccessException] = field(default_factory=set)
+
+    def honours(self, kind: str, name: str, namespace: str | None = None) -> bool:
+        for exception in self.declared:
+            if exception.matches(kind, name, namespace):
+                self.used.add(exception)
+                return True
+        return False
+
+    def honoured(self) -> list[str]:
+        return [str(exception) for exception in self.declared if exception in self.used]
+
+    def unused_problems(self) -> list[Problem]:
+        return [
+            Problem(
+                SETTINGS_FILE,
+                f"{KEY}: {exception} matches no object: remove it (a stale exception would let a later "
+                "object of that name through)",
+            )
+            for exception in self.declared
+            if exception not in self.used
+        ]
+
+
+def read_exceptions(repo: Repo) -> Exceptions:
+    found = Exceptions()
+    entries = repo.settings.get(KEY)
+    if entries is None:
+        return found
+    if not isinstance(entries, list):
+        found.problems.append(Problem(SETTINGS_FILE, f"{KEY}: must be a list, got {entries!r}"))
+        return found
+    for index, entry in enumerate(entries):
+        exception = _parsed(mapping(entry))
+        if exception is None:
+            found.problems.append(
+                Problem(
+                    SETTINGS_FILE,
+                    f"{KEY}[{index}]: needs `kind`, `name` and a `reason` (and `namespace` for an object "
+                    f"inside an overlay), got {entry!r}",
+                )
+            )
+        else:
+            found.declared.append(exception)
+    return found
+
+
+def _parsed(entry: dict[str, Any]) -> AccessException | None:
+    kind, name, reason, namespace = (entry.get(k) for k in ("kind", "name", "reason", "namespace"))
+    texts = (kind, name, reason)
+    if not all(isinstance(text, str) and text.strip() for text in texts):
+        return None
+    if namespace is not None and not (isinstance(namespace, str) and namespace):
+        return None
+    return AccessException(str(kind), str(name), str(reason).strip(), namespace)

@@ -1,0 +1,186 @@
+"""What an app's objects may do: nothing that reaches beyond its own namespace.
+
+Checked on what each overlay builds, so that the pull request fails rather than the sync (or,
+worse, the sync succeeds): objects the app's AppProject would not sync, RBAC that escalates
+(cluster-admin, namespace admin or edit granted outside the namespace or to everyone, Roles with
+the escalate, bind or impersonate verbs), pods with host access (network, PID and IPC
+namespaces, hostPath volumes, host ports, privileged containers, added capabilities), Services
+reachable from outside the cluster without the Ingress or Gateway the answers choose (NodePort,
+LoadBalancer, externalIPs), and Argo CD objects, which belong under argocd/apps/ only. An object
+gitops.yaml declares an exception (kind, name and namespace) is left alone.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from typing import Any
+
+from .access_checks import POD_SECURITY_ENFORCE, RESTRICTED
+from .access_exceptions import Exceptions
+from .api_checks import listed, mapping
+from .problems import Problem
+from .repo import Overlay
+
+POD_TEMPLATE_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job"}
+ESCALATING_VERBS = {"escalate", "bind", "impersonate"}
+RBAC_RESOURCES = {"roles", "rolebindings", "clusterroles", "clusterrolebindings", "*"}
+EVERYONE = {
+    ("Group", "system:authenticated"), ("Group", "system:unauthenticated"),
+    ("Group", "system:serviceaccounts"), ("User", "system:anonymous"),
+}  # fmt: skip
+ALLOWED_CAPABILITIES = {"NET_BIND_SERVICE"}  # the only one the restricted Pod Security Standard allows
+HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
+EXPOSING_SERVICE_TYPES = {"NodePort", "LoadBalancer"}
+ARGO_GROUP = "argoproj.io"
+
+
+def group_of(obj: dict[str, Any]) -> str:
+    api_version = str(obj.get("apiVersion", ""))
+    return api_version.split("/", 1)[0] if "/" in api_version else ""
+
+
+def permitted(entries: Any, group: str, kind: str) -> bool:
+    """Whether an AppProject resource list matches group/kind (Argo CD matches them as globs)."""
+    return any(
+        fnmatchcase(group, str(mapping(e).get("group", "")))
+        and fnmatchcase(kind, str(mapping(e).get("kind", "")))
+        for e in listed(entries)
+    )
+
+
+def project_refuses(project: dict[str, Any], group: str, kind: str) -> bool:
+    """A namespaced kind the project does not sync: a whitelist that leaves it out (no whitelist
+    allows every namespaced kind, an empty one none), or a blacklist that names it."""
+    whitelist = project.get("namespaceResourceWhitelist")
+    if whitelist is not None and not permitted(whitelist, group, kind):
+        return True
+    return permitted(project.get("namespaceResourceBlacklist"), group, kind)
+
+
+def pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
+    kind, spec = obj.get("kind"), mapping(obj.get("spec"))
+    if kind == "Pod":
+        return spec
+    if kind == "CronJob":
+        return mapping(
+            mapping(mapping(mapping(spec.get("jobTemplate")).get("spec")).get("template")).get("spec")
+        )
+    if kind in POD_TEMPLATE_KINDS:
+        return mapping(mapping(spec.get("template")).get("spec"))
+    return None
+
+
+def host_access_reasons(pod: dict[str, Any]) -> list[str]:
+    reasons = [f"{field}: true shares the node's namespace" for field in HOST_NAMESPACES if pod.get(field)]
+    for volume in map(mapping, listed(pod.get("volumes"))):
+        if "hostPath" in volume:
+            path = mapping(volume.get("hostPath")).get("path")
+            reasons.append(f"volume {volume.get('name')} mounts the node's {path} (hostPath)")
+    containers = [*listed(pod.get("initContainers")), *listed(pod.get("containers"))]
+    for container in map(mapping, [*containers, *listed(pod.get("ephemeralContainers"))]):
+        name = container.get("name", "?")
+        security = mapping(container.get("securityContext"))
+        if security.get("privileged"):
+            reasons.append(f"container {name} is privileged")
+        added = {
+            str(c) for c in listed(mapping(security.get("capabilities")).get("add"))
+        } - ALLOWED_CAPABILITIES
+        if added:
+            reasons.append(f"container {name} adds capabilities {sorted(added)}")
+        for port in map(mapping, listed(container.get("ports"))):
+            if port.get("hostPort"):
+                reasons.append(f"container {name} binds host port {port.get('hostPort')}")
+    return reasons
+
+
+def role_reasons(obj: dict[str, Any]) -> list[str]:
+    reasons = []
+    for rule in map(mapping, listed(obj.get("rules"))):
+        verbs = {str(v) for v in listed(rule.get("verbs"))}
+        resources = {str(r) for r in listed(rule.get("resources"))}
+        if escalating := sorted(verbs & ESCALATING_VERBS):
+            reasons.append(f"grants {', '.join(escalating)} (a way around RBAC's escalation checks)")
+        elif "*" in verbs and resources & RBAC_RESOURCES:
+            reasons.append(
+                f"grants every verb on {sorted(resources & RBAC_RESOURCES)}, escalate and bind included"
+            )
+    return reasons
+
+
+def binding_reasons(obj: dict[str, Any], namespace: str | None) -> list[str]:
+    role = mapping(obj.get("roleRef"))
+    role_name, role_kind = str(role.get("name", "")), role.get("kind")
+    subjects = [mapping(s) for s in listed(obj.get("subjects"))]
+    granted = f"{role_kind} {role_name}"
+    reasons = []
+    if role_kind == "ClusterRole" and role_name == "cluster-admin":
+        reasons.append(f"grants {granted}: full control of the namespace, RBAC and secrets included")
+    for subject in subjects:
+        key = (str(subject.get("kind")), str(subject.get("name")))
+        if key in EVERYONE:
+            reasons.append(f"grants {granted} to everyone ({key[0]} {key[1]})")
+        elif (
+            role_kind == "ClusterRole"
+            and role_name in ("admin", "edit")
+            and not _own_service_account(subject, namespace)
+        ):
+            reasons.append(
+                f"grants {granted} to {key[0]} {key[1]}, outside the namespace's own service accounts"
+            )
+    return reasons
+
+
+def _own_service_account(subject: dict[str, Any], namespace: str | None) -> bool:
+    return subject.get("kind") == "ServiceAccount" and subject.get("namespace", namespace) == namespace
+
+
+def service_reasons(obj: dict[str, Any]) -> list[str]:
+    spec = mapping(obj.get("spec"))
+    reasons = []
+    if spec.get("type") in EXPOSING_SERVICE_TYPES:
+        reasons.append(
+            f"type {spec.get('type')} opens the app outside the cluster past its Ingress or Gateway "
+            "(the `exposure` answer)"
+        )
+    if spec.get("externalIPs"):
+        reasons.append(f"externalIPs {spec.get('externalIPs')} can capture other traffic to those addresses")
+    return reasons
+
+
+def object_reasons(obj: dict[str, Any], namespace: str | None, project: dict[str, Any] | None) -> list[str]:
+    kind, group = str(obj.get("kind", "")), group_of(obj)
+    if group == ARGO_GROUP:
+        return ["Argo CD objects belong under argocd/apps/, where the root app syncs them, not in an overlay"]
+    reasons = []
+    if project is not None and project_refuses(project, group, kind):
+        reasons.append(f"kind {group or 'core'}/{kind} is not one the app's AppProject syncs")
+    if (pod := pod_spec(obj)) is not None:
+        reasons += host_access_reasons(pod)
+    if group == "rbac.authorization.k8s.io" and kind in ("Role", "ClusterRole"):
+        reasons += role_reasons(obj)
+    if group == "rbac.authorization.k8s.io" and kind in ("RoleBinding", "ClusterRoleBinding"):
+        reasons += binding_reasons(obj, namespace)
+    if group == "" and kind == "Service":
+        reasons += service_reasons(obj)
+    if group == "" and kind == "Namespace":
+        enforce = mapping(mapping(obj.get("metadata")).get("labels")).get(POD_SECURITY_ENFORCE)
+        if enforce != RESTRICTED:
+            reasons.append(f"label {POD_SECURITY_ENFORCE} must be {RESTRICTED}, got {enforce!r}")
+    return reasons
+
+
+def workload_access_problems(
+    overlay: Overlay,
+    objects: list[dict[str, Any]],
+    namespace: str | None,
+    project: dict[str, Any] | None,
+    exceptions: Exceptions,
+) -> list[Problem]:
+    """The access rules for the objects an overlay builds; `project` is its AppProject's spec."""
+    problems = []
+    for obj in objects:
+        kind, name = str(obj.get("kind", "?")), str(mapping(obj.get("metadata")).get("name", "?"))
+        reasons = object_reasons(obj, namespace, project)
+        if reasons and not exceptions.honours(kind, name, namespace):
+            problems += [Problem(f"{overlay.path}: {kind}/{name}", reason) for reason in reasons]
+    return problems

@@ -1,0 +1,598 @@
+"""The attack suite: each way to widen access through the repository, as its own broken repo.
+
+Written as someone with write access to a branch would try it: each case changes a generated
+repository (Kyverno policies on, so the platform project is there too) and must make
+`tools/gitops validate` exit 1 with a line that names the file and the widened permission.
+The declared-exception cases show the platform team's way to allow one on purpose.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import render, run_gitops
+
+REPO_URL = "https://github.com/example-org/gitops.git"
+APP = "myapp"
+DEV_APP = f"argocd/apps/{APP}/dev.yaml"
+DEV_OVERLAY = f"environments/dev/{APP}"
+ROOT_PROJECT = "argocd/bootstrap/root-project.yaml"
+ROOT_APP = "argocd/bootstrap/root-application.yaml"
+PLATFORM = "argocd/apps/_platform/policies.yaml"
+
+EVIL_PROJECT = """\
+apiVersion: argoproj.io/v1alpha1
+kind: AppProject
+metadata:
+  name: evil
+  namespace: argocd
+spec:
+  sourceRepos: ["*"]
+  destinations:
+    - server: "*"
+      namespace: "*"
+  clusterResourceWhitelist:
+    - group: "*"
+      kind: "*"
+"""
+
+EVIL_APPLICATION = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: evil
+  namespace: argocd
+spec:
+  project: evil
+  source:
+    repoURL: https://git.example.net/attacker/payload.git
+    targetRevision: main
+    path: .
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: kube-system
+"""
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = tmp_path_factory.mktemp("attacks") / "repo"
+    render(repo, {"kyverno_policies": True, "protected_environments": ["prod"]})
+    result = run_gitops(repo, "validate")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return repo
+
+
+@pytest.fixture
+def repo(pristine: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(pristine, tmp_path / "repo", symlinks=True))
+
+
+def edit(repo: Path, relative: str, old: str, new: str) -> None:
+    path = repo / relative
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {relative}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def write(repo: Path, relative: str, text: str) -> None:
+    (repo / relative).parent.mkdir(parents=True, exist_ok=True)
+    (repo / relative).write_text(text)
+
+
+CLUSTER_ADMIN_BINDING = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: evil
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: cluster-admin
+subjects:
+  - kind: User
+    name: mallory
+    apiGroup: rbac.authorization.k8s.io
+"""
+
+
+def add_to_platform(repo: Path, name: str, manifest: str) -> None:
+    write(repo, f"platform/policies/{name}", manifest)
+    edit(repo, "platform/policies/kustomization.yaml", "resources:\n", f"resources:\n  - {name}\n")
+
+
+def add_to_overlay(repo: Path, name: str, manifest: str) -> None:
+    """An object the dev overlay deploys, as an app team's pull request would add it."""
+    write(repo, f"{DEV_OVERLAY}/{name}", textwrap.dedent(manifest))
+    edit(repo, f"{DEV_OVERLAY}/kustomization.yaml", "resources:\n", f"resources:\n  - {name}\n")
+
+
+def patch_deployment(repo: Path, patch: str) -> None:
+    """A strategic-merge patch of the dev Deployment's pod spec."""
+    body = textwrap.indent(textwrap.dedent(patch).strip(), " " * 12)
+    edit(
+        repo,
+        f"{DEV_OVERLAY}/kustomization.yaml",
+        "patches:\n",
+        "patches:\n  - patch: |-\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata:\n"
+        f"        name: {APP}\n      spec:\n        template:\n          spec:\n{body}\n",
+    )
+
+
+def move_dev_into(repo: Path, namespace: str) -> None:
+    """The dev overlay, its project and its Application all moved to `namespace`, consistently."""
+    edit(repo, f"{DEV_OVERLAY}/kustomization.yaml", f'namespace: "{APP}-dev"', f'namespace: "{namespace}"')
+    text = (repo / DEV_APP).read_text()
+    text = text.replace(f'namespace: "{APP}-dev"', f'namespace: "{namespace}"')
+    text = text.replace(
+        f'kind: Namespace\n      name: "{APP}-dev"', f'kind: Namespace\n      name: "{namespace}"'
+    )
+    (repo / DEV_APP).write_text(text)
+
+
+@dataclass
+class Attack:
+    change: Callable[[Path], None]
+    where: str  # the start of the problem line: the file (and object)
+    widened: str  # what the line must name
+
+
+ATTACKS: dict[str, Attack] = {
+    # --- AppProjects --------------------------------------------------------------------------
+    "new-project-allows-everything": Attack(
+        lambda r: write(r, "argocd/apps/evil/evil.yaml", EVIL_PROJECT),
+        "argocd/apps/evil/evil.yaml: AppProject/evil:",
+        "clusterResourceWhitelist allows cluster-scoped '*'/'*'",
+    ),
+    "new-project-any-destination": Attack(
+        lambda r: write(r, "argocd/apps/evil/evil.yaml", EVIL_PROJECT),
+        "argocd/apps/evil/evil.yaml: AppProject/evil:",
+        "destinations allow server '*', namespace '*'",
+    ),
+    "new-project-any-source": Attack(
+        lambda r: write(r, "argocd/apps/evil/evil.yaml", EVIL_PROJECT),
+        "argocd/apps/evil/evil.yaml: AppProject/evil:",
+        "sourceRepos allows any repository",
+    ),
+    "new-project-with-an-application": Attack(
+        lambda r: write(r, "argocd/apps/evil/evil.yaml", EVIL_PROJECT + "---\n" + EVIL_APPLICATION),
+        "argocd/apps/evil/evil.yaml: Application/evil:",
+        "source.repoURL https://git.example.net/attacker/payload.git is not",
+    ),
+    "app-project-any-source": Attack(
+        lambda r: edit(
+            r,
+            DEV_APP,
+            f'  sourceRepos:\n    - "{REPO_URL}"',
+            f'  sourceRepos:\n    - "{REPO_URL}"\n    - "*"',
+        ),
+        f"{DEV_APP}: AppProject/{APP}-dev:",
+        "sourceRepos must be exactly",
+    ),
+    "app-project-any-namespace": Attack(
+        lambda r: edit(
+            r,
+            DEV_APP,
+            f'      namespace: "{APP}-dev"\n  # CreateNamespace',
+            '      namespace: "*"\n  # CreateNamespace',
+        ),
+        f"{DEV_APP}: AppProject/{APP}-dev:",
+        "destinations must be exactly",
+    ),
+    "app-project-cluster-kinds": Attack(
+        lambda r: edit(
+            r,
+            DEV_APP,
+            "  clusterResourceWhitelist:\n",
+            '  clusterResourceWhitelist:\n    - group: "*"\n      kind: "*"\n',
+        ),
+        f"{DEV_APP}: AppProject/{APP}-dev:",
+        "clusterResourceWhitelist allows more than Namespace",
+    ),
+    "app-project-roles": Attack(
+        lambda r: edit(
+            r,
+            DEV_APP,
+            "  clusterResourceWhitelist:\n",
+            "  roles:\n    - name: ci\n      policies: ['p, proj:x:ci, applications, *, */*, allow']\n"
+            "  clusterResourceWhitelist:\n",
+        ),
+        f"{DEV_APP}: AppProject/{APP}-dev:",
+        "spec.roles grants its own policies and JWT tokens",
+    ),
+    "app-project-source-namespaces": Attack(
+        lambda r: edit(
+            r,
+            DEV_APP,
+            "  clusterResourceWhitelist:\n",
+            "  sourceNamespaces: ['*']\n  clusterResourceWhitelist:\n",
+        ),
+        f"{DEV_APP}: AppProject/{APP}-dev:",
+        "spec.sourceNamespaces lets Applications outside the argocd namespace",
+    ),
+    "root-project-every-kind": Attack(
+        lambda r: edit(r, ROOT_PROJECT, "  namespaceResourceWhitelist:\n", "  namespaceResourceBlacklist:\n"),
+        f"{ROOT_PROJECT}: AppProject/root:",
+        "namespaceResourceWhitelist must allow only argoproj.io Application and AppProject",
+    ),
+    "root-project-cluster-kinds": Attack(
+        lambda r: edit(
+            r,
+            ROOT_PROJECT,
+            "  clusterResourceWhitelist: []",
+            '  clusterResourceWhitelist:\n    - group: "*"\n      kind: "*"',
+        ),
+        f"{ROOT_PROJECT}: AppProject/root:",
+        "clusterResourceWhitelist must be empty",
+    ),
+    "platform-project-widened": Attack(
+        lambda r: edit(
+            r,
+            PLATFORM,
+            "      kind: ClusterPolicy\n",
+            "      kind: ClusterPolicy\n    - group: rbac.authorization.k8s.io\n"
+            "      kind: ClusterRoleBinding\n",
+        ),
+        f"{PLATFORM}: AppProject/platform-policies:",
+        "clusterResourceWhitelist allows cluster-scoped 'rbac.authorization.k8s.io'/'ClusterRoleBinding'",
+    ),
+    "platform-application-left-with-a-widened-project": Attack(
+        lambda r: edit(
+            r,
+            PLATFORM,
+            "      kind: ClusterPolicy\n",
+            "      kind: ClusterPolicy\n    - group: ''\n      kind: Namespace\n",
+        ),
+        f"{PLATFORM}: Application/platform-policies-1:",
+        "project platform-policies is not the platform project's shape",
+    ),
+    # --- Applications -------------------------------------------------------------------------
+    "app-uses-the-default-project": Attack(
+        lambda r: edit(r, DEV_APP, f'  project: "{APP}-dev"', '  project: "default"'),
+        f"{DEV_APP}: Application/{APP}-dev:",
+        f"project default is not {APP}-dev",
+    ),
+    "app-follows-another-branch": Attack(
+        lambda r: edit(r, DEV_APP, '    targetRevision: "main"', '    targetRevision: "attacker-branch"'),
+        f"{DEV_APP}: Application/{APP}-dev:",
+        "source.targetRevision attacker-branch is not main",
+    ),
+    "app-runs-a-plugin": Attack(
+        lambda r: edit(
+            r,
+            DEV_APP,
+            f'    path: "environments/dev/{APP}"\n',
+            f'    path: "environments/dev/{APP}"\n    plugin:\n      name: anything\n',
+        ),
+        f"{DEV_APP}: Application/{APP}-dev:",
+        "source.plugin runs a config management plugin",
+    ),
+    "app-privileged-namespace": Attack(
+        lambda r: edit(
+            r,
+            DEV_APP,
+            "pod-security.kubernetes.io/enforce: restricted",
+            "pod-security.kubernetes.io/enforce: privileged",
+        ),
+        f"{DEV_APP}: Application/{APP}-dev:",
+        "pod-security.kubernetes.io/enforce must be restricted, got 'privileged'",
+    ),
+    "app-into-kube-system": Attack(
+        lambda r: move_dev_into(r, "kube-system"),
+        f"{DEV_OVERLAY}:",
+        "namespace kube-system: apps never deploy into argocd, default or kube-*",
+    ),
+    "app-into-kube-system-named-by-the-application": Attack(
+        lambda r: move_dev_into(r, "kube-system"),
+        f"{DEV_APP}: Application/{APP}-dev:",
+        "destination.namespace kube-system: apps never deploy into argocd, default or kube-*",
+    ),
+    "root-app-syncs-the-whole-repository": Attack(
+        lambda r: edit(r, ROOT_APP, "    path: argocd/apps", "    path: ."),
+        f"{ROOT_APP}: Application/root:",
+        "source.path . is not argocd/apps",
+    ),
+    "second-application-in-bootstrap": Attack(
+        lambda r: write(
+            r, "argocd/bootstrap/extra.yaml", EVIL_APPLICATION.replace("project: evil", "project: root")
+        ),
+        "argocd/bootstrap/extra.yaml: Application/evil:",
+        "only the root Application (project root) lives in argocd/bootstrap/",
+    ),
+    "applicationset-under-apps": Attack(
+        lambda r: write(
+            r,
+            "argocd/apps/evil/set.yaml",
+            "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: evil\n"
+            "  namespace: argocd\nspec:\n  generators: []\n  template:\n    metadata:\n      name: x\n"
+            "    spec: {}\n",
+        ),
+        "argocd/apps/evil/set.yaml: ApplicationSet/evil:",
+        "only argoproj.io/v1alpha1 Applications and AppProjects belong under argocd/",
+    ),
+    "cluster-role-binding-under-apps": Attack(
+        lambda r: write(r, "argocd/apps/evil/crb.yaml", CLUSTER_ADMIN_BINDING),
+        "argocd/apps/evil/crb.yaml: ClusterRoleBinding/evil:",
+        "got rbac.authorization.k8s.io/v1 ClusterRoleBinding",
+    ),
+    "cluster-role-binding-in-platform": Attack(
+        lambda r: add_to_platform(r, "crb.yaml", CLUSTER_ADMIN_BINDING),
+        "platform/policies: ClusterRoleBinding/evil:",
+        "the platform project syncs only Kyverno ClusterPolicies",
+    ),
+    # --- Objects inside an overlay ------------------------------------------------------------
+    "rolebinding-to-cluster-admin": Attack(
+        lambda r: add_to_overlay(
+            r,
+            "rb.yaml",
+            """\
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata:
+              name: evil
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+            subjects: [{kind: ServiceAccount, name: myapp}]
+            """,
+        ),
+        f"{DEV_OVERLAY}: RoleBinding/evil:",
+        "grants ClusterRole cluster-admin",
+    ),
+    "rolebinding-edit-to-another-namespace": Attack(
+        lambda r: add_to_overlay(
+            r,
+            "rb.yaml",
+            """\
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata:
+              name: evil
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+            subjects: [{kind: ServiceAccount, name: ci, namespace: other-team}]
+            """,
+        ),
+        f"{DEV_OVERLAY}: RoleBinding/evil:",
+        "grants ClusterRole edit to ServiceAccount ci, outside the namespace's own service accounts",
+    ),
+    "rolebinding-to-everyone": Attack(
+        lambda r: add_to_overlay(
+            r,
+            "rb.yaml",
+            """\
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata:
+              name: evil
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+            subjects: [{kind: Group, name: "system:authenticated", apiGroup: rbac.authorization.k8s.io}]
+            """,
+        ),
+        f"{DEV_OVERLAY}: RoleBinding/evil:",
+        "grants ClusterRole view to everyone (Group system:authenticated)",
+    ),
+    "role-with-escalate": Attack(
+        lambda r: add_to_overlay(
+            r,
+            "role.yaml",
+            """\
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: Role
+            metadata:
+              name: evil
+            rules:
+              - {apiGroups: [rbac.authorization.k8s.io], resources: [roles], verbs: [get, escalate, bind]}
+            """,
+        ),
+        f"{DEV_OVERLAY}: Role/evil:",
+        "grants bind, escalate",
+    ),
+    "role-with-impersonate": Attack(
+        lambda r: add_to_overlay(
+            r,
+            "role.yaml",
+            """\
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: Role
+            metadata:
+              name: evil
+            rules: [{apiGroups: [""], resources: [serviceaccounts], verbs: [impersonate]}]
+            """,
+        ),
+        f"{DEV_OVERLAY}: Role/evil:",
+        "grants impersonate",
+    ),
+    "cluster-role-in-overlay": Attack(
+        lambda r: add_to_overlay(
+            r,
+            "cr.yaml",
+            """\
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata:
+              name: evil
+            rules: [{apiGroups: ["*"], resources: ["*"], verbs: ["*"]}]
+            """,
+        ),
+        f"{DEV_OVERLAY}: ClusterRole/evil:",
+        "grants every verb on ['*'], escalate and bind included",
+    ),
+    "host-network": Attack(
+        lambda r: patch_deployment(r, "hostNetwork: true"),
+        f"{DEV_OVERLAY}: Deployment/{APP}:",
+        "hostNetwork: true shares the node's namespace",
+    ),
+    "host-pid": Attack(
+        lambda r: patch_deployment(r, "hostPID: true"),
+        f"{DEV_OVERLAY}: Deployment/{APP}:",
+        "hostPID: true shares the node's namespace",
+    ),
+    "host-path": Attack(
+        lambda r: patch_deployment(r, "volumes:\n  - name: root\n    hostPath: {path: /}"),
+        f"{DEV_OVERLAY}: Deployment/{APP}:",
+        "volume root mounts the node's / (hostPath)",
+    ),
+    "privileged-container": Attack(
+        lambda r: patch_deployment(
+            r, f"containers:\n  - name: {APP}\n    securityContext: {{privileged: true}}"
+        ),
+        f"{DEV_OVERLAY}: Deployment/{APP}:",
+        f"container {APP} is privileged",
+    ),
+    "host-port": Attack(
+        lambda r: patch_deployment(
+            r,
+            f"containers:\n  - name: {APP}\n"
+            "    ports: [{name: http, containerPort: 8080, protocol: TCP, hostPort: 80}]",
+        ),
+        f"{DEV_OVERLAY}: Deployment/{APP}:",
+        f"container {APP} binds host port 80",
+    ),
+    "node-port-service": Attack(
+        lambda r: add_to_overlay(
+            r,
+            "svc.yaml",
+            """\
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: evil
+            spec:
+              type: NodePort
+              selector: {app: x}
+              ports: [{port: 80}]
+            """,
+        ),
+        f"{DEV_OVERLAY}: Service/evil:",
+        "type NodePort opens the app outside the cluster",
+    ),
+    "load-balancer-service": Attack(
+        lambda r: add_to_overlay(
+            r,
+            "svc.yaml",
+            """\
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: evil
+            spec:
+              type: LoadBalancer
+              selector: {app: x}
+              ports: [{port: 80}]
+            """,
+        ),
+        f"{DEV_OVERLAY}: Service/evil:",
+        "type LoadBalancer opens the app outside the cluster",
+    ),
+    "external-ips": Attack(
+        lambda r: add_to_overlay(
+            r,
+            "svc.yaml",
+            """\
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: evil
+            spec:
+              selector: {app: x}
+              externalIPs: [10.0.0.1]
+              ports: [{port: 80}]
+            """,
+        ),
+        f"{DEV_OVERLAY}: Service/evil:",
+        "externalIPs ['10.0.0.1'] can capture other traffic",
+    ),
+    "application-inside-an-overlay": Attack(
+        lambda r: add_to_overlay(r, "app.yaml", EVIL_APPLICATION),
+        f"{DEV_OVERLAY}: Application/evil:",
+        "Argo CD objects belong under argocd/apps/",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_attack_is_refused_naming_file_and_permission(repo: Path, name: str) -> None:
+    attack = ATTACKS[name]
+    attack.change(repo)
+    result = run_gitops(repo, "validate")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith(attack.where) and attack.widened in line for line in lines), result.stdout
+
+
+def test_unused_project_is_still_named(repo: Path) -> None:
+    """A project that widens nothing yet is still not one the repository generates."""
+    narrow = EVIL_PROJECT.replace('["*"]', f'["{REPO_URL}"]').split("  destinations:")[0]
+    write(repo, "argocd/apps/evil/evil.yaml", narrow)
+    result = run_gitops(repo, "validate")
+    assert result.returncode == 1
+    assert (
+        "argocd/apps/evil/evil.yaml: AppProject/evil: not a project this repository generates"
+        in result.stdout
+    )
+
+
+DECLARED = """
+exceptions:
+  - kind: AppProject
+    name: evil
+    reason: approved by the platform team (PLAT-1)
+  - kind: Service
+    name: edge
+    namespace: myapp-dev
+    reason: the edge load balancer
+"""
+
+
+def declare(repo: Path, text: str) -> None:
+    edit(repo, "gitops.yaml", "exceptions: []\n", text.lstrip("\n"))
+
+
+def test_declared_exceptions_are_honoured_and_named(repo: Path) -> None:
+    write(repo, "argocd/apps/evil/evil.yaml", EVIL_PROJECT)
+    add_to_overlay(repo, "svc.yaml", ATTACKS_SERVICE.replace("name: evil", "name: edge"))
+    declare(repo, DECLARED)
+    result = run_gitops(repo, "validate")
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = result.stderr.strip().splitlines()[-1]
+    assert (
+        "exceptions honoured (gitops.yaml): AppProject/evil (approved by the platform team (PLAT-1))"
+        in summary
+    )
+    assert "Service/edge in myapp-dev (the edge load balancer)" in summary
+
+
+def test_exception_for_one_environment_does_not_cover_another(repo: Path) -> None:
+    add_to_overlay(repo, "svc.yaml", ATTACKS_SERVICE)
+    declare(repo, DECLARED.replace("name: edge", "name: evil").replace("myapp-dev", "myapp-prod"))
+    result = run_gitops(repo, "validate")
+    assert result.returncode == 1
+    assert f"{DEV_OVERLAY}: Service/evil: type LoadBalancer" in result.stdout
+
+
+def test_stale_and_malformed_exceptions_are_problems(repo: Path) -> None:
+    declare(
+        repo,
+        "exceptions:\n  - kind: AppProject\n    name: gone\n    reason: once needed\n  - kind: Service\n",
+    )
+    result = run_gitops(repo, "validate")
+    assert result.returncode == 1
+    assert "gitops.yaml: exceptions: AppProject/gone (once needed) matches no object" in result.stdout
+    assert "gitops.yaml: exceptions[1]: needs `kind`, `name` and a `reason`" in result.stdout
+
+
+ATTACKS_SERVICE = """\
+    apiVersion: v1
+    kind: Service
+    metadata:
+      name: evil
+    spec:
+      type: LoadBalancer
+      selector: {app.kubernetes.io/name: myapp}
+      ports: [{port: 80, targetPort: http}]
+    """

@@ -12,6 +12,11 @@ import yaml
 
 from tests.conftest import render
 
+STORES_A_CREDENTIAL = re.compile(
+    r"git config\b.*(?:extraheader|credential|insteadof)|git remote (?:add|set-url)|gh auth setup-git"
+    r"|x-access-token:[^@\s]*@",
+    re.IGNORECASE,
+)
 PINNED_ACTION = re.compile(r"^\s*- uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 
 
@@ -54,6 +59,31 @@ def test_permissions_are_least_by_default(workflows: list[Path]) -> None:
         assert parsed["permissions"] == {}, f"{workflow.name}: top-level permissions must be empty"
         for name, job in parsed["jobs"].items():
             assert set(job.get("permissions", {})) <= {"contents", "pull-requests"}, name
+
+
+def test_checkouts_persist_no_credentials(workflows: list[Path]) -> None:
+    """The token is not left in .git/config for later steps (zizmor: artipacked)."""
+    for workflow in workflows:
+        for job in yaml.safe_load(workflow.read_text())["jobs"].values():
+            for step in job["steps"]:
+                if step.get("uses", "").startswith("actions/checkout@"):
+                    assert step["with"]["persist-credentials"] is False, workflow.name
+
+
+def test_pushes_take_the_token_from_the_environment_for_one_command(workflows: list[Path]) -> None:
+    """A push authenticates that one git command from GH_TOKEN in its step's env; no step writes
+    a credential to git's configuration or a remote URL. test_workflow_security.py runs them."""
+    pushes = 0
+    for workflow in workflows:
+        for job in yaml.safe_load(workflow.read_text())["jobs"].values():
+            for step in job["steps"]:
+                script = step.get("run", "")
+                assert not STORES_A_CREDENTIAL.search(script), f"{workflow.name}: {step.get('name')}"
+                for line in (line for line in script.splitlines() if "git push" in line):
+                    pushes += 1
+                    assert step["env"]["GH_TOKEN"] == "${{ github.token }}", workflow.name
+                    assert line.strip().startswith('GIT_CONFIG_VALUE_0="AUTHORIZATION: basic $auth" git push')
+    assert pushes == 2  # promote.yaml and template-update.yaml
 
 
 def test_template_update_workflow_runs_the_repo_tools(workflows: list[Path]) -> None:

@@ -1,10 +1,113 @@
-"""The repository's GitHub workflows hold no privilege-widening pattern (helper in progress)."""
+"""The repository's GitHub workflows hold no privilege-widening pattern.
+
+- A `pull_request_target` or `workflow_run` workflow runs with this repository's secrets and a
+  token that can write, even for a pull request from a fork: checking out the pull request's
+  head there runs the fork's code with them.
+- `permissions: write-all` gives a job's token write access to every scope.
+"""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+from .errors import BrokenFileError
 from .problems import Problem
-from .repo import Repo
+from .repo import Repo, read_yaml
+
+WORKFLOWS_DIR = ".github/workflows"
+PRIVILEGED_TRIGGERS = ("pull_request_target", "workflow_run")
+# A ref or repository of the pull request's code rather than the base branch's.
+PR_HEAD = re.compile(
+    r"github\.event\.pull_request\.head\.(?:sha|ref|repo\.full_name)|github\.head_ref|refs/pull/"
+    r"|github\.event\.workflow_run\.head_(?:sha|branch|repository\.full_name)"
+)
+# A script line that fetches or checks out the pull request's code.
+SCRIPT_CHECKOUT = re.compile(
+    rf"\bgh pr checkout\b|\bgit (?:fetch|checkout|switch|pull)\b.*(?:{PR_HEAD.pattern}|pull/)"
+)
 
 
 def workflow_problems(repo: Repo) -> list[Problem]:
-    return []
+    directory = repo.root / WORKFLOWS_DIR
+    if not directory.is_dir():
+        return []
+    problems = []
+    for path in sorted(p for p in directory.iterdir() if p.suffix in {".yml", ".yaml"} and p.is_file()):
+        relative = repo.relative(path)
+        try:
+            workflow = read_yaml(path, relative)
+        except BrokenFileError as error:  # not UTF-8 or not YAML: one line, no traceback
+            problems.append(Problem(error.path, error.reason))
+            continue
+        if not isinstance(workflow, dict):
+            problems.append(Problem(relative, "is not a workflow: not a YAML mapping"))
+            continue
+        problems += [Problem(relative, reason) for reason in widening_reasons(workflow)]
+    return problems
+
+
+def widening_reasons(workflow: dict[Any, Any]) -> list[str]:
+    jobs = job_mappings(workflow)
+    reasons = []
+    if workflow.get("permissions") == "write-all":
+        inheriting = ", ".join(str(name) for name, job in jobs.items() if "permissions" not in job)
+        reasons.append(
+            "permissions: write-all (top level) gives every job that sets no permissions of its own "
+            f"({inheriting or 'none so far'}) a token that can write to every scope: "
+            "grant each job only the permissions it needs"
+        )
+    triggers = " and ".join(privileged_triggers(workflow))
+    for name, job in jobs.items():
+        if job.get("permissions") == "write-all":
+            reasons.append(
+                f"job {name}: permissions: write-all gives its token write access to every scope: "
+                "grant only the permissions it needs"
+            )
+        if triggers and any(checks_out_pr_head(step) for step in steps(job)):
+            token = token_permissions(job.get("permissions", workflow.get("permissions")))
+            reasons.append(
+                f"job {name}: {triggers} checks out the pull request's head: code from a fork would run "
+                f"with this repository's secrets and a token with {token}"
+            )
+    return reasons
+
+
+def token_permissions(permissions: Any) -> str:
+    """The permissions a job's token is given, in words."""
+    if permissions is None:
+        return "the repository's default permissions (write, unless restricted in its settings)"
+    if not isinstance(permissions, dict):
+        return f"permissions: {permissions}"
+    writes = [f"{scope}: write" for scope, access in permissions.items() if access == "write"]
+    if writes:
+        return ", ".join(writes)
+    return "read permissions only" if permissions else "no permissions"
+
+
+def job_mappings(workflow: dict[Any, Any]) -> dict[Any, dict[Any, Any]]:
+    jobs = workflow.get("jobs")
+    if not isinstance(jobs, dict):
+        return {}
+    return {name: job for name, job in jobs.items() if isinstance(job, dict)}
+
+
+def privileged_triggers(workflow: dict[Any, Any]) -> list[str]:
+    """The triggers of `on:` (which YAML 1.1 reads as the key True) that run with write access."""
+    on = workflow.get("on", workflow.get(True))
+    names = [on] if isinstance(on, str) else list(on) if isinstance(on, (list, dict)) else []
+    return [trigger for trigger in PRIVILEGED_TRIGGERS if trigger in names]
+
+
+def steps(job: dict[Any, Any]) -> list[dict[Any, Any]]:
+    found = job.get("steps")
+    return [step for step in found if isinstance(step, dict)] if isinstance(found, list) else []
+
+
+def checks_out_pr_head(step: dict[Any, Any]) -> bool:
+    """actions/checkout of the pull request's head (ref or repository), or a script that fetches it."""
+    if str(step.get("uses", "")).startswith("actions/checkout@"):
+        options = step.get("with")
+        options = options if isinstance(options, dict) else {}
+        return any(PR_HEAD.search(str(options.get(key, ""))) for key in ("ref", "repository"))
+    return any(SCRIPT_CHECKOUT.search(line) for line in str(step.get("run", "")).splitlines())

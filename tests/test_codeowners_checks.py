@@ -91,6 +91,7 @@ def test_generated_codeowners_passes_and_names_every_area(pristine: Path, tmp_pa
         "tools/",
         "gitops.yaml",
         "platform/",
+        ".secrets.baseline",
         "environments/staging/",
         "environments/prod/",
     }, lines

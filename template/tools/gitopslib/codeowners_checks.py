@@ -190,6 +190,7 @@ def sensitive_areas(repo: Repo, found: str) -> list[Area]:
         Area("tools/", "could weaken the checks tools/gitops runs in CI"),
         Area(SETTINGS_FILE, "could change the repo-level settings (the platform team among them)"),
         Area("platform/", "could weaken the platform's cluster-wide policies"),
+        Area(".secrets.baseline", "could silence the secret scan"),
     ]
     # The file GitHub reads, and any location it would read first if a file appeared there.
     areas += [

@@ -102,6 +102,23 @@ subjects:
 """
 
 
+EXTERNAL_SECRET = """\
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: myapp
+spec:
+  secretStoreRef: {kind: ClusterSecretStore, name: vault}
+  target: {name: myapp}
+  data: [{secretKey: PASSWORD, remoteRef: {key: KEY, property: PASSWORD}}]
+"""
+
+
+def symlink(repo: Path, relative: str, target: str) -> None:
+    (repo / relative).parent.mkdir(parents=True, exist_ok=True)
+    (repo / relative).symlink_to(target)
+
+
 def add_to_platform(repo: Path, name: str, manifest: str) -> None:
     write(repo, f"platform/policies/{name}", manifest)
     edit(repo, "platform/policies/kustomization.yaml", "resources:\n", f"resources:\n  - {name}\n")
@@ -511,6 +528,201 @@ ATTACKS: dict[str, Attack] = {
         f"{DEV_OVERLAY}: Application/evil:",
         "Argo CD objects belong under argocd/apps/",
     ),
+    # --- Found by an adversarial review: files and fields Argo CD reads that validate did not --
+    "argocd-source-file-in-an-overlay": Attack(
+        lambda r: write(r, f"{DEV_OVERLAY}/.argocd-source.yaml", 'directory: {include: "payload.yaml"}\n'),
+        f"{DEV_OVERLAY}/.argocd-source.yaml:",
+        "Argo CD merges this file into the Application's source",
+    ),
+    "merge-key-widens-a-project-for-argo-cd-only": Attack(
+        lambda r: edit(
+            r,
+            DEV_APP,
+            "  clusterResourceWhitelist:\n",
+            '  <<: {sourceRepos: ["*"]}\n  clusterResourceWhitelist:\n',
+        ),
+        f"{DEV_APP}:",
+        "merge keys (<<) are not allowed under argocd/",
+    ),
+    "alias-under-argocd": Attack(
+        lambda r: write(r, "argocd/apps/myapp/x.yaml", "a: &big [1, 2]\nb: *big\n"),
+        "argocd/apps/myapp/x.yaml:",
+        "anchors and aliases are not allowed under argocd/",
+    ),
+    "jsonnet-under-apps": Attack(
+        lambda r: write(r, "argocd/apps/evil/evil.jsonnet", "{}\n"),
+        "argocd/apps/evil/evil.jsonnet:",
+        "Argo CD evaluates jsonnet here",
+    ),
+    "project-in-a-kustomization-named-file-under-apps": Attack(
+        lambda r: write(r, "argocd/apps/evil/kustomization.yaml", EVIL_PROJECT),
+        "argocd/apps/evil/kustomization.yaml: AppProject/evil:",
+        "sourceRepos allows any repository",
+    ),
+    "symlink-under-argocd": Attack(
+        lambda r: symlink(
+            r, "argocd/apps/evil/evil.yaml", "../../../environments/dev/myapp/kustomization.yaml"
+        ),
+        "argocd/apps/evil/evil.yaml:",
+        "a symlink: Argo CD follows it",
+    ),
+    "skip-file-rendering-marker": Attack(
+        lambda r: edit(
+            r,
+            DEV_APP,
+            "apiVersion: argoproj.io/v1alpha1\nkind: AppProject",
+            "# +argocd:skip-file-rendering\napiVersion: argoproj.io/v1alpha1\nkind: AppProject",
+        ),
+        f"{DEV_APP}:",
+        "holds +argocd:skip-file-rendering",
+    ),
+    "deeply-nested-file-under-argocd": Attack(
+        lambda r: write(r, "argocd/apps/evil/deep.yaml", "[" * 5000 + "]" * 5000 + "\n"),
+        "argocd/apps/evil/deep.yaml:",
+        "nested too deeply to read",
+    ),
+    "platform-application-climbs-out-of-platform": Attack(
+        lambda r: edit(
+            r, PLATFORM, "    path: platform/policies", "    path: platform/../environments/dev/myapp"
+        ),
+        f"{PLATFORM}: Application/platform-policies-1:",
+        "is not a kustomization platform/<name>",
+    ),
+    "application-with-kustomize-patches": Attack(
+        lambda r: edit(
+            r,
+            DEV_APP,
+            f'    path: "environments/dev/{APP}"\n',
+            f'    path: "environments/dev/{APP}"\n    kustomize:\n      namePrefix: x-\n',
+        ),
+        f"{DEV_APP}: Application/{APP}-dev:",
+        "source.kustomize: changes what Argo CD builds from what validate checks",
+    ),
+    "application-with-a-source-hydrator": Attack(
+        lambda r: edit(
+            r,
+            DEV_APP,
+            "  destination:\n",
+            "  sourceHydrator:\n    drySource: {repoURL: x, targetRevision: main, path: .}\n"
+            "    syncSource: {targetBranch: mallory, path: x}\n  destination:\n",
+        ),
+        f"{DEV_APP}: Application/{APP}-dev:",
+        "spec.sourceHydrator",
+    ),
+    "application-named-root-under-apps": Attack(
+        lambda r: edit(
+            r,
+            DEV_APP,
+            f'  name: "{APP}-dev"\n  namespace: argocd\n  labels:',
+            '  name: "root"\n  namespace: argocd\n  labels:',
+        ),
+        f"{DEV_APP}: Application/root:",
+        "root is reserved",
+    ),
+    "cluster-server-pattern": Attack(
+        lambda r: edit(r, "gitops.yaml", "clusters: {}", 'clusters: {dev: "*"}'),
+        "gitops.yaml:",
+        "clusters.dev: '*' is not one https:// API server",
+    ),
+    "namespace-object-in-an-overlay": Attack(
+        lambda r: add_to_overlay(
+            r,
+            "ns.yaml",
+            """\
+            apiVersion: v1
+            kind: Namespace
+            metadata:
+              name: myapp-dev
+              labels: {pod-security.kubernetes.io/enforce: restricted}
+            """,
+        ),
+        f"{DEV_OVERLAY}: Namespace/{APP}-dev:",
+        "a Namespace here would replace them",
+    ),
+    "external-secret-reads-prod": Attack(
+        lambda r: add_to_overlay(r, "es.yaml", EXTERNAL_SECRET.replace("KEY", f"{APP}/prod")),
+        f"{DEV_OVERLAY}: ExternalSecret/{APP}:",
+        f"reads remote key {APP}/prod, not this environment's {APP}/dev",
+    ),
+    "external-secret-finds-everything": Attack(
+        lambda r: add_to_overlay(
+            r,
+            "es.yaml",
+            EXTERNAL_SECRET.replace("KEY", f"{APP}/dev") + "  dataFrom: [{find: {name: {regexp: '.*'}}}]\n",
+        ),
+        f"{DEV_OVERLAY}: ExternalSecret/{APP}:",
+        "dataFrom.find reads every remote key it matches",
+    ),
+    "endpoint-slice-to-the-metadata-api": Attack(
+        lambda r: add_to_overlay(
+            r,
+            "eps.yaml",
+            """\
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata:
+              name: evil
+            addressType: IPv4
+            endpoints: [{addresses: [169.254.169.254]}]
+            """,
+        ),
+        f"{DEV_OVERLAY}: EndpointSlice/evil:",
+        "hand-written endpoints can send the app's traffic to any address",
+    ),
+    "external-name-service": Attack(
+        lambda r: add_to_overlay(
+            r,
+            "svc.yaml",
+            """\
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: evil
+            spec: {type: ExternalName, externalName: kubernetes.default.svc.cluster.local}
+            """,
+        ),
+        f"{DEV_OVERLAY}: Service/evil:",
+        "type ExternalName points the Service at kubernetes.default.svc.cluster.local",
+    ),
+    "claim-a-volume-by-name": Attack(
+        lambda r: add_to_overlay(
+            r,
+            "pvc.yaml",
+            """\
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata:
+              name: evil
+            spec:
+              accessModes: [ReadWriteOnce]
+              volumeName: pv-other-team-prod-db
+              resources: {requests: {storage: 1Gi}}
+            """,
+        ),
+        f"{DEV_OVERLAY}: PersistentVolumeClaim/evil:",
+        "volumeName pv-other-team-prod-db claims a volume by name",
+    ),
+    "rolebinding-to-a-person": Attack(
+        lambda r: add_to_overlay(
+            r,
+            "rb.yaml",
+            """\
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata:
+              name: evil
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
+            subjects: [{kind: User, name: mallory, apiGroup: rbac.authorization.k8s.io}]
+            """,
+        ),
+        f"{DEV_OVERLAY}: RoleBinding/evil:",
+        "grants Role reader to User mallory, outside the namespace's own service accounts",
+    ),
+    "answers-files-left-to-anyone": Attack(
+        lambda r: edit(r, ".github/CODEOWNERS", "/.copier-answers.*.yml", "/.copier-answers.*.yml.unused"),
+        ".github/CODEOWNERS:",
+        f".copier-answers.{APP}.yml is owned by nobody",
+    ),
 }
 
 
@@ -583,7 +795,7 @@ def test_stale_and_malformed_exceptions_are_problems(repo: Path) -> None:
     result = run_gitops(repo, "validate")
     assert result.returncode == 1
     assert "gitops.yaml: exceptions: AppProject/gone (once needed) matches no object" in result.stdout
-    assert "gitops.yaml: exceptions[1]: needs `kind`, `name` and a `reason`" in result.stdout
+    assert "gitops.yaml: exceptions[1]: needs `kind`, `name`, a `reason`, and a `namespace`" in result.stdout
 
 
 ATTACKS_SERVICE = """\

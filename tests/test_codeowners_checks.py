@@ -192,12 +192,18 @@ def test_benign_edits_pass(repo: Path) -> None:
         "\n# App teams review their own unprotected environments.\n"
         "/environments/dev/ @org/app-team\n"
         "\n"
-        f"/argocd/apps/myapp/ {TEAM} @org/app-team\n"
-        f"/environments/prod/myapp/ @org/app-team {TEAM.upper()}\n"
-        f"/tools/gitopslib/ {TEAM}   # inline comment after the owners\n"
+        f"/tools/gitopslib/ {TEAM.upper()}   # inline comment after the owners\n"
         "   # an indented comment\n",
     )
     assert_passes_and_is_guarded(repo)
+
+
+@pytest.mark.parametrize("path", ["/argocd/apps/myapp/", "/environments/prod/myapp/"])
+def test_co_owner_beside_the_platform_team_is_a_hole(repo: Path, path: str) -> None:
+    """GitHub takes the approval of any one owner a line lists: a co-owner can approve alone."""
+    append(repo, f"{path} {TEAM} @org/app-team\n")
+    found = problems(repo)
+    assert any(f"is owned by {TEAM} @org/app-team, not {TEAM} alone" in line for line in found), found
 
 
 def test_missing_codeowners_is_one_problem(repo: Path) -> None:

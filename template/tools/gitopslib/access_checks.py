@@ -19,13 +19,14 @@ Anything else is named with what it widens, unless gitops.yaml declares it an ex
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from .access_exceptions import Exceptions
 from .api_checks import listed, mapping
 from .argocd_objects import APPS_DIR, BOOTSTRAP_DIR, ArgoObjects, Located
 from .problems import Problem
-from .repo import Overlay, Repo
+from .repo import SETTINGS_FILE, Overlay, Repo
 
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 ARGOCD_NAMESPACE = "argocd"
@@ -33,6 +34,7 @@ PLATFORM_DIR = "platform"
 PLATFORM_NAMESPACE = "kyverno"
 PLATFORM_KINDS = [{"group": "kyverno.io", "kind": "ClusterPolicy"}]
 ROOT_NAME = "root"
+RESERVED_NAMES = (ROOT_NAME, "default")
 ROOT_KINDS = [{"group": "argoproj.io", "kind": "Application"}, {"group": "argoproj.io", "kind": "AppProject"}]
 MAX_APPLICATION_NAME = 63
 RESTRICTED = "restricted"
@@ -164,11 +166,20 @@ def _source(spec: dict[str, Any]) -> dict[str, Any]:
     return mapping(spec.get("source"))
 
 
-def source_reasons(repo: Repo, spec: dict[str, Any]) -> list[str]:
-    """One source: this repository at target_revision, rendered as plain Kustomize or directory."""
+SOURCE_FIELDS = {"repoURL", "targetRevision", "path"}
+
+
+def source_reasons(repo: Repo, spec: dict[str, Any], extra: frozenset[str] = frozenset()) -> list[str]:
+    """One source: this repository at target_revision, built exactly as validate builds it (any
+    other source field, such as kustomize patches, directory includes or a plugin, changes what
+    Argo CD deploys from what validate checked)."""
     source, reasons = _source(spec), []
     if spec.get("sources"):
         reasons.append("spec.sources: deploys several sources; only one, this repository, is allowed")
+    if spec.get("sourceHydrator") is not None:
+        reasons.append("spec.sourceHydrator: Argo CD would deploy its sync source instead of spec.source")
+    for field in sorted(set(source) - SOURCE_FIELDS - extra - {"plugin"}):
+        reasons.append(f"source.{field}: changes what Argo CD builds from what validate checks")
     if source.get("repoURL") != repo.repo_url:
         reasons.append(f"source.repoURL {source.get('repoURL')} is not {repo.repo_url}")
     revision = repo.settings.get("target_revision")
@@ -195,7 +206,9 @@ def namespace_security_reasons(spec: dict[str, Any]) -> list[str]:
 def root_application_reasons(repo: Repo, app: Located) -> list[str]:
     spec = spec_of(app)
     source = _source(spec)
-    reasons = source_reasons(repo, spec)
+    reasons = source_reasons(repo, spec, frozenset({"directory"}))
+    if set(mapping(source.get("directory"))) - {"recurse"}:
+        reasons.append("source.directory: only `recurse: true`, every file of argocd/apps/ as written")
     if app.name != ROOT_NAME or spec.get("project") != ROOT_NAME:
         reasons.append(f"only the root Application (project {ROOT_NAME}) lives in {BOOTSTRAP_DIR}/")
     if str(source.get("path", "")).strip("/") != APPS_DIR:
@@ -213,8 +226,10 @@ def platform_application_reasons(repo: Repo, app: Located, argo: ArgoObjects, se
     spec = spec_of(app)
     reasons = source_reasons(repo, spec)
     path = str(_source(spec).get("path", "")).strip("/")
-    if not (repo.root / path / "kustomization.yaml").is_file():
-        reasons.append(f"source.path {path} is not a kustomization under {PLATFORM_DIR}/")
+    parts = path.split("/")
+    exact = len(parts) == 2 and parts[0] == PLATFORM_DIR and parts[1] not in ("", ".", "..")
+    if not exact or not (repo.root / path / "kustomization.yaml").is_file():
+        reasons.append(f"source.path {path} is not a kustomization platform/<name>")
     project = argo.project(str(spec.get("project", "")))
     if project is None or not is_platform_project(repo, spec_of(project), servers):
         reasons.append(f"project {spec.get('project')} is not the platform project's shape")
@@ -252,6 +267,8 @@ def app_application_reasons(
         )
     if "name" in destination:
         reasons.append(f"destination.name {destination.get('name')}: the cluster is named by its server only")
+    if app.name != project_name(overlay):
+        reasons.append(f"named {app.name}: the Application of {overlay.path} is {project_name(overlay)}")
     project = spec.get("project")
     if project != project_name(overlay):
         reasons.append(f"project {project} is not {project_name(overlay)}, the project of {overlay.path}")
@@ -287,12 +304,35 @@ def access_problems(
                 deployed.setdefault(overlay, []).append(app.name)
         problems += [Problem(where(app), reason) for reason in reasons]
     problems += project_problems(repo, argo, namespaces, exceptions, servers)
+    for located in [*argo.of_kind("Application", APPS_DIR), *argo.of_kind("AppProject", APPS_DIR)]:
+        if located.name in RESERVED_NAMES:
+            problems.append(
+                Problem(
+                    where(located),
+                    f"{located.name} is reserved: it would replace Argo CD's own or the root's",
+                )
+            )
+    problems += server_problems(repo)
     roots = [a for a in argo.of_kind("Application", BOOTSTRAP_DIR) if a.name == ROOT_NAME]
     if len(roots) != 1:
         problems.append(Problem(BOOTSTRAP_DIR, f"must hold exactly one root Application, found {len(roots)}"))
     if not [p for p in argo.of_kind("AppProject", BOOTSTRAP_DIR) if p.name == ROOT_NAME]:
         problems.append(Problem(BOOTSTRAP_DIR, "no root AppProject"))
     return deployed, problems + kind_problems(argo)
+
+
+def server_problems(repo: Repo) -> list[Problem]:
+    """A cluster is one https API server: a pattern (`*`) in a project's destination is every cluster."""
+    clusters = repo.settings.get("clusters")
+    problems = []
+    for env, server in clusters.items() if isinstance(clusters, dict) else []:
+        if not (isinstance(server, str) and server.startswith("https://")) or any(
+            c in server for c in "*?[]!{}"
+        ):
+            problems.append(
+                Problem(SETTINGS_FILE, f"clusters.{env}: {server!r} is not one https:// API server")
+            )
+    return problems
 
 
 def project_problems(
@@ -343,5 +383,28 @@ def kind_problems(argo: ArgoObjects) -> list[Problem]:
                     "only argoproj.io/v1alpha1 Applications and AppProjects belong under argocd/ (the "
                     f"root project syncs nothing else), got {located.obj.get('apiVersion')} {located.kind}",
                 )
+            )
+    return problems
+
+
+def override_file_problems(files: list[str], root: Path) -> list[Problem]:
+    """Files that change how Argo CD builds a path behind validate's back: `.argocd-source*.yaml`
+    (merged into an Application's source: a `directory:` or `kustomize:` there deploys files no
+    kustomization lists), and symlinks under platform/ (Argo CD follows them to files CODEOWNERS
+    does not protect there; argocd_objects names those under argocd/)."""
+    problems = []
+    for path in files:
+        name = path.rsplit("/", 1)[-1]
+        if name.startswith(".argocd-source"):
+            problems.append(
+                Problem(
+                    path,
+                    "Argo CD merges this file into the Application's source: remove it (validate "
+                    "builds each path as its kustomization says)",
+                )
+            )
+        elif path.startswith(PLATFORM_DIR + "/") and (root / path).is_symlink():
+            problems.append(
+                Problem(path, "a symlink: Argo CD follows it to a file CODEOWNERS does not protect here")
             )
     return problems

@@ -17,6 +17,7 @@ from .problems import Problem
 from .repo import SETTINGS_FILE, Repo
 
 KEY = "exceptions"
+ARGO_KINDS = ("AppProject", "Application")  # named once, under argocd/: no namespace to give
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,8 @@ def read_exceptions(repo: Repo) -> Exceptions:
             found.problems.append(
                 Problem(
                     SETTINGS_FILE,
-                    f"{KEY}[{index}]: needs `kind`, `name` and a `reason` (and `namespace` for an object "
-                    f"inside an overlay), got {entry!r}",
+                    f"{KEY}[{index}]: needs `kind`, `name`, a `reason`, and a `namespace` unless the kind is "
+                    f"AppProject or Application, got {entry!r}",
                 )
             )
         else:
@@ -95,4 +96,6 @@ def _parsed(entry: dict[str, Any]) -> AccessException | None:
         return None
     if namespace is not None and not (isinstance(namespace, str) and namespace):
         return None
+    if namespace is None and kind not in ARGO_KINDS:
+        return None  # an object inside an overlay: without a namespace it would cover every environment
     return AccessException(str(kind), str(name), str(reason).strip(), namespace)

@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from .api_checks import mapping
 from .errors import BrokenFileError
 from .problems import Problem
-from .repo import Repo, load_documents, yaml_files
+from .repo import YAML_SUFFIXES, Repo, read_text, yaml_reason
 
 ARGOCD_DIR = "argocd"
 APPS_DIR = "argocd/apps"
@@ -53,18 +55,74 @@ class ArgoObjects:
         return next((p for p in self.of_kind("AppProject") if p.name == name), None)
 
 
+# Argo CD skips a file holding this marker, and the root app's prune then deletes what it held.
+SKIP_RENDERING = "+argocd:skip-file-rendering"
+
+
+class NoAliasLoader(yaml.SafeLoader):
+    """PyYAML, refusing anchors, aliases and merge keys: Argo CD's Go parser reads a merge key
+    written after a field as overriding it, where PyYAML keeps the field, so the same file would
+    mean a narrow project here and a wide one in the cluster; aliases also allow alias bombs."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.constructor.ConstructorError(
+                None, None, "anchors and aliases are not allowed under argocd/", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        if any(key.tag == "tag:yaml.org,2002:merge" for key, _ in node.value):
+            raise yaml.constructor.ConstructorError(
+                None, None, "merge keys (<<) are not allowed under argocd/", node.start_mark
+            )
+        super().flatten_mapping(node)
+
+
 def _is_kustomization(path: Path) -> bool:
     return path.name in {"kustomization.yaml", "kustomization.yml", "Kustomization"}
 
 
+def _documents(path: Path, relative: str) -> list[Any]:
+    text = read_text(path, relative)
+    if SKIP_RENDERING in text:
+        raise BrokenFileError(
+            relative, f"holds {SKIP_RENDERING}: Argo CD would skip it and prune what it held"
+        )
+    try:
+        return [doc for doc in yaml.load_all(text, Loader=NoAliasLoader) if doc is not None]
+    except yaml.YAMLError as error:
+        raise BrokenFileError(relative, f"not valid YAML: {yaml_reason(error)}") from None
+    except RecursionError:
+        raise BrokenFileError(relative, "nested too deeply to read") from None
+
+
 def read_argo_objects(repo: Repo) -> ArgoObjects:
+    """Every document Argo CD would read under argocd/: the root app syncs argocd/apps/ as a
+    plain directory (a kustomization.yaml there is just another manifest to it); bootstrap/ is
+    applied with `kubectl apply -k` and install/ is Argo CD's own, checked on its own."""
     found = ArgoObjects()
-    for path in yaml_files(repo.root / ARGOCD_DIR):
+    for path in sorted((repo.root / ARGOCD_DIR).rglob("*")):
         relative = repo.relative(path)
-        if _is_kustomization(path) or relative.startswith(INSTALL_DIR + "/"):
+        if relative.startswith(INSTALL_DIR + "/") or not (path.is_file() or path.is_symlink()):
+            continue
+        if path.is_symlink():
+            found.problems.append(
+                Problem(relative, "a symlink: Argo CD follows it to a file CODEOWNERS does not protect here")
+            )
+            continue
+        if path.suffix == ".jsonnet" and relative.startswith(APPS_DIR + "/"):
+            found.problems.append(
+                Problem(relative, "Argo CD evaluates jsonnet here, which validate cannot check: write YAML")
+            )
+            continue
+        if path.suffix not in YAML_SUFFIXES or (
+            _is_kustomization(path) and not relative.startswith(APPS_DIR + "/")
+        ):
             continue
         try:
-            documents = load_documents(path, relative)
+            documents = _documents(path, relative)
         except BrokenFileError as error:
             found.problems.append(Problem(error.path, error.reason))
             continue

@@ -197,10 +197,20 @@ def sensitive_areas(repo: Repo, found: str) -> list[Area]:
         Area(name, "could change who must review every change")
         for name in LOCATIONS[1 : LOCATIONS.index(found) + 1]
     ]
+    areas += [
+        Area(p.name, "could point template updates at another template, whose code the update runs")
+        for p in sorted(repo.root.glob(".copier-answers.*.yml"))
+    ]
     protected = repo.settings.get("protected_environments")
-    for env in protected if isinstance(protected, list) else []:
-        if isinstance(env, str) and env in repo.environments and "/" not in env:
-            areas.append(Area(f"environments/{env}/", f"could release to the protected environment {env}"))
+    protected_here = [
+        env for env in (protected if isinstance(protected, list) else [])
+        if isinstance(env, str) and env in repo.environments and "/" not in env
+    ]  # fmt: skip
+    for env in protected_here:
+        areas.append(Area(f"environments/{env}/", f"could release to the protected environment {env}"))
+    if protected_here:
+        # Every overlay builds on the app's base: a change there reaches the protected ones too.
+        areas.append(Area("applications/", "could change what runs in the protected environments"))
     return areas
 
 
@@ -218,7 +228,8 @@ def gaps(repo: Repo, found: str, team: str, rules: list[Rule], skipped: list[Ski
         return next((rule for rule in reversed(rules) if rule.matches(path)), None)
 
     def owned(rule: Rule | None) -> bool:
-        return rule is not None and team.casefold() in {owner.casefold() for owner in rule.owners}
+        # The platform team alone: GitHub takes the approval of any one owner a line lists.
+        return rule is not None and {owner.casefold() for owner in rule.owners} == {team.casefold()}
 
     problems = []
     areas = sensitive_areas(repo, found)
@@ -251,6 +262,8 @@ def gap_reason(path: str, rule: Rule | None, team: str, area: Area) -> str:
         who, where = "nobody", "no line matches it"
     else:
         who = " ".join(rule.owners) or "nobody"
+        if team.casefold() in {owner.casefold() for owner in rule.owners}:
+            team += " alone (any one owner a line lists can approve)"
         where = f"line {rule.line}"
         if rule.pattern.lstrip("/") != path:
             where += f", pattern {rule.pattern}"

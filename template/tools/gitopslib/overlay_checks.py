@@ -30,12 +30,23 @@ JSON_SCALARS = (str, int, float, bool, type(None))
 # Remote resources (URLs, git repositories with `//subdir` or `?ref=`) are not files here.
 REMOTE = re.compile(r"://|//|\?ref=|^(?:git@|github\.com/|gitlab\.com/|bitbucket\.org/)")
 # Kinds that have no namespace. An app's overlay may hold only its own Namespace.
+# Cluster-scoped kinds: built-in ones (Kubernetes 1.3x) and those of the controllers these repos
+# use (Kyverno, cert-manager, External Secrets, Gateway API, Prometheus Operator). Kustomize puts
+# a namespace on every kind it does not know, so one missing here shows up only at sync.
 CLUSTER_SCOPED_KINDS = {
-    "APIService", "CSIDriver", "CSINode", "ClusterRole", "ClusterRoleBinding",
-    "CustomResourceDefinition", "IngressClass", "MutatingWebhookConfiguration", "Namespace",
-    "Node", "PersistentVolume", "PriorityClass", "RuntimeClass", "StorageClass",
+    "APIService", "CSIDriver", "CSINode", "CertificateSigningRequest", "ClusterRole",
+    "ClusterRoleBinding", "ClusterTrustBundle", "ComponentStatus", "CustomResourceDefinition",
+    "DeviceClass", "FlowSchema", "IPAddress", "IngressClass", "MutatingAdmissionPolicy",
+    "MutatingAdmissionPolicyBinding", "MutatingWebhookConfiguration", "Namespace", "Node",
+    "PersistentVolume", "PriorityClass", "PriorityLevelConfiguration", "ResourceSlice",
+    "RuntimeClass", "SelfSubjectAccessReview", "SelfSubjectReview", "ServiceCIDR",
+    "StorageClass", "StorageVersion", "StorageVersionMigration", "TokenReview",
     "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
-    "ValidatingWebhookConfiguration", "VolumeAttachment",
+    "ValidatingWebhookConfiguration", "VolumeAttachment", "VolumeAttributesClass",
+    # Kyverno, cert-manager, External Secrets, Gateway API, Prometheus Operator
+    "ClusterPolicy", "ClusterCleanupPolicy", "ClusterPolicyReport", "ClusterEphemeralReport",
+    "ClusterIssuer", "ClusterSecretStore", "ClusterExternalSecret", "ClusterGenerator",
+    "GatewayClass", "ClusterScrapeConfig",
 }  # fmt: skip
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from .access_checks import FORBIDDEN, forbidden_namespace, project_name, spec_of
+from .access_checks import FORBIDDEN, forbidden_namespace, override_file_problems, project_name, spec_of
 from .access_exceptions import Exceptions, read_exceptions
 from .api_checks import api_problems, mapping
 from .argocd_checks import PLATFORM_DIR, argocd_problems, coverage_problems
@@ -23,7 +23,7 @@ from .promotion_checks import history_problems
 from .repo import Repo, read_yaml, yaml_reason
 from .schemas import schema_problems
 from .secret_checks import secret_problems
-from .update_leftovers import MARKER, conflict_marker_reasons, unfinished_update_reason
+from .update_leftovers import MARKER, conflict_marker_reasons, repository_files, unfinished_update_reason
 from .workflow_checks import workflow_problems
 from .workload_access import group_of, workload_access_problems
 
@@ -178,6 +178,7 @@ def validate_repo(repo: Repo, changed_since: str | None = None) -> ValidationRep
     if changed_since is None:  # overlays left unbuilt cannot use their exceptions
         report.problems += exceptions.unused_problems()
     report.exceptions = exceptions.honoured()
+    report.problems += override_file_problems(repository_files(repo.root), repo.root)
     report.problems += codeowners_problems(repo)
     report.problems += secret_problems(repo)
     report.problems += workflow_problems(repo)

@@ -15,7 +15,6 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
-from .access_checks import POD_SECURITY_ENFORCE, RESTRICTED
 from .access_exceptions import Exceptions
 from .api_checks import listed, mapping
 from .problems import Problem
@@ -108,22 +107,18 @@ def role_reasons(obj: dict[str, Any]) -> list[str]:
 
 
 def binding_reasons(obj: dict[str, Any], namespace: str | None) -> list[str]:
+    """A binding grants only to the namespace's own service accounts: people and other accounts
+    reach the namespace through the platform's RBAC, not through the app's manifests."""
     role = mapping(obj.get("roleRef"))
-    role_name, role_kind = str(role.get("name", "")), role.get("kind")
-    subjects = [mapping(s) for s in listed(obj.get("subjects"))]
-    granted = f"{role_kind} {role_name}"
+    granted = f"{role.get('kind')} {role.get('name')}"
     reasons = []
-    if role_kind == "ClusterRole" and role_name == "cluster-admin":
+    if role.get("kind") == "ClusterRole" and role.get("name") == "cluster-admin":
         reasons.append(f"grants {granted}: full control of the namespace, RBAC and secrets included")
-    for subject in subjects:
+    for subject in map(mapping, listed(obj.get("subjects"))):
         key = (str(subject.get("kind")), str(subject.get("name")))
         if key in EVERYONE:
             reasons.append(f"grants {granted} to everyone ({key[0]} {key[1]})")
-        elif (
-            role_kind == "ClusterRole"
-            and role_name in ("admin", "edit")
-            and not _own_service_account(subject, namespace)
-        ):
+        elif not _own_service_account(subject, namespace):
             reasons.append(
                 f"grants {granted} to {key[0]} {key[1]}, outside the namespace's own service accounts"
             )
@@ -147,7 +142,43 @@ def service_reasons(obj: dict[str, Any]) -> list[str]:
     return reasons
 
 
-def object_reasons(obj: dict[str, Any], namespace: str | None, project: dict[str, Any] | None) -> list[str]:
+def external_secret_reasons(obj: dict[str, Any], overlay: Overlay) -> list[str]:
+    """An environment reads only its own remote key: every app shares the secret store."""
+    spec, own = mapping(obj.get("spec")), f"{overlay.app}/{overlay.env}"
+    keys = [mapping(mapping(d).get("remoteRef")).get("key") for d in listed(spec.get("data"))]
+    keys += [mapping(mapping(d).get("extract")).get("key") for d in listed(spec.get("dataFrom"))]
+    reasons = [
+        f"reads remote key {key}, not this environment's {own}"
+        for key in keys
+        if key is not None and key != own
+    ]
+    if any(mapping(d).get("find") is not None for d in listed(spec.get("dataFrom"))):
+        reasons.append("dataFrom.find reads every remote key it matches, other apps' and environments' too")
+    return reasons
+
+
+def shared_controller_reasons(obj: dict[str, Any], group: str, kind: str) -> list[str]:
+    """Objects that reach other namespaces or addresses through a shared controller."""
+    spec = mapping(obj.get("spec"))
+    if (group == "" and kind == "Endpoints") or (group == "discovery.k8s.io" and kind == "EndpointSlice"):
+        return ["hand-written endpoints can send the app's traffic to any address (the cloud metadata API)"]
+    if group == "" and kind == "Service" and spec.get("type") == "ExternalName":
+        return [f"type ExternalName points the Service at {spec.get('externalName')}, outside the namespace"]
+    if group == "" and kind == "PersistentVolumeClaim" and spec.get("volumeName"):
+        return [f"volumeName {spec.get('volumeName')} claims a volume by name, maybe another app's"]
+    if group == "monitoring.coreos.com" and kind == "ServiceMonitor":
+        reasons = []
+        if mapping(spec.get("namespaceSelector")).get("any"):
+            reasons.append("namespaceSelector.any scrapes every namespace")
+        if any(mapping(e).get("bearerTokenFile") for e in listed(spec.get("endpoints"))):
+            reasons.append("bearerTokenFile sends Prometheus's own token to the scraped endpoint")
+        return reasons
+    return []
+
+
+def object_reasons(
+    obj: dict[str, Any], overlay: Overlay, namespace: str | None, project: dict[str, Any] | None
+) -> list[str]:
     kind, group = str(obj.get("kind", "")), group_of(obj)
     if group == ARGO_GROUP:
         return ["Argo CD objects belong under argocd/apps/, where the root app syncs them, not in an overlay"]
@@ -163,10 +194,13 @@ def object_reasons(obj: dict[str, Any], namespace: str | None, project: dict[str
     if group == "" and kind == "Service":
         reasons += service_reasons(obj)
     if group == "" and kind == "Namespace":
-        enforce = mapping(mapping(obj.get("metadata")).get("labels")).get(POD_SECURITY_ENFORCE)
-        if enforce != RESTRICTED:
-            reasons.append(f"label {POD_SECURITY_ENFORCE} must be {RESTRICTED}, got {enforce!r}")
-    return reasons
+        reasons.append(
+            "Argo CD creates the namespace with its labels (restricted Pod Security, the platform "
+            "policies' selector); a Namespace here would replace them"
+        )
+    if group == "external-secrets.io" and kind == "ExternalSecret":
+        reasons += external_secret_reasons(obj, overlay)
+    return reasons + shared_controller_reasons(obj, group, kind)
 
 
 def workload_access_problems(
@@ -180,7 +214,7 @@ def workload_access_problems(
     problems = []
     for obj in objects:
         kind, name = str(obj.get("kind", "?")), str(mapping(obj.get("metadata")).get("name", "?"))
-        reasons = object_reasons(obj, namespace, project)
+        reasons = object_reasons(obj, overlay, namespace, project)
         if reasons and not exceptions.honours(kind, name, namespace):
             problems += [Problem(f"{overlay.path}: {kind}/{name}", reason) for reason in reasons]
     return problems

@@ -199,8 +199,12 @@ def environment_settings(
         scaling = autoscaling.get(env)
         if scaling is not None:
             scaling = {"cpu": DEFAULT_CPU_TARGET, **scaling}
-        fixed = None if scaling else replicas.get(env, positional_replicas(position, len(environments)))
-        most_pods = scaling["max"] if scaling else fixed
+        fixed: int | None = None
+        if not scaling:
+            fixed = int(replicas.get(env, positional_replicas(position, len(environments))))
+        # Pods at least and at most: the autoscaler's bounds, or the fixed count.
+        fewest_pods = int(scaling["min"]) if scaling else int(fixed or 0)
+        most_pods = int(scaling["max"]) if scaling else int(fixed or 0)
         resources = positional_resources(
             position, len(environments), (answers.get("resources") or {}).get(env)
         )
@@ -213,7 +217,7 @@ def environment_settings(
             "project": name,
             "replicas": fixed,
             "autoscaling": scaling,
-            "disruption_budget": (scaling["min"] if scaling else fixed) > 1,
+            "disruption_budget": fewest_pods > 1,
             "resources": resources,
             "quota": namespace_quota(resources, max(most_pods, 1)),
             "host": (answers.get("hosts") or {}).get(env, f"{app_name}.{env}.example.com"),
@@ -253,36 +257,6 @@ def app_of_answers_file(answers_file: str) -> str:
     """`.copier-answers.shop.yml` -> `shop`."""
     name = Path(answers_file).name
     return name.removeprefix(ANSWERS_PREFIX).removesuffix(ANSWERS_SUFFIX)
-
-
-def cache_compiled_strings(environment: Environment) -> None:
-    """Compile each template string once per render instead of once per use.
-
-    Copier renders every path part, default, validator and message with `from_string`, which
-    compiles anew each time: for this template about a thousand compilations of some two
-    hundred distinct strings, most of the time a copy takes (see BENCHMARKS.md). Templates
-    are reusable across contexts, so identical sources share one compiled template.
-    """
-    if getattr(environment, "_gitops_string_cache", None) is not None:
-        return
-    compile_string = environment.from_string
-    cache: dict[str, Any] = {}
-
-    def from_string(source: Any, globals: Any = None, template_class: Any = None) -> Any:
-        uncached = globals is not None or template_class is not None or not isinstance(source, str)
-        # Copier's `yield` tag keeps per-compilation state: those strings compile every time.
-        if uncached or "yield" in source:
-            return compile_string(source, globals, template_class)
-        if source not in cache:
-            cache[source] = compile_string(source)
-        else:
-            # Compiling runs the extensions' preprocess hooks, which reset per-render state
-            # (Copier's yield context); a cached template must run them too.
-            environment.preprocess(source)
-        return cache[source]
-
-    environment._gitops_string_cache = cache  # type: ignore[attr-defined]
-    environment.from_string = from_string  # type: ignore[method-assign]
 
 
 def ignore_missing_external_data() -> None:
@@ -347,7 +321,6 @@ class GitOpsContext(ContextHook):
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
-        cache_compiled_strings(environment)
         environment.filters["resources_problem"] = resources_problem
         environment.filters["resources_default"] = resources_default
         ignore_missing_external_data()

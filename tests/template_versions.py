@@ -17,7 +17,8 @@ import copier
 
 from tests.conftest import GIT_IDENTITY, TEMPLATE_ROOT
 
-TEMPLATE_PARTS = ("copier.yml", "template", "extensions")
+# What a release of the template consists of (`migrations` holds scripts its `_migrations` run).
+TEMPLATE_PARTS = ("copier.yml", "template", "extensions", "migrations")
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -116,8 +117,16 @@ RELEASES = {
 def template_at_commit(path: Path, commit: str, version: str) -> TemplateRepo:
     """A throwaway template repository holding this template as it was at `commit`."""
     path.mkdir(parents=True)
+    # Parts added later (migrations/) are missing from older commits.
+    listed = subprocess.run(
+        ["git", "ls-tree", "--name-only", commit, "--", *TEMPLATE_PARTS],
+        cwd=TEMPLATE_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    parts = listed.stdout.splitlines() or list(TEMPLATE_PARTS)
     archive = subprocess.run(
-        ["git", "archive", "--format=tar", commit, *TEMPLATE_PARTS],
+        ["git", "archive", "--format=tar", commit, *parts],
         cwd=TEMPLATE_ROOT,
         capture_output=True,
     )

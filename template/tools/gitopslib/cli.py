@@ -74,12 +74,6 @@ def _parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="release of every app in every environment")
     status.add_argument("--app", help="only this app")
     status.add_argument("--json", action="store_true", help="machine-readable output")
-    seed = commands.add_parser(
-        "seed-releases",
-        help="start new environments of an app from the release before them (run by copier update)",
-    )
-    seed.add_argument("--app", required=True)
-    seed.add_argument("--environments", required=True, help="comma-separated, in promotion order")
     return parser
 
 
@@ -130,21 +124,12 @@ def run_diff(args: argparse.Namespace) -> int:
     return print_diff(repo, args.base, args.markdown)
 
 
-def run_seed(args: argparse.Namespace) -> int:
-    from .seed import seed_new_releases
-
-    for line in seed_new_releases(args.repo.resolve(), args.app, args.environments.split(",")):
-        print(line)
-    return EXIT_OK
-
-
 COMMANDS = {
     "validate": lambda args: run_validate(args.repo, args.changed_since),
     "promote": run_promote,
     "status": run_status,
     "diff": run_diff,
     "update": run_update,
-    "seed-releases": run_seed,
 }
 
 

@@ -4,7 +4,8 @@ The template stores every per-environment answer resolved for the listed environ
 (replicas and resources complete, the other mappings pruned; see the context hook in the
 template's extensions). When the list changes, each app's stored values are passed on
 explicitly, so that no existing environment changes: a new environment takes the values of
-the environment before it, as its release does (seed.py), and a removed one's values go.
+the environment before it, as its release does (the template's seed migration), and a removed
+one's values go.
 Hosts and clusters name an environment rather than size it: a new one gets its own default.
 """
 

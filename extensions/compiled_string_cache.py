@@ -1,0 +1,90 @@
+"""Jinja extension: compile each template string once per render instead of once per use.
+
+Copier renders every path part, default, validator, message and migration command with
+`environment.from_string`, which compiles anew each time: for this template about a thousand
+compilations of some two hundred distinct strings, most of the time a copy takes (see
+BENCHMARKS.md). The extension replaces the environment's `from_string` with one that keeps the
+compiled templates (reusable across contexts: identical sources share one).
+
+It leans on Copier internals (tests/test_compiled_string_cache.py fails when they change):
+- Copier renders strings through `jinja_env.from_string(source)`, with no globals;
+- compiling runs the extensions' `preprocess` hooks, and Copier's `yield` extension resets its
+  per-render state there (which path part yields what): a cached template replays them;
+- strings holding the `yield` tag are compiled every time, as Copier expects.
+So it is installed only under the Copier versions it was written against (SUPPORTED_COPIER);
+under any other, Jinja's own `from_string` is left alone (correct, only slower).
+
+Registered in copier.yml's `_jinja_extensions` as an extension of its own (rather than loaded
+by the context hook): copier-template-extensions loads each by file path, this one needs
+nothing from the others, and dropping it is one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from jinja2 import Environment
+from jinja2.ext import Extension
+
+# Copier release series (major, minor) whose internals the cache was checked against.
+SUPPORTED_COPIER = ((9, 19),)
+CACHE_ATTRIBUTE = "_gitops_string_cache"
+
+
+def installed_copier_version() -> str | None:
+    try:
+        return version("copier")
+    except PackageNotFoundError:  # rendered by something other than Copier
+        return None
+
+
+def supports(copier_version: str | None) -> bool:
+    """Whether the cache was written against this Copier version (its major.minor series)."""
+    if not copier_version:
+        return False
+    parts = copier_version.split(".")
+    try:
+        series = (int(parts[0]), int(parts[1]))
+    except (IndexError, ValueError):
+        return False
+    return series in SUPPORTED_COPIER
+
+
+def cache_compiled_strings(environment: Environment, copier_version: str | None = None) -> bool:
+    """Installs the cache on `environment` under a supported Copier; returns whether it is on.
+
+    `copier_version` defaults to the installed one.
+    """
+    if getattr(environment, CACHE_ATTRIBUTE, None) is not None:
+        return True
+    if not supports(installed_copier_version() if copier_version is None else copier_version):
+        return False
+    compile_string: Callable[..., Any] = environment.from_string
+    cache: dict[str, Any] = {}
+
+    def from_string(source: Any, globals: Any = None, template_class: Any = None) -> Any:
+        uncached = globals is not None or template_class is not None or not isinstance(source, str)
+        # Copier's `yield` tag keeps per-compilation state: those strings compile every time.
+        if uncached or "yield" in source:
+            return compile_string(source, globals, template_class)
+        if source not in cache:
+            cache[source] = compile_string(source)
+        else:
+            # Compiling runs the extensions' preprocess hooks, which reset per-render state
+            # (Copier's yield context); a cached template must run them too.
+            environment.preprocess(source)
+        return cache[source]
+
+    setattr(environment, CACHE_ATTRIBUTE, cache)
+    environment.from_string = from_string  # type: ignore[method-assign]
+    return True
+
+
+class CompiledStringCache(Extension):
+    """Installs the cache on the environment Copier builds (see the module's docstring)."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        cache_compiled_strings(environment)

@@ -1,0 +1,89 @@
+"""After-update migration: an environment added by an update starts from the release before it.
+
+When an environment is added (a repo-level `copier update --data environments=...`), the
+template writes the new overlay's release/ from the app's first release (its image_tag
+answer), which is stale by then. This script copies the release of the environment before it
+into every release file of the app that git does not track yet.
+
+It belongs to the template repository, not to generated repositories: copier.yml's after-stage
+`_migrations` runs it from the clone of the template version being updated to
+(`{{ _copier_conf.src_path }}/migrations/seed_releases.py`), in the updated repository, under
+Copier's own Python. Only `template/` is rendered into generated repositories, so this folder
+never lands there. Only the standard library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+RELEASE_FILE = "environments/{env}/{app}/release/kustomization.yaml"
+SEED_NOTE = "# Seeded from {previous}'s release when {env} was added.\n"
+SEED_NOTE_START = "# Seeded from "
+
+
+def untracked_release_files(root: Path, app: str) -> set[str]:
+    """The app's release files that git does not track yet (not ignored), relative to `root`."""
+    result = subprocess.run(
+        ["git", "ls-files", "--others", "--exclude-standard", "--", RELEASE_FILE.format(env="*", app=app)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"git ls-files: {result.stderr.strip() or f'exit {result.returncode}'}")
+    return set(result.stdout.splitlines())
+
+
+def split_at_release(text: str) -> tuple[list[str], list[str]]:
+    """The lines before the top-level `images:` field, and the lines from it on."""
+    lines = text.splitlines(keepends=True)
+    split = next((i for i, line in enumerate(lines) if line.startswith("images:")), 0)
+    return lines[:split], lines[split:]
+
+
+def seed_new_releases(root: Path, app: str, environments: list[str]) -> list[str]:
+    """Seeds each untracked release file from the previous environment; returns what it did.
+
+    Idempotent: a file seeded by an earlier run (still untracked) is seeded again to the same text.
+    """
+    new_files = untracked_release_files(root, app)
+    done = []
+    for position, env in enumerate(environments):
+        target = RELEASE_FILE.format(env=env, app=app)
+        if position == 0 or target not in new_files:
+            continue
+        previous = environments[position - 1]
+        source = root / RELEASE_FILE.format(env=previous, app=app)
+        if not source.is_file():
+            continue
+        header, _ = split_at_release((root / target).read_text(encoding="utf-8"))
+        header = [line for line in header if not line.startswith(SEED_NOTE_START)]
+        _, release = split_at_release(source.read_text(encoding="utf-8"))
+        note = SEED_NOTE.format(previous=previous, env=env)
+        (root / target).write_text("".join([*header, note, *release]), encoding="utf-8")
+        done.append(f"{target}: seeded from {previous}")
+    return done
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="seed_releases.py", description="Start new environments of an app from the release before them."
+    )
+    parser.add_argument("--app", required=True)
+    parser.add_argument("--environments", required=True, help="comma-separated, in promotion order")
+    args = parser.parse_args(argv)
+    try:
+        done = seed_new_releases(Path.cwd(), args.app, args.environments.split(","))
+    except (OSError, RuntimeError, UnicodeDecodeError) as error:
+        print(f"seed_releases.py: {error}", file=sys.stderr)
+        return 1
+    for line in done:
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""extensions/compiled_string_cache.py: the Copier internals it relies on, its version guard, and
+that it changes nothing but speed.
+
+A failure here under a new Copier means the cache's assumptions need checking again before its
+series goes into SUPPORTED_COPIER (until then the guard leaves the cache off).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import shutil
+from pathlib import Path
+from types import ModuleType
+
+import jinja2
+import pytest
+from copier._jinja_ext import YieldExtension, get_yield_context
+from copier._main import Worker
+from copier._user_data import Question
+
+from tests.conftest import TEMPLATE_ROOT
+from tests.template_versions import TemplateRepo, tree_state
+
+MODULE = TEMPLATE_ROOT / "extensions/compiled_string_cache.py"
+
+
+def load_module() -> ModuleType:
+    """As copier-template-extensions loads it: by file path."""
+    spec = importlib.util.spec_from_file_location("compiled_string_cache_under_test", MODULE)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+cache_module = load_module()
+
+YIELD_PART = "{% yield env from envs %}{{ env }}{% endyield %}"
+
+
+@pytest.fixture
+def tiny_template(tmp_path: Path) -> Path:
+    """A template with the cache extension: a default, a repeated path part and a yield part."""
+    template = tmp_path / "template"
+    (template / "extensions").mkdir(parents=True)
+    shutil.copy2(MODULE, template / "extensions" / MODULE.name)
+    (template / "copier.yml").write_text(
+        "_jinja_extensions:\n"
+        "  - copier_template_extensions.TemplateExtensionLoader\n"
+        f"  - extensions/{MODULE.name}:CompiledStringCache\n"
+        "_subdirectory: content\n"
+        "app:\n  type: str\n  default: \"{{ 'shop' }}\"\n"
+        "envs:\n  type: yaml\n  default: '[dev, prod]'\n"
+    )
+    for part in (YIELD_PART, "other"):
+        folder = template / "content" / part / "{{ app }}"
+        folder.mkdir(parents=True)
+        (folder / "{{ app }}.txt.jinja").write_text("{{ app }} in {{ env | default('all') }}\n")
+    return template
+
+
+def test_the_installed_copier_is_one_the_cache_was_checked_against() -> None:
+    installed = cache_module.installed_copier_version()
+    assert cache_module.supports(installed), (
+        f"Copier {installed}: check the tests of this file, then add its series to SUPPORTED_COPIER "
+        "in extensions/compiled_string_cache.py (until then the cache is off)"
+    )
+
+
+@pytest.mark.parametrize("version", ["9.20.0", "9.18.2", "10.19.0", "8.19.1", "", "dev", "9"])
+def test_the_guard_leaves_jinja_alone_under_another_copier(version: str) -> None:
+    environment = jinja2.Environment()
+    assert cache_module.cache_compiled_strings(environment, version) is False
+    assert "from_string" not in vars(environment)
+    assert not hasattr(environment, cache_module.CACHE_ATTRIBUTE)
+    assert environment.from_string("{{ 1 }}") is not environment.from_string("{{ 1 }}")
+
+
+@pytest.mark.parametrize("version", ["9.19.0", "9.19.1", "9.19.12"])
+def test_the_guard_admits_the_series_it_was_written_against(version: str) -> None:
+    environment = jinja2.Environment()
+    assert cache_module.cache_compiled_strings(environment, version) is True
+    assert environment.from_string("{{ 1 }}") is environment.from_string("{{ 1 }}")
+
+
+def test_jinja_from_string_takes_what_the_cache_passes_on() -> None:
+    parameters = list(inspect.signature(jinja2.Environment.from_string).parameters)
+    assert parameters == ["self", "source", "globals", "template_class"]
+
+
+def test_copier_renders_strings_through_from_string() -> None:
+    """Paths, migration commands, messages (Worker._render_string), question defaults and
+    validators (Question.render_value) and the answers file's name: all through `from_string`
+    of the environment the extensions were given, with the source alone."""
+    for function in (Worker._render_string, Question.render_value, Worker.answers_relpath.fget):
+        assert "self.jinja_env.from_string(" in inspect.getsource(function), function.__qualname__
+    jinja_env = inspect.getsource(Worker.jinja_env.func)
+    assert "extensions = default_extensions + list(self.template.jinja_extensions)" in jinja_env
+    assert "YieldExtension" in jinja_env
+
+
+def test_a_copy_goes_through_the_cache_and_yields_as_without_it(tiny_template: Path, tmp_path: Path) -> None:
+    with Worker(
+        src_path=str(tiny_template), dst_path=tmp_path / "out", defaults=True, unsafe=True, quiet=True
+    ) as worker:
+        worker.run_copy()
+        cache = getattr(worker.jinja_env, cache_module.CACHE_ATTRIBUTE)
+    assert "{{ app }}" in cache, "a path part"
+    assert "{{ 'shop' }}" in cache, "a question default"
+    assert not [source for source in cache if "yield" in source], "yield parts compile every time"
+    written = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.txt"))
+    assert written == ["dev/shop/shop.txt", "other/shop/shop.txt", "prod/shop/shop.txt"]
+    assert (tmp_path / "out/prod/shop/shop.txt").read_text() == "shop in prod\n"
+    assert (tmp_path / "out/other/shop/shop.txt").read_text() == "shop in all\n"
+
+
+def test_a_cached_string_resets_the_yield_state_as_a_compiled_one_does(tiny_template: Path) -> None:
+    """Copier's yield extension keeps which variable a path part yields in per-environment state,
+    reset by its preprocess hook, which runs when a string compiles: the cache replays it."""
+    assert YieldExtension.preprocess is not jinja2.ext.Extension.preprocess
+    with Worker(src_path=str(tiny_template), quiet=True) as worker:
+        environment = worker.jinja_env
+        assert hasattr(environment, cache_module.CACHE_ATTRIBUTE)
+        state = get_yield_context(environment)
+        environment.from_string("{{ a }}").render(a=1)  # compiled and cached
+        environment.from_string(YIELD_PART).render(envs=["dev"])
+        assert (state.yield_name, state.yield_iterable) == ("env", ["dev"])
+        cached = environment.from_string("{{ a }}")
+        assert cached is environment.from_string("{{ a }}"), "served from the cache"
+        assert (state.yield_name, state.yield_iterable) == (None, None), "reset as by compiling"
+        # A yield part renders once per value, compiled each time (else: MultipleYieldTagsError).
+        first, second = environment.from_string(YIELD_PART), environment.from_string(YIELD_PART)
+        assert first is not second
+        assert second.render(envs=["prod"]) == "" and state.yield_iterable == ["prod"]
+
+
+def test_the_cache_changes_nothing_in_a_generated_repository(tmp_path: Path) -> None:
+    """This template rendered with the cache, and with the guard switched off: the same files."""
+    with_cache = TemplateRepo.from_work_tree(tmp_path / "with-cache")
+    without = TemplateRepo.from_work_tree(tmp_path / "without-cache")
+    without.edit(
+        "extensions/compiled_string_cache.py", "SUPPORTED_COPIER = ((9, 19),)", "SUPPORTED_COPIER = ()"
+    )
+    without.release("v1.0.1")
+    trees = []
+    for template, ref in ((with_cache, "v1.0.0"), (without, "v1.0.1")):
+        destination = tmp_path / f"repo-{ref}"
+        with Worker(
+            src_path=str(template.path),
+            dst_path=destination,
+            data={"app_name": "shop", "environments": ["dev", "qa", "prod"]},
+            defaults=True,
+            unsafe=True,
+            quiet=True,
+            vcs_ref=ref,
+        ) as worker:
+            worker.run_copy()
+            cached = hasattr(worker.jinja_env, cache_module.CACHE_ATTRIBUTE)
+        assert cached == (template is with_cache)
+        answers = destination / ".copier-answers.shop.yml"
+        answers.write_text(answers.read_text().replace(str(template.path), "TEMPLATE").replace(ref, "REF"))
+        trees.append(tree_state(destination))
+    assert trees[0] == trees[1]

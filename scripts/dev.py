@@ -25,6 +25,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 STAMP = VENV / ".installed-from"
 DEMO = ROOT / "demo-repo"
+TYPED = ("template/tools/gitopslib", "template/tools/gitops", "extensions", "scripts", "migrations")
 
 
 def run(*command: str | Path, cwd: Path = ROOT) -> None:
@@ -58,6 +59,9 @@ def demo() -> None:
 def test(pytest_args: list[str]) -> None:
     run(PYTHON, "-m", "ruff", "check", ".")
     run(PYTHON, "-m", "ruff", "format", "--check", ".")
+    # What ships: the generated repository's tools (its extension-less command included) and the
+    # template's Jinja extensions.
+    run(PYTHON, "-m", "mypy", "--strict", *TYPED)
     run(PYTHON, "-m", "pytest", *pytest_args)
 
 

@@ -92,6 +92,8 @@ def test_generated_codeowners_passes_and_names_every_area(pristine: Path, tmp_pa
         "gitops.yaml",
         "platform/",
         ".secrets.baseline",
+        ".copier-answers.myapp.yml",
+        "applications/",
         "environments/staging/",
         "environments/prod/",
     }, lines
@@ -180,10 +182,19 @@ def test_rule_reaching_into_an_area_is_named(repo: Path, rules: str, expected: l
 
 def test_rule_not_reaching_an_area_passes(repo: Path) -> None:
     """`/environments/*` owns files directly in environments/ only; `docs/*` docs/ only; an
-    unprotected environment and app bases are the app teams' to give."""
+    unprotected environment is the app teams' to give."""
     append(repo, "/environments/* @someone\ndocs/* @someone\n/environments/dev/ @someone\n")
-    append(repo, "/applications/ @someone\n")
     assert_passes_and_is_guarded(repo)
+
+
+def test_app_bases_are_the_platform_teams_with_protected_environments(repo: Path) -> None:
+    """Every overlay builds on its app's base: with protected environments, a base change
+    reaches them without a file of theirs changing."""
+    append(repo, "/applications/ @someone\n")
+    found = problems(repo)
+    assert any(
+        "applications/ is owned by @someone" in line and "protected environments" in line for line in found
+    )
 
 
 def test_benign_edits_pass(repo: Path) -> None:

@@ -24,26 +24,12 @@ from tests.update_scenarios import (
     answered_version,
     assert_no_traceback,
     assert_succeeded,
-    build_pristine,
     deployment,
     output,
-    restore,
     update,
 )
 
 MARKER = ".copier-update-unfinished"
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("scenarios")
-    build_pristine(root)
-    return root
-
-
-@pytest.fixture
-def s(pristine: Path, tmp_path: Path) -> Scenario:
-    return restore(pristine, tmp_path)
 
 
 def test_the_marker_has_one_name() -> None:
@@ -55,10 +41,10 @@ def test_the_marker_has_one_name() -> None:
         assert f'MARKER = "{MARKER}"\n' in (TEMPLATE_ROOT / writer).read_text(), writer
 
 
-def built(s: Scenario, kubectl: str) -> dict[tuple[str, str], list[Any]]:
+def built(scenario: Scenario, kubectl: str) -> dict[tuple[str, str], list[Any]]:
     """Every overlay's objects, as kubectl kustomize builds them."""
     found = {}
-    for overlay in sorted(s.repo.glob("environments/*/*/kustomization.yaml")):
+    for overlay in sorted(scenario.repo.glob("environments/*/*/kustomization.yaml")):
         result = subprocess.run([kubectl, "kustomize", str(overlay.parent)], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
         found[(overlay.parent.parent.name, overlay.parent.name)] = list(yaml.safe_load_all(result.stdout))
@@ -87,12 +73,12 @@ ENVIRONMENT_CHANGES = {
 @pytest.mark.parametrize("change", sorted(ENVIRONMENT_CHANGES))
 @pytest.mark.parametrize("updater", UPDATERS)
 def test_environment_change_leaves_every_other_environment_as_it_was(
-    s: Scenario, updater: str, change: str, kubectl: str
+    scenario: Scenario, updater: str, change: str, kubectl: str
 ) -> None:
     environments, new = ENVIRONMENT_CHANGES[change]
-    before = built(s, kubectl)
-    assert_succeeded(update(s, updater, "v1.0.0", {"environments": environments}))
-    after = built(s, kubectl)
+    before = built(scenario, kubectl)
+    assert_succeeded(update(scenario, updater, "v1.0.0", {"environments": environments}))
+    after = built(scenario, kubectl)
     listed = yaml.safe_load(environments)
     assert {env for env, _ in after} == set(listed)
     for key, objects in before.items():
@@ -105,53 +91,53 @@ def test_environment_change_leaves_every_other_environment_as_it_was(
             if updater == "tools":
                 assert started == source, "and with tools/gitops update, from its sizes"
     for app in APPS:
-        assert not [p for p in s.repo.glob(f"environments/*/{app}") if p.parent.name not in listed]
-        assert not [p for p in s.repo.glob(f"argocd/apps/{app}/*.yaml") if p.stem not in listed]
-        answers = yaml.safe_load(s.text(f".copier-answers.{app}.yml"))
+        assert not [p for p in scenario.repo.glob(f"environments/*/{app}") if p.parent.name not in listed]
+        assert not [p for p in scenario.repo.glob(f"argocd/apps/{app}/*.yaml") if p.stem not in listed]
+        answers = yaml.safe_load(scenario.text(f".copier-answers.{app}.yml"))
         assert answers["environments"] == listed
         assert set(answers["replicas"]) <= set(listed)
-    assert yaml.safe_load(s.text("gitops.yaml"))["environments"] == listed
-    assert s.status() == ""
-    validated = s.validate()
+    assert yaml.safe_load(scenario.text("gitops.yaml"))["environments"] == listed
+    assert scenario.status() == ""
+    validated = scenario.validate()
     assert validated.returncode == 0, validated.stdout + validated.stderr
 
 
 @pytest.mark.parametrize("updater", UPDATERS)
-def test_release_state_is_kept(s: Scenario, updater: str) -> None:
+def test_release_state_is_kept(scenario: Scenario, updater: str) -> None:
     """Releases promoted in dev and staging (with provenance) survive a release that changes the
     release template and the base, byte for byte."""
-    promoted = run_gitops(s.repo, "promote", "--app", "cart", "--from", "dev")
+    promoted = run_gitops(scenario.repo, "promote", "--app", "cart", "--from", "dev")
     assert promoted.returncode == 0, promoted.stdout + promoted.stderr
-    commit_all(s.repo, "Promote cart to staging")
+    commit_all(scenario.repo, "Promote cart to staging")
     release_template = next(
-        (s.template.path / "template/environments").glob("*/*/release/kustomization.yaml.jinja")
+        (scenario.template.path / "template/environments").glob("*/*/release/kustomization.yaml.jinja")
     )
     release_template.write_text(release_template.read_text().replace("# Release of", "# The release of"))
-    s.template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
-    s.template.release("v1.1.0")
-    releases = {path: data for path, data in tree_state(s.repo).items() if "/release/" in path}
+    scenario.template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
+    scenario.template.release("v1.1.0")
+    releases = {path: data for path, data in tree_state(scenario.repo).items() if "/release/" in path}
     assert any(path.endswith("provenance.yaml") for path in releases)
-    assert_succeeded(update(s, updater, "v1.1.0"))
-    assert {path: data for path, data in tree_state(s.repo).items() if "/release/" in path} == releases
-    assert all("revisionHistoryLimit: 10" in s.text(deployment(app)) for app in APPS)
-    assert s.status() == ""
-    assert s.validate().returncode == 0
+    assert_succeeded(update(scenario, updater, "v1.1.0"))
+    assert {path: data for path, data in tree_state(scenario.repo).items() if "/release/" in path} == releases
+    assert all("revisionHistoryLimit: 10" in scenario.text(deployment(app)) for app in APPS)
+    assert scenario.status() == ""
+    assert scenario.validate().returncode == 0
 
 
 @pytest.mark.parametrize("updater", UPDATERS)
-def test_dirty_tree_is_refused_and_left_alone(s: Scenario, updater: str) -> None:
-    s.edit(deployment("shop"), "periodSeconds: 20", "periodSeconds: 30")
-    (s.repo / "notes.txt").write_text("draft\n")
-    s.template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
-    s.template.release("v1.1.0")
-    before, head = tree_state(s.repo), s.head()
-    results = update(s, updater, "v1.1.0", commit=False)
+def test_dirty_tree_is_refused_and_left_alone(scenario: Scenario, updater: str) -> None:
+    scenario.edit(deployment("shop"), "periodSeconds: 20", "periodSeconds: 30")
+    (scenario.repo / "notes.txt").write_text("draft\n")
+    scenario.template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
+    scenario.template.release("v1.1.0")
+    before, head = tree_state(scenario.repo), scenario.head()
+    results = update(scenario, updater, "v1.1.0", commit=False)
     assert_no_traceback(results)
     if updater == "tools":
         assert results[0].returncode == 2 and "work tree not clean" in results[0].stderr
     else:
         assert all(r.returncode == 1 and "Destination repository is dirty" in r.stderr for r in results)
-    assert tree_state(s.repo) == before and s.head() == head
+    assert tree_state(scenario.repo) == before and scenario.head() == head
 
 
 # Test scaffolding (v1.1.0): a task that kills the whole update run, as Ctrl-C or a crash would,
@@ -167,81 +153,85 @@ _tasks:
 
 
 @pytest.mark.parametrize("how", ["copier", "tools-sequential", "tools-parallel"])
-def test_update_killed_mid_way_is_never_taken_for_finished(s: Scenario, how: str, kubectl: str) -> None:
+def test_update_killed_mid_way_is_never_taken_for_finished(
+    scenario: Scenario, how: str, kubectl: str
+) -> None:
     for app in APPS:
-        s.edit(deployment(app), "periodSeconds: 20", "periodSeconds: 30")
-    commit_all(s.repo, "Team edits")
-    head = s.head()
-    s.template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
-    s.template.edit("copier.yml", "\n_migrations:", KILL_TASK + "\n_migrations:")
-    s.template.release("v1.1.0")
+        scenario.edit(deployment(app), "periodSeconds: 20", "periodSeconds: 30")
+    commit_all(scenario.repo, "Team edits")
+    head = scenario.head()
+    scenario.template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
+    scenario.template.edit("copier.yml", "\n_migrations:", KILL_TASK + "\n_migrations:")
+    scenario.template.release("v1.1.0")
     updater, jobs = (
         ("copier", None) if how == "copier" else ("tools", "2" if how.endswith("parallel") else "1")
     )
 
-    killed = update(s, updater, "v1.1.0", commit=False, jobs=jobs, env={"KILL_THE_UPDATE": "1"})[0]
+    killed = update(scenario, updater, "v1.1.0", commit=False, jobs=jobs, env={"KILL_THE_UPDATE": "1"})[0]
     assert killed.returncode == -9, output([killed])
-    assert s.head() == head
+    assert scenario.head() == head
     if how == "tools-parallel":
         # The apps were updating in worktrees of their own: this tree never changed.
-        assert s.status() == ""
-        assert s.validate().returncode == 0
-        refused = run_gitops(s.repo, "update", "--vcs-ref", "v1.1.0")
+        assert scenario.status() == ""
+        assert scenario.validate().returncode == 0
+        refused = run_gitops(scenario.repo, "update", "--vcs-ref", "v1.1.0")
         assert refused.returncode == 1 and "worktree left by an interrupted" in refused.stderr, refused.stderr
         stray = Path(refused.stderr.split(": ", 1)[0])
         shutil.rmtree(stray.parent)
-        git(s.repo, "worktree", "prune")
+        git(scenario.repo, "worktree", "prune")
     else:
         # Killed in the user's tree: cart's lines reverted, nothing to show it but the marker.
-        assert "periodSeconds: 30" not in s.text(deployment("cart")), "not killed at the moment meant"
-        assert "updating" not in s.text(deployment("cart")), "no conflict markers either"
-        assert answered_version(s.repo, "cart") == "v1.1.0"
-        assert (s.repo / MARKER).is_file()
-        validated = s.validate()
+        assert "periodSeconds: 30" not in scenario.text(deployment("cart")), "not killed at the moment meant"
+        assert "updating" not in scenario.text(deployment("cart")), "no conflict markers either"
+        assert answered_version(scenario.repo, "cart") == "v1.1.0"
+        assert (scenario.repo / MARKER).is_file()
+        validated = scenario.validate()
         assert validated.returncode == 1
         assert (
             f"{MARKER}: copier update of .copier-answers.cart.yml from v1.0.0 to v1.1.0 did not finish"
             in validated.stdout
         )
-        refused = run_gitops(s.repo, "update", "--vcs-ref", "v1.1.0")
+        refused = run_gitops(scenario.repo, "update", "--vcs-ref", "v1.1.0")
         assert refused.returncode == 1 and refused.stderr.startswith(f"{MARKER}: "), refused.stderr
         assert refused.stderr.count("\n") == 1
-        commit_all(s.repo, "What a careless commit would record")
-        assert MARKER in s.validate().stdout, "a commit carries the marker to the pull request's validate"
-        git(s.repo, "reset", "-q", "--hard", head)  # the recovery the message gives
-        git(s.repo, "clean", "-fdq")
-    assert_succeeded(update(s, updater, "v1.1.0", jobs=jobs))
+        commit_all(scenario.repo, "What a careless commit would record")
+        assert MARKER in scenario.validate().stdout, (
+            "a commit carries the marker to the pull request's validate"
+        )
+        git(scenario.repo, "reset", "-q", "--hard", head)  # the recovery the message gives
+        git(scenario.repo, "clean", "-fdq")
+    assert_succeeded(update(scenario, updater, "v1.1.0", jobs=jobs))
     for app in APPS:
-        text = s.text(deployment(app))
+        text = scenario.text(deployment(app))
         assert "periodSeconds: 30" in text and "revisionHistoryLimit: 10" in text
-        assert answered_version(s.repo, app) == "v1.1.0"
-    assert not (s.repo / MARKER).exists() and s.status() == ""
-    assert s.validate().returncode == 0
+        assert answered_version(scenario.repo, app) == "v1.1.0"
+    assert not (scenario.repo / MARKER).exists() and scenario.status() == ""
+    assert scenario.validate().returncode == 0
 
 
 @pytest.mark.parametrize("updater", UPDATERS)
-def test_downgrade_is_refused_in_one_line(s: Scenario, updater: str) -> None:
-    s.template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
-    s.template.release("v1.1.0")
-    assert_succeeded(update(s, "tools", "v1.1.0"))
-    before = tree_state(s.repo)
-    result = update(s, updater, "v1.0.0")[0]
+def test_downgrade_is_refused_in_one_line(scenario: Scenario, updater: str) -> None:
+    scenario.template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
+    scenario.template.release("v1.1.0")
+    assert_succeeded(update(scenario, "tools", "v1.1.0"))
+    before = tree_state(scenario.repo)
+    result = update(scenario, updater, "v1.0.0")[0]
     text = (result.stdout + result.stderr).strip()
     assert result.returncode == 1, text
     assert "Traceback" not in text
     assert "downgrading from 1.1.0 to 1.0.0" in text.splitlines()[-1], text
-    assert tree_state(s.repo) == before
-    assert s.status() == ""
+    assert tree_state(scenario.repo) == before
+    assert scenario.status() == ""
 
 
 @pytest.mark.parametrize("updater", UPDATERS)
-def test_answer_refused_on_update_changes_nothing(s: Scenario, updater: str) -> None:
+def test_answer_refused_on_update_changes_nothing(scenario: Scenario, updater: str) -> None:
     """Copier validates `--data` before it writes a file, and the unfinished-update marker is
     written only then: a refused answer leaves the tree exactly as it was."""
-    before, head = tree_state(s.repo), s.head()
-    results = update(s, updater, "v1.0.0", {"container_port": "99999"}, commit=False)
+    before, head = tree_state(scenario.repo), scenario.head()
+    results = update(scenario, updater, "v1.0.0", {"container_port": "99999"}, commit=False)
     assert all(result.returncode == 1 for result in results)
     assert "container_port: 99999 is not a port (1-65535)" in output(results)
     if updater == "tools":
         assert_no_traceback(results)
-    assert tree_state(s.repo) == before and s.status() == "" and s.head() == head
+    assert tree_state(scenario.repo) == before and scenario.status() == "" and scenario.head() == head

@@ -22,6 +22,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_gitops
 from tests.template_versions import TemplateRepo, commit_all, git
 from tests.test_gitops_update import APPS, two_app_repo
@@ -148,3 +150,17 @@ def answered_version(repo: Path, app: str) -> str:
         if line.startswith("_commit: "):
             return line.removeprefix("_commit: ")
     raise AssertionError(f"no _commit in the answers of {app}")
+
+
+# Fixtures for every scenario module (the root conftest loads this module as a plugin).
+@pytest.fixture(scope="module")
+def scenario_pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once per module: restoring it is much cheaper than onboarding two apps."""
+    root = tmp_path_factory.mktemp("scenarios")
+    build_pristine(root)
+    return root
+
+
+@pytest.fixture
+def scenario(scenario_pristine: Path, tmp_path: Path) -> Scenario:
+    return restore(scenario_pristine, tmp_path)

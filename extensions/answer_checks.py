@@ -481,6 +481,12 @@ def hosts_problem(hosts: Any, environments: Any, exposure: Any, strict: bool = T
     for env, host in hosts.items():
         if problem := host_problem(host):
             return f"hosts: {env}: {problem}"
+    seen: dict[str, str] = {}
+    for env, host in hosts.items():
+        if strict and host in seen:
+            # A shared ingress controller or gateway would merge them: validate refuses it too.
+            return f"hosts: {seen[host]} and {env} both use {host}; each environment needs its own host"
+        seen[host] = env
     return ""
 
 

@@ -102,6 +102,21 @@ subjects:
 """
 
 
+INGRESS = """\
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: evil
+spec:
+  rules:
+    - host: shop.example.com
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend: {service: {name: myapp, port: {number: 80}}}
+"""
+
 EXTERNAL_SECRET = """\
 apiVersion: external-secrets.io/v1
 kind: ExternalSecret
@@ -124,10 +139,11 @@ def add_to_platform(repo: Path, name: str, manifest: str) -> None:
     edit(repo, "platform/policies/kustomization.yaml", "resources:\n", f"resources:\n  - {name}\n")
 
 
-def add_to_overlay(repo: Path, name: str, manifest: str) -> None:
-    """An object the dev overlay deploys, as an app team's pull request would add it."""
-    write(repo, f"{DEV_OVERLAY}/{name}", textwrap.dedent(manifest))
-    edit(repo, f"{DEV_OVERLAY}/kustomization.yaml", "resources:\n", f"resources:\n  - {name}\n")
+def add_to_overlay(repo: Path, name: str, manifest: str, env: str = "dev") -> None:
+    """An object an overlay deploys, as an app team's pull request would add it."""
+    overlay = f"environments/{env}/{APP}"
+    write(repo, f"{overlay}/{name}", textwrap.dedent(manifest))
+    edit(repo, f"{overlay}/kustomization.yaml", "resources:\n", f"resources:\n  - {name}\n")
 
 
 def patch_deployment(repo: Path, patch: str) -> None:
@@ -722,6 +738,16 @@ ATTACKS: dict[str, Attack] = {
         lambda r: edit(r, ".github/CODEOWNERS", "/.copier-answers.*.yml", "/.copier-answers.*.yml.unused"),
         ".github/CODEOWNERS:",
         f".copier-answers.{APP}.yml is owned by nobody",
+    ),
+    "ingress-despite-exposure-none": Attack(
+        lambda r: add_to_overlay(r, "ing.yaml", INGRESS),
+        f"{DEV_OVERLAY}: Ingress/evil:",
+        "routes shop.example.com although the app's exposure answer is none",
+    ),
+    "ingress-takes-another-environments-host": Attack(
+        lambda r: [add_to_overlay(r, "ing.yaml", INGRESS, env) for env in ("dev", "staging")],
+        f"environments/staging/{APP}: Ingress/evil:",
+        f"host shop.example.com is also routed to {DEV_OVERLAY}",
     ),
 }
 

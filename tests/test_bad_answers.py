@@ -92,6 +92,7 @@ BAD_ANSWERS = [
 EXCLUSIVE_ANSWERS = [
     ({"replicas": "{prod: 5}", "autoscaling": "{prod: {min: 2, max: 6}}"}, "either replicas or autoscaling"),
     ({"exposure": "none", "hosts": "{prod: shop.example.com}"}, "exposure is none"),
+    ({"exposure": "ingress", "hosts": "{dev: shop.example.com, prod: shop.example.com}"}, "both use"),
     (
         {
             "kyverno_policies": "false",

@@ -25,7 +25,7 @@ from .schemas import schema_problems
 from .secret_checks import secret_problems
 from .update_leftovers import MARKER, conflict_marker_reasons, repository_files, unfinished_update_reason
 from .workflow_checks import workflow_problems
-from .workload_access import group_of, workload_access_problems
+from .workload_access import group_of, host_problems, workload_access_problems
 
 PLATFORM_KIND = ("kyverno.io", "ClusterPolicy")
 # The release files promotion_checks.py reads, work tree and history.
@@ -81,6 +81,20 @@ def platform_problems(repo: Repo, directory: Path, exceptions: Exceptions) -> li
                 )
             )
     return problems
+
+
+def app_exposure(repo: Repo) -> dict[str, str]:
+    """Each app's `exposure` answer, from its answers file (apps without one are left out)."""
+    found = {}
+    for app in repo.apps():
+        path = repo.root / f".copier-answers.{app}.yml"
+        try:
+            answers = read_yaml(path, path.name) if path.is_file() else None
+        except BrokenFileError:
+            continue  # an answers file that cannot be read is not validate's to name
+        if isinstance(answers, dict) and isinstance(answers.get("exposure"), str):
+            found[app] = answers["exposure"]
+    return found
 
 
 def provenance_problems(repo: Repo) -> list[Problem]:
@@ -165,6 +179,8 @@ def validate_repo(repo: Repo, changed_since: str | None = None) -> ValidationRep
             report.objects += 1
             for reason in schema_problems(obj):
                 report.problems.append(Problem(f"{overlay.path}: {object_name(obj)}", reason))
+
+    report.problems += host_problems(built.objects, app_exposure(repo), exceptions)
 
     for path in sorted(repo.root.glob(f"{PLATFORM_DIR}/*/kustomization.yaml")):
         report.problems += platform_problems(repo, path.parent, exceptions)

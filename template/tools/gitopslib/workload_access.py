@@ -218,3 +218,47 @@ def workload_access_problems(
         if reasons and not exceptions.honours(kind, name, namespace):
             problems += [Problem(f"{overlay.path}: {kind}/{name}", reason) for reason in reasons]
     return problems
+
+
+def claimed_hosts(obj: dict[str, Any]) -> list[str]:
+    """The hosts an Ingress or HTTPRoute asks the shared controller to route to it."""
+    spec, kind = mapping(obj.get("spec")), obj.get("kind")
+    if group_of(obj) == "networking.k8s.io" and kind == "Ingress":
+        hosts = [mapping(rule).get("host") for rule in listed(spec.get("rules"))]
+        hosts += [host for tls in listed(spec.get("tls")) for host in listed(mapping(tls).get("hosts"))]
+        return sorted({str(host) for host in hosts if host})
+    if group_of(obj) == "gateway.networking.k8s.io" and kind == "HTTPRoute":
+        return sorted({str(host) for host in listed(spec.get("hostnames"))})
+    return []
+
+
+def host_problems(
+    built: dict[Overlay, list[dict[str, Any]]], exposure: dict[str, str], exceptions: Exceptions
+) -> list[Problem]:
+    """Ingress controllers and gateways are shared: a host claimed by two overlays is routed to
+    both (ingress-nginx merges their paths), so one app could take another's traffic. And an app
+    whose `exposure` answer is `none` exposes nothing."""
+    owners: dict[str, Overlay] = {}
+    problems = []
+    for overlay, objects in sorted(built.items()):
+        for obj in objects:
+            hosts = claimed_hosts(obj)
+            metadata = mapping(obj.get("metadata"))
+            kind, name = str(obj.get("kind")), str(metadata.get("name", "?"))
+            if not hosts or exceptions.honours(kind, name, metadata.get("namespace")):
+                continue
+            where = f"{overlay.path}: {kind}/{name}"
+            if exposure.get(overlay.app) == "none":
+                problems.append(
+                    Problem(where, f"routes {', '.join(hosts)} although the app's exposure answer is none")
+                )
+            for host in hosts:
+                first = owners.setdefault(host, overlay)
+                if first != overlay:
+                    problems.append(
+                        Problem(
+                            where,
+                            f"host {host} is also routed to {first.path}: a shared controller merges them",
+                        )
+                    )
+    return problems

@@ -1,16 +1,12 @@
 """Derive strict JSON Schemas from vendored CRDs, the openapi2jsonschema way.
 
-Each `crds/<API group>/*.yaml` is a CustomResourceDefinition as its project publishes it. The
-`openAPIV3Schema` of its served storage version becomes `template/tools/schemas/<group>/<Kind>.json`,
-which `tools/gitops validate` in the generated repository loads. Unlike the API server, which
-prunes unknown fields silently, these schemas reject them (`additionalProperties: false` on every
-object unless the CRD keeps unknown fields or types extra keys), so a misspelt key fails CI
-offline. Patterns, enums, formats, integer types and required fields are kept as the CRD says.
-Top-level fields written by controllers (`status`, `operation`) are dropped, i.e. rejected;
-`metadata` gets a strict ObjectMeta; `apiVersion` and `kind` are pinned. A keyword this script
-does not know makes it fail instead of guessing.
+The served storage version of each CustomResourceDefinition `crds/<group>/*.yaml` becomes
+`template/tools/schemas/<group>/<Kind>.json` for `tools/gitops validate`. The API server prunes
+unknown fields silently; these schemas reject them, so a misspelt key fails CI offline. Types,
+patterns, enums, limits and required fields are kept as the CRD says, CEL rules are not (DROPPED).
+A keyword this script does not know makes it fail instead of guessing.
 
-    python scripts/derive_crd_schemas.py          # regenerate
+    python scripts/derive_crd_schemas.py          # regenerate (and remove schemas no CRD gives)
     python scripts/derive_crd_schemas.py --check  # exit 1 if the committed schemas differ
 """
 
@@ -28,14 +24,22 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CRDS_DIR = REPO_ROOT / "crds"
 SCHEMAS_DIR = REPO_ROOT / "template" / "tools" / "schemas"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
+CRD_TYPE = ("apiextensions.k8s.io/v1", "CustomResourceDefinition")
 RUNTIME_FIELDS = ("operation", "status")  # written by controllers, never by a GitOps repository
 # Same meaning in OpenAPI v3 structural schemas and JSON Schema 2020-12: copied as they are.
 KEPT = {"type", "format", "pattern", "enum", "required", "minLength", "maxLength", "minItems"}
 KEPT |= {"maxItems", "minimum", "maximum", "uniqueItems", "minProperties", "maxProperties"}
-DROPPED = {"description", "x-kubernetes-list-type", "x-kubernetes-list-map-keys", "x-kubernetes-map-type"}
+# The API server fills in a `default`, so a manifest may leave the field out; map types only steer
+# server-side apply. CEL rules (`x-kubernetes-validations`) and the unique keys of `map` lists
+# (`x-kubernetes-list-map-keys`) need the API server: the tests of issue 14 install these CRDs into
+# a real kube-apiserver and check them there.
+DROPPED = {"description", "default", "x-kubernetes-map-type", "x-kubernetes-validations"}
+DROPPED |= {"x-kubernetes-list-map-keys"}
 HANDLED = {"properties", "items", "additionalProperties", "anyOf", "allOf", "oneOf", "not", "nullable"}
-HANDLED |= {"x-kubernetes-int-or-string", "x-kubernetes-preserve-unknown-fields"}
+HANDLED |= {"x-kubernetes-int-or-string", "x-kubernetes-preserve-unknown-fields", "x-kubernetes-list-type"}
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml reads Kyverno's 1.4 MB in 0.1 s
 INT_OR_STRING = [{"type": "integer"}, {"type": "string"}]
+STALE = "differs from what crds/ gives; run python scripts/derive_crd_schemas.py"
 
 Schema = dict[str, Any]
 
@@ -86,6 +90,8 @@ def convert(node: Schema, where: str, closed: bool = True) -> Schema:
             out[junctor] = [convert(sub, where, closed=False) for sub in node[junctor]]
     if "not" in node:
         out["not"] = convert(node["not"], where, closed=False)
+    if node.get("x-kubernetes-list-type") == "set":  # the API server rejects a repeated item
+        out["uniqueItems"] = True
     if node.get("x-kubernetes-int-or-string"):
         if out.pop("anyOf", INT_OR_STRING) != INT_OR_STRING or "type" in out:
             raise ValueError(f"{where}: int-or-string with other types")
@@ -103,15 +109,19 @@ def convert(node: Schema, where: str, closed: bool = True) -> Schema:
     return out
 
 
+def relative(path: Path) -> str:
+    return path.relative_to(REPO_ROOT).as_posix()
+
+
 def document_schema(crd_path: Path) -> tuple[Path, Schema]:
     """The output path and schema of one CRD file."""
-    crd = yaml.safe_load(crd_path.read_text(encoding="utf-8"))
-    spec, relative = crd["spec"], crd_path.relative_to(REPO_ROOT).as_posix()
-    if crd.get("kind") != "CustomResourceDefinition" or spec["group"] != crd_path.parent.name:
-        raise ValueError(f"{relative}: not a CRD of group {crd_path.parent.name}")
+    crd = yaml.load(crd_path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+    spec, source = crd["spec"], relative(crd_path)
+    if (crd.get("apiVersion"), crd.get("kind")) != CRD_TYPE or spec["group"] != crd_path.parent.name:
+        raise ValueError(f"{source}: not a CRD of group {crd_path.parent.name}")
     versions = [v for v in spec["versions"] if v.get("storage") and v.get("served")]
     if len(versions) != 1:
-        raise ValueError(f"{relative}: expected one served storage version")
+        raise ValueError(f"{source}: expected one served storage version")
     kind, api_version = spec["names"]["kind"], f"{spec['group']}/{versions[0]['name']}"
     root = versions[0]["schema"]["openAPIV3Schema"]
     properties = {key: value for key, value in root["properties"].items() if key not in RUNTIME_FIELDS}
@@ -119,7 +129,7 @@ def document_schema(crd_path: Path) -> tuple[Path, Schema]:
     body["properties"] |= {"apiVersion": {"const": api_version}, "kind": {"const": kind}}
     body["properties"]["metadata"] = OBJECT_META
     body["required"] = sorted({*body.get("required", ()), "apiVersion", "kind", "metadata"})
-    comment = f"Generated by scripts/derive_crd_schemas.py from {relative}; do not edit."
+    comment = f"Generated by scripts/derive_crd_schemas.py from {source}; do not edit."
     schema = {"$schema": DIALECT, "$comment": comment, "title": f"{api_version} {kind}", **body}
     return SCHEMAS_DIR / spec["group"] / f"{kind}.json", schema
 
@@ -132,21 +142,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--check", action="store_true", help="fail if committed schemas differ")
     args = parser.parse_args(argv)
-    # Derive everything before writing anything, so a failure leaves no partial update.
-    outputs = dict(document_schema(path) for path in sorted(CRDS_DIR.glob("*/*.yaml")))
-    stale = []
-    for path, schema in outputs.items():
-        text, relative = render_json(schema), path.relative_to(REPO_ROOT).as_posix()
+    # Derive everything before writing anything, so a failure leaves no partial update. Every
+    # schema is derived, so one that no vendored CRD gives (None) is stale too.
+    wanted: dict[Path, str | None] = {path: None for path in SCHEMAS_DIR.glob("*/*.json")}
+    wanted |= {path: render_json(schema) for path, schema in map(document_schema, CRDS_DIR.glob("*/*.yaml"))}
+    is_now = {path: path.read_text(encoding="utf-8") if path.is_file() else None for path in wanted}
+    stale = {path: text for path, text in sorted(wanted.items()) if text != is_now[path]}
+    for path, text in stale.items():
         if args.check:
-            if not path.is_file() or path.read_text(encoding="utf-8") != text:
-                stale.append(relative)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        print(f"wrote {relative}")
-    for relative in stale:
-        print(f"{relative}: differs from what its CRD gives; run python scripts/derive_crd_schemas.py")
-    return 1 if stale else 0
+            print(f"{relative(path)}: {STALE}")
+        elif text is None:
+            path.unlink()
+            print(f"removed {relative(path)}")
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {relative(path)}")
+    return 1 if args.check and stale else 0
 
 
 if __name__ == "__main__":

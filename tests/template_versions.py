@@ -1,19 +1,24 @@
-"""Throwaway, tagged copies of this template and generated repositories, for update tests.
+"""The tests' shared helpers for repositories: git, edits, and throwaway tagged templates.
 
 Tests never rely on tags in the checkout (a clean clone of main may have none): each test
 copies the work tree of this template into a temporary git repository, releases it as a
 tag, changes it, releases again, and updates a generated repository between the two.
+Loaded as a pytest plugin (tests/conftest.py) for its `template` fixtures.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import copier
+import pytest
 
 from tests.conftest import GIT_IDENTITY, TEMPLATE_ROOT
 
@@ -32,6 +37,15 @@ def git(cwd: Path, *args: str) -> str:
 def commit_all(repo: Path, message: str) -> None:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "--allow-empty", "-m", message)
+
+
+def edit(root: Path, relative: str, old: str, new: str) -> None:
+    """Replace the first `old` in a file by `new`; `old` must be there (an edit that silently
+    changes nothing would make the test prove nothing)."""
+    path = root / relative
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {relative}"
+    path.write_text(text.replace(old, new, 1))
 
 
 def tree_state(repo: Path) -> dict[str, bytes]:
@@ -64,10 +78,7 @@ class TemplateRepo:
         return repo
 
     def edit(self, relative: str, old: str, new: str) -> None:
-        target = self.path / relative
-        text = target.read_text()
-        assert old in text, f"{old!r} not in {relative}"
-        target.write_text(text.replace(old, new, 1))
+        edit(self.path, relative, old, new)
 
     def write(self, relative: str, text: str) -> None:
         (self.path / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -114,6 +125,15 @@ RELEASES = {
 }
 
 
+def version_key(version: str) -> tuple[int, ...]:
+    """`v0.10.0` sorts after `v0.9.0` (as text it would not)."""
+    return tuple(int(part) for part in version.removeprefix("v").split("."))
+
+
+OLDEST_RELEASE = min(RELEASES, key=version_key)
+PREVIOUS_RELEASE = max(RELEASES, key=version_key)  # the newest released before this work tree
+
+
 def template_at_commit(path: Path, commit: str, version: str) -> TemplateRepo:
     """A throwaway template repository holding this template as it was at `commit`."""
     path.mkdir(parents=True)
@@ -154,3 +174,81 @@ def replace_with_work_tree(template: TemplateRepo, version: str) -> None:
         else:
             shutil.copy2(source, target)
     template.release(version)
+
+
+@pytest.fixture
+def template(tmp_path: Path) -> TemplateRepo:
+    """This work tree as a template repository released as v1.0.0, for one test."""
+    return TemplateRepo.from_work_tree(tmp_path / "template")
+
+
+@pytest.fixture(scope="module")
+def module_template(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
+    """The same, shared by a module's tests (which must not change it)."""
+    return TemplateRepo.from_work_tree(tmp_path_factory.mktemp("template") / "template")
+
+
+# ---------------------------------------------------------------------------------------------
+# A rendered repository copied per test, and tools/gitops run in this process
+# ---------------------------------------------------------------------------------------------
+# A generated repository's tools/ is a plain copy of this template's (no file there is rendered),
+# so this process can import and run it: `gitopslib` is on pytest's pythonpath. That saves a
+# Python start and the imports of every run (a third of a validate run), and a test about one
+# check can call just that check, in milliseconds instead of a whole validate.
+TOOLS = TEMPLATE_ROOT / "template" / "tools"
+# What the library reads from its own folder: the code, and the JSON Schemas of custom kinds.
+TOOLS_READ = ("gitopslib", "schemas")
+
+
+def copy_repo(pristine: Path, destination: Path) -> Path:
+    """A copy of a repository rendered once per module, for one test to change (milliseconds,
+    where rendering takes a second). Symlinks stay links, .git is copied along."""
+    return Path(shutil.copytree(pristine, destination, symlinks=True))
+
+
+def _tool_files(root: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for part in TOOLS_READ
+        for path in sorted((root / part).rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def assert_tools_are_the_templates(repo: Path) -> None:
+    """Running in this process reads this template's tools/, not the repository's: a test that
+    changes the repository's tools/ (a broken schema, say) must run the real tools/gitops."""
+    theirs, ours = _tool_files(repo / "tools"), _tool_files(TOOLS)
+    differing = sorted(name for name in theirs.keys() | ours.keys() if theirs.get(name) != ours.get(name))
+    assert not differing, f"tools/ of {repo} differs from the template's, use run_gitops: {differing}"
+
+
+def gitops_in_process(repo: Path, *args: str, scan_secrets: bool = True) -> subprocess.CompletedProcess[str]:
+    """`tools/gitops *args` in `repo`, as run_gitops runs it, but in this process: the same
+    `main`, so the same exit code and the same lines on stdout and stderr.
+
+    `scan_secrets=False` leaves validate's detect-secrets scan out (it finds nothing: no
+    problem), half of what a validate costs once started, for tests of the other checks;
+    tests/test_secret_checks.py tests the scan.
+    """
+    from gitopslib import validate
+    from gitopslib.cli import main
+
+    assert_tools_are_the_templates(repo)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(repo)
+        if not scan_secrets:
+            patch.setattr(validate, "secret_problems", lambda repo: [])
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = main(list(args))
+    return subprocess.CompletedProcess(["tools/gitops", *args], code, stdout.getvalue(), stderr.getvalue())
+
+
+def check_lines(repo: Path, check: Callable[[Any], Iterable[Any]]) -> list[str]:
+    """The lines validate prints for one of its checks (`check(repo)`, e.g. codeowners_problems),
+    run in this process, in validate's order."""
+    from gitopslib.repo import load_repo
+
+    assert_tools_are_the_templates(repo)
+    return [str(problem) for problem in sorted(set(check(load_repo(repo))))]

@@ -1,10 +1,13 @@
-"""Jinja extension: compile each template string once per render instead of once per use.
+"""Jinja extension: compile each template string once per process instead of once per use.
 
 Copier renders every path part, default, validator, message and migration command with
 `environment.from_string`, which compiles anew each time: for this template about a thousand
-compilations of some two hundred distinct strings, most of the time a copy takes (see
-BENCHMARKS.md). The extension replaces the environment's `from_string` with one that keeps the
-compiled templates (reusable across contexts: identical sources share one).
+compilations of some two hundred distinct strings per render, most of the time a copy takes
+(see BENCHMARKS.md). The extension replaces the environment's `from_string` with one that keeps
+the compiled templates per environment (reusable across contexts: identical sources share one),
+and keeps their compiled code for the whole process, so that the next environment with the same
+settings (the next render: `tools/gitops update` renders each app's old and new versions, the
+tests render hundreds of times) builds its templates from that code without compiling.
 
 It leans on Copier internals (tests/test_compiled_string_cache.py fails when they change):
 - Copier renders strings through `jinja_env.from_string(source)`, with no globals;
@@ -21,8 +24,11 @@ nothing from the others, and dropping it is one line.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+import types
+from collections.abc import Callable, Hashable
 from importlib.metadata import PackageNotFoundError, version
+from types import CodeType
 from typing import Any
 
 from jinja2 import Environment
@@ -52,6 +58,38 @@ def supports(copier_version: str | None) -> bool:
     return series in SUPPORTED_COPIER
 
 
+MAX_PROCESS_CODE = 20_000  # distinct strings; a few hundred per template version
+SHARED_CODE = "_gitops_template_compiled_code"
+
+
+def process_code() -> dict[tuple[Hashable, str], CodeType]:
+    """Compiled code of every string, by the settings it was compiled under (what `compile` makes
+    of a source depends on the environment's syntax and the extensions' tags, nothing else).
+    Kept in a module of its own in sys.modules: Copier loads this file anew from each clone of
+    the template, so a global here would last one render."""
+    holder = sys.modules.setdefault(SHARED_CODE, types.ModuleType(SHARED_CODE))
+    code: dict[tuple[Hashable, str], CodeType] = holder.__dict__.setdefault("code", {})
+    return code
+
+
+def compile_settings(environment: Environment) -> Hashable:
+    """What decides the code `environment.compile` makes of a source."""
+    syntax = (
+        environment.block_start_string, environment.block_end_string,
+        environment.variable_start_string, environment.variable_end_string,
+        environment.comment_start_string, environment.comment_end_string,
+        environment.line_statement_prefix, environment.line_comment_prefix,
+        environment.trim_blocks, environment.lstrip_blocks, environment.newline_sequence,
+        environment.keep_trailing_newline, environment.optimized, environment.autoescape,
+        environment.is_async,
+    )  # fmt: skip
+    extensions = tuple(
+        sorted(f"{type(e).__module__}.{type(e).__qualname__}" for e in environment.extensions.values())
+    )
+    tags = tuple(sorted(tag for e in environment.extensions.values() for tag in e.tags))
+    return (type(environment).__qualname__, repr(syntax), extensions, tags)
+
+
 def cache_compiled_strings(environment: Environment, copier_version: str | None = None) -> bool:
     """Installs the cache on `environment` under a supported Copier; returns whether it is on.
 
@@ -63,6 +101,7 @@ def cache_compiled_strings(environment: Environment, copier_version: str | None 
         return False
     compile_string: Callable[..., Any] = environment.from_string
     cache: dict[str, Any] = {}
+    settings: list[Hashable] = []  # read at first use: extensions load before the settings are set
 
     def from_string(source: Any, globals: Any = None, template_class: Any = None) -> Any:
         uncached = globals is not None or template_class is not None or not isinstance(source, str)
@@ -70,7 +109,20 @@ def cache_compiled_strings(environment: Environment, copier_version: str | None 
         if uncached or "yield" in source:
             return compile_string(source, globals, template_class)
         if source not in cache:
-            cache[source] = compile_string(source)
+            if not settings:
+                settings.append(compile_settings(environment))
+            key = (settings[0], source)
+            shared = process_code()
+            code = shared.get(key)
+            if code is None:
+                if len(shared) >= MAX_PROCESS_CODE:
+                    shared.clear()
+                code = shared[key] = environment.compile(source)  # runs the preprocess hooks
+            else:
+                environment.preprocess(source)
+            cache[source] = environment.template_class.from_code(
+                environment, code, environment.make_globals(None), None
+            )
         else:
             # Compiling runs the extensions' preprocess hooks, which reset per-render state
             # (Copier's yield context); a cached template must run them too.

@@ -84,6 +84,44 @@ def test_the_guard_admits_the_series_it_was_written_against(version: str) -> Non
     assert environment.from_string("{{ 1 }}") is environment.from_string("{{ 1 }}")
 
 
+def never_compiles(environment: jinja2.Environment) -> None:
+    def compile_refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("compiled again")
+
+    environment.compile = compile_refused  # type: ignore[method-assign]
+
+
+def test_the_next_environment_with_the_same_settings_reuses_the_compiled_code() -> None:
+    """Each render builds a new environment (and loads the extension anew from its clone): the
+    code compiled for one serves the next, built for that environment's filters and globals."""
+    source = "{{ name | shout }} {{ 40 + 2 }} {# unique: reuse #}"
+    first = jinja2.Environment()
+    first.filters["shout"] = str.upper
+    assert cache_module.cache_compiled_strings(first, "9.19.1")
+    assert first.from_string(source).render(name="shop") == "SHOP 42 "
+    second = jinja2.Environment()
+    second.filters["shout"] = str.title
+    assert cache_module.cache_compiled_strings(second, "9.19.1")
+    never_compiles(second)
+    assert second.from_string(source).render(name="shop") == "Shop 42 "
+    reloaded = load_module()  # as the next clone's copy of the extension: the code is shared
+    third = jinja2.Environment()
+    third.filters["shout"] = str.lower
+    assert reloaded.cache_compiled_strings(third, "9.19.1")
+    never_compiles(third)
+    assert third.from_string(source).render(name="SHOP") == "shop 42 "
+
+
+def test_other_syntax_settings_compile_their_own_code() -> None:
+    source = "<< 40 + 2 >> {{ x }} {# unique: syntax #}"
+    plain = jinja2.Environment()
+    assert cache_module.cache_compiled_strings(plain, "9.19.1")
+    assert plain.from_string(source).render(x=1) == "<< 40 + 2 >> 1 "
+    angled = jinja2.Environment(variable_start_string="<<", variable_end_string=">>")
+    assert cache_module.cache_compiled_strings(angled, "9.19.1")
+    assert angled.from_string(source).render(x=1) == "42 {{ x }} "
+
+
 def test_jinja_from_string_takes_what_the_cache_passes_on() -> None:
     parameters = list(inspect.signature(jinja2.Environment.from_string).parameters)
     assert parameters == ["self", "source", "globals", "template_class"]

@@ -1,18 +1,30 @@
-"""Bad answers: the copy exits non-zero, writes nothing, and its last line names the problem."""
+"""Bad answers: refused with a last line that names the problem, and nothing written.
+
+Every case is checked in-process (tests/copier_questions.py): Copier's own `Question` casts the
+value, checks its choices and evaluates the question's `validator:` from copier.yml, with the
+defaults of every other question, as `copier copy --defaults --data` does, in milliseconds.
+The accepted values below show that route can say yes. Five `copier copy` processes, each a
+different kind of refusal, check what a user sees: a non-zero exit, nothing written, and a
+last line that names the problem, the one the in-process route found.
+"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import TEMPLATE_ROOT
+from tests.conftest import TEMPLATE_ROOT, render
+from tests.copier_questions import copier_yml, first_refusal
+from tests.template_versions import tree_state
 
 COPIER = [sys.executable, "-m", "copier"]
 
-# (question, value as given with --data, text the last error line must contain)
+# (question, value as given with --data, text its refusal must contain: the validator's message,
+# or Copier's own for a value of the wrong type or not among the choices)
 BAD_ANSWERS = [
     ("app_name", "My_App", "app_name"),
     ("app_name", "-myapp", "app_name"),
@@ -88,7 +100,7 @@ BAD_ANSWERS = [
     ("writable_paths", "[/tmp/]", "normalized"),
 ]
 
-# Options that exclude each other: (answers, text the last error line must contain)
+# Options that exclude each other: (answers, text the refusal must contain)
 EXCLUSIVE_ANSWERS = [
     ({"replicas": "{prod: 5}", "autoscaling": "{prod: {min: 2, max: 6}}"}, "either replicas or autoscaling"),
     ({"exposure": "none", "hosts": "{prod: shop.example.com}"}, "exposure is none"),
@@ -104,6 +116,77 @@ EXCLUSIVE_ANSWERS = [
     ({"app_name": "platform", "environments": "[dev, policies]"}, "Kyverno policies project"),
 ]
 
+# Accepted answer sets, together giving every question of BAD_ANSWERS a value other than its
+# default, several at a boundary: a route that refused everything would fail here.
+GOOD_ANSWERS: list[dict[str, str]] = [
+    {
+        "app_name": "a" + "b" * 54,  # 55 characters: <app>-staging is 63
+        "environments": "[dev, staging, prod]",
+        "image": "reg.example.com:5000/team/app",
+        "image_tag": "sha256:" + "a" * 64,
+        "container_port": "65535",
+        "service_port": "1",
+        "repo_url": "git@git.example.com:platform/gitops.git",
+        "argocd_version": "v3.3.0",  # the oldest accepted
+        "target_revision": "release/2026.1",
+        "team": "shop.core_team",
+        "sync_policy": "automated-no-prune",
+        "probe_path": "/healthz",
+        "writable_paths": "[/tmp, /var/cache/nginx]",
+        "notifications_channel": "shop-deploys",
+        "platform_team": "@example-org/sre",
+        "protected_environments": "[staging, prod]",
+    },
+    {
+        "environments": "[dev, qa, prod-eu]",
+        "replicas": "{dev: 0, qa: 1000}",
+        "autoscaling": "{prod-eu: {min: 2, max: 2, cpu: 100}}",
+        "clusters": "{prod-eu: 'https://eu.example.com:6443/k8s'}",
+        "resources": "{prod-eu: {requests: {cpu: '1', memory: 512Mi}, limits: {cpu: 1000m, memory: 0.5Gi}}}",
+        "manual_sync_environments": "[prod-eu]",
+        "sync_windows": "{prod-eu: {schedule: '0 8 * * 1-5', duration: 10h}}",
+        "exposure": "ingress",
+        "ingress_class": "nginx.internal",
+        "hosts": "{dev: '*.dev.example.com', prod-eu: shop.xn--p1ai}",
+        "secrets": "sealed-secrets",
+        "secret_keys": "[DATABASE_PASSWORD, _TOKEN2]",
+        "sync_policy": "manual",
+        "smoke_test": "true",
+    },
+    {
+        "exposure": "gateway",
+        "gateway": "gateway-system/public.gateway",
+        "secrets": "external-secrets",
+        "secret_store": "aws-secrets-manager",
+        "kyverno_policies": "true",
+        "cosign_public_key": "-----BEGIN PUBLIC KEY-----\nabc=\n-----END PUBLIC KEY-----",
+    },
+]
+
+# Onboarding into a repository that holds the app `shop` (as `copier copy` of another app into it).
+ONBOARDED_APP = "shop"
+ONBOARDING_REFUSED = [
+    ({"app_name": ONBOARDED_APP}, "already exists"),
+    ({"app_name": "cart", "argocd_version": "v3.4.0"}, "gitops.yaml"),
+]
+
+# The `copier copy` runs: (answers, onboarding into the repository above, text of the last line).
+CLI_RUNS = [
+    pytest.param({"replicas": "{qa: 2}"}, False, "not one of the environments", id="yaml-answer"),
+    pytest.param({"service_port": "abc"}, False, "'abc'", id="int-cast"),
+    pytest.param(
+        {"repo_url": 'https://example.com/repo.git"\nsourceRepos: ["*"]'}, False, "repo_url", id="repo-level"
+    ),
+    pytest.param({"app_name": "a" * 55 + "-service"}, False, "exceed 63", id="app-answer"),
+    pytest.param({"app_name": ONBOARDED_APP}, True, "already exists", id="onboarding"),
+]
+
+
+@pytest.fixture(scope="module")
+def onboarded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repository generated with the app `shop`; the tests only read it."""
+    return render(tmp_path_factory.mktemp("onboarded") / "repo", {"app_name": ONBOARDED_APP})
+
 
 @pytest.mark.parametrize(
     ("question", "value", "named"),
@@ -111,43 +194,59 @@ EXCLUSIVE_ANSWERS = [
     ids=[f"{q}={v[:24]!r}" for q, v, _ in BAD_ANSWERS],
 )
 def test_bad_answer_is_refused(tmp_path: Path, question: str, value: str, named: str) -> None:
-    destination = tmp_path / "repo"
-    result = subprocess.run(
-        [*COPIER, "copy", "--trust", "--defaults", "--vcs-ref", "HEAD", "--data", f"{question}={value}",
-         str(TEMPLATE_ROOT), str(destination)],
-        capture_output=True,
-        text=True,
-    )  # fmt: skip
-    assert result.returncode != 0
-    assert not destination.exists() or not any(destination.iterdir()), "a refused copy wrote files"
-    last_line = result.stderr.strip().splitlines()[-1]
-    assert named in last_line, last_line
+    refusal = first_refusal({question: value}, tmp_path / "repo")
+    assert refusal is not None, f"{question}={value!r} was accepted"
+    assert refusal.question == question, refusal
+    assert named in refusal.reason, refusal
 
 
 @pytest.mark.parametrize(("answers", "named"), EXCLUSIVE_ANSWERS, ids=[n for _, n in EXCLUSIVE_ANSWERS])
 def test_options_that_exclude_each_other_are_refused(
     tmp_path: Path, answers: dict[str, str], named: str
 ) -> None:
-    destination = tmp_path / "repo"
-    data = [arg for key, value in answers.items() for arg in ("--data", f"{key}={value}")]
-    result = subprocess.run(
-        [
-            *COPIER,
-            "copy",
-            "--trust",
-            "--defaults",
-            "--vcs-ref",
-            "HEAD",
-            *data,
-            str(TEMPLATE_ROOT),
-            str(destination),
-        ],
-        capture_output=True,
-        text=True,
+    refusal = first_refusal(answers, tmp_path / "repo")
+    assert refusal is not None, f"{answers} was accepted"
+    assert refusal.question in answers, refusal
+    assert named in refusal.reason, refusal
+
+
+def test_defaults_are_accepted(tmp_path: Path) -> None:
+    assert first_refusal({}, tmp_path / "repo") is None
+
+
+@pytest.mark.parametrize("answers", GOOD_ANSWERS, ids=lambda answers: ",".join(answers)[:40])
+def test_good_answers_are_accepted(tmp_path: Path, answers: dict[str, str]) -> None:
+    assert first_refusal(answers, tmp_path / "repo") is None
+
+
+def test_every_refused_question_is_also_accepted_with_a_value_of_its_own() -> None:
+    refused = {q for q, _, _ in BAD_ANSWERS} | {q for answers, _ in EXCLUSIVE_ANSWERS for q in answers}
+    accepted = {q for answers in GOOD_ANSWERS for q in answers}
+    assert refused <= accepted, f"no accepted value for {sorted(refused - accepted)}"
+
+
+@pytest.mark.parametrize(("answers", "named"), ONBOARDING_REFUSED, ids=[n for _, n in ONBOARDING_REFUSED])
+def test_onboarding_refusal(onboarded: Path, answers: dict[str, str], named: str) -> None:
+    refusal = first_refusal(answers, onboarded)
+    assert refusal is not None, f"{answers} was accepted"
+    assert refusal.question in answers, refusal
+    assert named in refusal.reason, refusal
+
+
+def test_onboarding_a_new_app_is_accepted(onboarded: Path) -> None:
+    """The repo-level answers default to gitops.yaml, so the onboarding checks pass them."""
+    assert first_refusal({"app_name": "cart"}, onboarded) is None
+
+
+def test_answers_name_real_questions() -> None:
+    """Copier ignores a --data key that is no question: such a case would test the defaults."""
+    given = (
+        {q for q, _, _ in BAD_ANSWERS}
+        | {q for answers, _ in [*EXCLUSIVE_ANSWERS, *ONBOARDING_REFUSED] for q in answers}
+        | {q for answers in GOOD_ANSWERS for q in answers}
+        | {q for run in CLI_RUNS for q in run.values[0]}
     )
-    assert result.returncode != 0
-    assert not destination.exists() or not any(destination.iterdir())
-    assert named in result.stderr.strip().splitlines()[-1]
+    assert given <= set(copier_yml().questions)
 
 
 def test_at_least_twenty_distinct_bad_values() -> None:
@@ -156,3 +255,29 @@ def test_at_least_twenty_distinct_bad_values() -> None:
         "app_name", "environments", "image", "image_tag", "container_port", "service_port",
         "repo_url", "argocd_version", "target_revision", "replicas", "clusters", "team", "sync_policy",
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(("answers", "onboarding", "named"), CLI_RUNS)
+def test_copier_copy_refuses_with_a_last_line_naming_the_problem(
+    tmp_path: Path, request: pytest.FixtureRequest, answers: dict[str, Any], onboarding: bool, named: str
+) -> None:
+    destination = request.getfixturevalue("onboarded") if onboarding else tmp_path / "repo"
+    before = tree_state(destination) if onboarding else {}
+    expected = first_refusal(answers, destination)
+    assert expected is not None
+    data = [arg for key, value in answers.items() for arg in ("--data", f"{key}={value}")]
+    result = subprocess.run(
+        [*COPIER, "copy", "--trust", "--defaults", "--vcs-ref", "HEAD", *data,
+         str(TEMPLATE_ROOT), str(destination)],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert result.returncode != 0
+    if onboarding:
+        assert tree_state(destination) == before, "a refused copy changed the repository"
+    else:
+        assert not destination.exists() or not any(destination.iterdir()), "a refused copy wrote files"
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert named in last_line, last_line
+    # The in-process route stops at the same question with the same words.
+    assert last_line.endswith(expected.message.splitlines()[-1]), (last_line, expected.message)

@@ -65,9 +65,9 @@ def parse_quantity(value: Any) -> Decimal | None:
         return None
     number, suffix = Decimal(match["number"]), match["suffix"] or ""
     try:
-        if suffix[:1] in ("e", "E") and suffix != "E":
-            return number.scaleb(int(suffix[1:]))
-        return number * MULTIPLIERS[suffix]
+        if suffix in MULTIPLIERS:  # also E and Ei, which an exponent also starts with
+            return number * MULTIPLIERS[suffix]
+        return number.scaleb(int(suffix[1:]))
     except (InvalidOperation, ArithmeticError):
         return None
 

@@ -11,11 +11,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import copier
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "template" / "tools"))
+from gitopslib.layout import answers_file  # noqa: E402
+
 TEMPLATE_PARTS = ("copier.yml", "template", "extensions")
 SEED_APP = "seedapp"
 IDENTITY = {
@@ -65,7 +69,7 @@ def app_files(repo: Path, app: str) -> list[Path]:
         for path in repo.rglob("*")
         if path.is_file()
         and ".git" not in path.parts
-        and (app in path.parts or path.name == f".copier-answers.{app}.yml")
+        and (app in path.parts or path.name == answers_file(app))
     ]
 
 

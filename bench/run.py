@@ -18,7 +18,9 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "template" / "tools"))
 
+from gitopslib.layout import ANSWERS_GLOB, release_file
 from repos import commit_all, git, many_app_repo, release_change, template_release
 from timing import Figure, median_seconds
 
@@ -102,7 +104,7 @@ def bench_update(work: Path, apps: int, runs: int) -> Figure:
     template = template_release(work / f"update-template-{apps}")
     pristine = many_app_repo(template, work / f"update-pristine-{apps}", apps)
     release_change(template, "v1.1.0")
-    answers = sorted(p.name for p in pristine.glob(".copier-answers.*.yml"))
+    answers = sorted(p.name for p in pristine.glob(ANSWERS_GLOB))
     trees = {}
 
     def fresh(name: str) -> Path:
@@ -143,7 +145,7 @@ def bench_validate(work: Path, template: Path, apps: int, runs: int) -> list[Fig
     overlays = sorted(p.parent for p in repo.glob("environments/*/*/kustomization.yaml"))
     baseline = median_seconds(lambda: bare_kustomize_loop(overlays), runs)
     full = median_seconds(lambda: gitops(repo, "validate"), runs)
-    release = repo / "environments/dev/app000/release/kustomization.yaml"
+    release = repo / release_file("dev", "app000")
     release.write_text(release.read_text().replace("1.29.3-alpine", "1.29.4-alpine"))
     changed = median_seconds(lambda: gitops(repo, "validate", "--changed-since", "HEAD"), runs)
     git(repo, "checkout", "--", ".")
@@ -169,7 +171,7 @@ def bench_validate(work: Path, template: Path, apps: int, runs: int) -> list[Fig
 
 def bench_promote(work: Path, template: Path, apps: int, runs: int) -> Figure:
     repo = many_app_repo(template, work / f"promote-{apps}", apps)
-    for release in repo.glob("environments/dev/*/release/kustomization.yaml"):
+    for release in repo.glob(release_file("dev", "*")):
         release.write_text(release.read_text().replace("1.29.3-alpine", "1.29.4-alpine"))
     commit_all(repo, "new releases in dev")
     targets = sorted(p.parent for p in repo.glob("environments/staging/*/kustomization.yaml"))

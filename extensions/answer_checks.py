@@ -12,15 +12,20 @@ after a release therefore takes a `strict` flag, which copier.yml sets with the
 false for a stored answer that an update carries over.
 
 This module is loaded by path (copier-template-extensions) and cannot import the other
-extension modules: it is self-contained on purpose.
+extension modules: it is self-contained on purpose. The repository's layout names come from
+template/tools/gitopslib/layout.py, loaded by path too (load_layout).
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import ipaddress
 import posixpath
 import re
-from collections.abc import Mapping
+import sys
+import types
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,6 +34,37 @@ import yaml
 from jinja2 import Environment, pass_context
 from jinja2.ext import Extension
 from jinja2.runtime import Context
+
+LAYOUT_FILE = Path(__file__).resolve().parent.parent / "template/tools/gitopslib/layout.py"
+
+
+def load_layout(path: Path = LAYOUT_FILE) -> types.ModuleType:
+    """gitopslib/layout.py of this template version, executed once per content.
+
+    Copier loads this extension anew for each render, and `copier update` renders two template
+    versions in one process: the module is cached in sys.modules under a name made from its
+    content, so that each version reads its own layout and none is executed twice.
+    """
+    text = path.read_bytes()
+    name = f"_gitops_template_layout_{hashlib.sha256(text).hexdigest()[:16]}"
+    if (module := sys.modules.get(name)) is not None:
+        return module
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{path}: cannot be loaded")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return sys.modules.setdefault(name, module)
+
+
+_layout = load_layout()
+ANSWERS_GLOB: str = _layout.ANSWERS_GLOB
+REPO_LEVEL_KEYS: frozenset[str] = _layout.REPO_LEVEL_KEYS
+answers_file: Callable[[str], str] = _layout.answers_file
+app_of_answers_file: Callable[[str], str | None] = _layout.app_of_answers_file
+app_env_name: Callable[[str, str], str] = _layout.app_env_name
+base_dir: Callable[[str], str] = _layout.base_dir
+overlay_dir: Callable[[str, str], str] = _layout.overlay_dir
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", re.ASCII)
 DNS_SUBDOMAIN = re.compile(
@@ -165,9 +201,9 @@ def environments_problem(environments: Any, app_name: Any = None, strict: bool =
         seen.add(env)
         # On an update the app's name is stored and fixed (`strict` then): a longer environment
         # must fit it. On a copy the app_name question checks the same budget itself.
-        if strict and isinstance(app_name, str) and len(app_name) + 1 + len(env) > MAX_NAME:
+        if strict and isinstance(app_name, str) and len(namespace := app_env_name(app_name, env)) > MAX_NAME:
             return (
-                f"environments: {env!r} is too long for app {app_name!r}: namespace {app_name}-{env} "
+                f"environments: {env!r} is too long for app {app_name!r}: namespace {namespace} "
                 f"would exceed {MAX_NAME} characters"
             )
     return ""
@@ -197,16 +233,16 @@ def app_name_problem(app_name: Any, environments: Any, strict: bool = True) -> s
             f"app_name: {_shown(app_name)} would give namespaces starting with kube- (reserved by Kubernetes)"
         )
     if strict and isinstance(environments, list) and environments and not environments_problem(environments):
-        longest = max(environments, key=len)
-        if len(app_name) + 1 + len(longest) > MAX_NAME:
+        longest = app_env_name(app_name, max(environments, key=len))
+        if len(longest) > MAX_NAME:
             return (
-                f"app_name: {_shown(app_name)} is too long: namespace {app_name}-{longest} "
+                f"app_name: {_shown(app_name)} is too long: namespace {longest} "
                 f"would exceed {MAX_NAME} characters"
             )
         for env in environments if strict else ():
-            if PLATFORM_OBJECTS.fullmatch(f"{app_name}-{env}"):
+            if PLATFORM_OBJECTS.fullmatch(name := app_env_name(app_name, env)):
                 return (
-                    f"app_name: {app_name}-{env} (app {app_name!r} in environment {env!r}) is the name "
+                    f"app_name: {name} (app {app_name!r} in environment {env!r}) is the name "
                     "of the platform's Kyverno policies project and Applications; pick another name"
                 )
     return ""
@@ -296,13 +332,15 @@ def repo_url_problem(url: Any) -> str:
 
 
 def git_ref_problem(ref: Any) -> str:
+    # git check-ref-format's rules; those on a component hold for each part between slashes.
     if (
         not isinstance(ref, str)
         or not GIT_REF.fullmatch(ref)
-        or ref.startswith(("-", "/", "."))
-        or ref.endswith(("/", ".", ".lock"))
+        or ref.startswith(("-", "/"))
+        or ref.endswith(("/", "."))
         or ".." in ref
         or "//" in ref
+        or any(part.startswith(".") or part.endswith(".lock") for part in ref.split("/"))
     ):
         return f"target_revision: {_shown(ref)} is not a Git branch or tag name"
     return ""
@@ -630,16 +668,15 @@ def channel_problem(channel: Any) -> str:
 # run on `copier copy` only (copier.yml gates them on `not _copier_conf.overwrite`, as
 # `copier update` always overwrites). An update must never trip them.
 # ---------------------------------------------------------------------------
-ANSWERS_FILE = ".copier-answers.{app}.yml"
 TOOLS_UPDATE_HINT = "change it for every app with: tools/gitops update --data {key}=..."
 
 
 def existing_apps(destination: Any) -> set[str]:
     """Apps already in the destination: answers files, bases and overlays."""
     root = Path(str(destination))
-    apps = {p.name[len(".copier-answers.") : -len(".yml")] for p in root.glob(".copier-answers.*.yml")}
-    apps |= {p.name for p in root.glob("applications/base/*") if p.is_dir()}
-    apps |= {p.name for p in root.glob("environments/*/*") if p.is_dir()}
+    apps = {app for p in root.glob(ANSWERS_GLOB) if (app := app_of_answers_file(p.name))}
+    apps |= {p.name for p in root.glob(base_dir("*")) if p.is_dir()}
+    apps |= {p.name for p in root.glob(overlay_dir("*", "*")) if p.is_dir()}
     return apps
 
 
@@ -651,13 +688,13 @@ def onboarding_problem(app_name: Any, environments: Any, destination: Any) -> st
     if app_name in others:
         return (
             f"app_name: an app called {app_name!r} already exists in this repository "
-            f"({ANSWERS_FILE.format(app=app_name)}); pick another name, or update it with "
-            f"copier update -a {ANSWERS_FILE.format(app=app_name)}"
+            f"({answers_file(app_name)}); pick another name, or update it with "
+            f"copier update -a {answers_file(app_name)}"
         )
-    mine = {f"{app_name}-{env}": env for env in environments}
+    mine = {app_env_name(app_name, env): env for env in environments}
     for other in sorted(others):
         for env in environments:
-            if (namespace := f"{other}-{env}") in mine:
+            if (namespace := app_env_name(other, env)) in mine:
                 return (
                     f"app_name: namespace {namespace} of {app_name!r} in {mine[namespace]!r} is "
                     f"already the namespace of app {other!r} in {env!r}; pick another name"
@@ -675,6 +712,32 @@ def repo_setting_problem(value: Any, key: str, repo_settings: Any) -> str:
         f"{key}: {_shown(value)} differs from {_shown(repo_settings[key])} in gitops.yaml, a "
         f"repo-level setting shared by every app; {TOOLS_UPDATE_HINT.format(key=key)}"
     )
+
+
+def _repo_settings(context: Context) -> Any:
+    """What gitops.yaml holds, as the repo-level questions' defaults read it (`_external_data.repo`)."""
+    external = context.get("_external_data")
+    try:
+        return external["repo"] if external is not None else None
+    except (KeyError, TypeError):
+        return None
+
+
+@pass_context
+def repo_level_problem(context: Context, value: Any, key: str, problem: str = "") -> str:
+    """The validator of every repo-level question (the `repo_level_problem` filter).
+
+    `problem` is the question's own check, reported first. On a copy the answer must also equal
+    what gitops.yaml holds (an onboarding takes the repository's settings; an update changes
+    them, for every app at once). copier.yml uses this filter for exactly REPO_LEVEL_KEYS.
+    """
+    if key not in REPO_LEVEL_KEYS:
+        raise ValueError(f"{key} is not a repo-level key (template/tools/gitopslib/layout.py)")
+    if problem:
+        return problem
+    if not is_copying(context):
+        return ""
+    return repo_setting_problem(value, key, _repo_settings(context))
 
 
 class AnswerChecks(Extension):
@@ -711,7 +774,7 @@ class AnswerChecks(Extension):
                 "channel_problem": channel_problem,
                 "secret_keys_problem": secret_keys_problem,
                 "cosign_key_problem": cosign_key_problem,
-                "repo_setting_problem": repo_setting_problem,
+                "repo_level_problem": repo_level_problem,
             }
         )
         environment.tests["new_answer"] = is_new_answer

@@ -4,18 +4,21 @@ Templates read `gitops_envs[env]` instead of re-deriving names, replica counts a
 cluster servers in Jinja. The hook runs on every render, including question defaults
 and validators with partial answers, so it returns early when what it needs is missing
 or not yet valid. It reads answers only (never `_external_data`, which is empty while
-`copier update` renders the old and new template versions).
+`copier update` renders the old and new template versions). The repository's layout names
+come from template/tools/gitopslib/layout.py, loaded by path (load_layout).
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
 import math
 import re
 import sys
 import types
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -23,8 +26,32 @@ from typing import Any
 from copier_template_extensions import ContextHook
 from jinja2 import Environment
 
-IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
-ANSWERS_PREFIX, ANSWERS_SUFFIX = ".copier-answers.", ".yml"
+LAYOUT_FILE = Path(__file__).resolve().parent.parent / "template/tools/gitopslib/layout.py"
+
+
+def load_layout(path: Path = LAYOUT_FILE) -> types.ModuleType:
+    """gitopslib/layout.py of this template version, executed once per content.
+
+    Copier loads this extension anew for each render, and `copier update` renders two template
+    versions in one process: the module is cached in sys.modules under a name made from its
+    content, so that each version reads its own layout and none is executed twice.
+    """
+    text = path.read_bytes()
+    name = f"_gitops_template_layout_{hashlib.sha256(text).hexdigest()[:16]}"
+    if (module := sys.modules.get(name)) is not None:
+        return module
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{path}: cannot be loaded")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return sys.modules.setdefault(name, module)
+
+
+_layout = load_layout()
+IN_CLUSTER_SERVER: str = _layout.IN_CLUSTER_SERVER
+app_env_name: Callable[[str, str], str] = _layout.app_env_name
+app_of_answers_file: Callable[[str], str | None] = _layout.app_of_answers_file
 
 
 def positional_replicas(position: int, count: int) -> int:
@@ -73,7 +100,8 @@ def quantity_value(amount: Any) -> Decimal:
     suffix = match["suffix"] or ""
     try:
         number = Decimal(match["number"])
-        scale = Decimal(f"1{suffix}") if suffix[:1] in "eE" and suffix else SUFFIXES[suffix]
+        # E (exa) is a suffix; e3 or E3 an exponent.
+        scale = SUFFIXES[suffix] if suffix in SUFFIXES else Decimal(f"1{suffix}")
     except InvalidOperation as error:
         raise ValueError(f"{text!r} is not a Kubernetes quantity") from error
     if abs(number * scale) >= LARGEST_QUANTITY:
@@ -195,7 +223,7 @@ def environment_settings(
     manual = set(answers.get("manual_sync_environments") or [])
     settings: dict[str, dict[str, Any]] = {}
     for position, env in enumerate(environments):
-        name = f"{app_name}-{env}"
+        name = app_env_name(app_name, env)
         scaling = autoscaling.get(env)
         if scaling is not None:
             scaling = {"cpu": DEFAULT_CPU_TARGET, **scaling}
@@ -251,12 +279,6 @@ def answers_to_store(answers: Mapping[str, Any], settings: Mapping[str, Mapping[
     if "resources" in stored:
         stored["resources"] = {env: s["resources"] for env, s in settings.items()}
     return stored
-
-
-def app_of_answers_file(answers_file: str) -> str:
-    """`.copier-answers.shop.yml` -> `shop`."""
-    name = Path(answers_file).name
-    return name.removeprefix(ANSWERS_PREFIX).removesuffix(ANSWERS_SUFFIX)
 
 
 def ignore_missing_external_data() -> None:
@@ -334,8 +356,8 @@ class GitOpsContext(ContextHook):
     def hook(self, context: dict[str, Any]) -> None:
         phase, conf = str(context.get("_copier_phase", "")), context.get("_copier_conf")
         if phase.endswith("migrate") and isinstance(conf, Mapping):
-            if conf.get("answers_file"):
-                context["migration_app"] = app_of_answers_file(str(conf["answers_file"]))
+            if conf.get("answers_file") and (app := app_of_answers_file(str(conf["answers_file"]))):
+                context["migration_app"] = app
             note_update_started(context, conf)
         elif phase.endswith("render") and isinstance(conf, Mapping) and updates_started():
             mark_update_unfinished(conf)

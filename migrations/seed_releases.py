@@ -9,17 +9,26 @@ It belongs to the template repository, not to generated repositories: copier.yml
 `_migrations` runs it from the clone of the template version being updated to
 (`{{ _copier_conf.src_path }}/migrations/seed_releases.py`), in the updated repository, under
 Copier's own Python. Only `template/` is rendered into generated repositories, so this folder
-never lands there. Only the standard library.
+never lands there. Only the standard library; the layout's names come from the same clone's
+template/tools/gitopslib/layout.py, loaded by path.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-RELEASE_FILE = "environments/{env}/{app}/release/kustomization.yaml"
+LAYOUT_FILE = Path(__file__).resolve().parent.parent / "template/tools/gitopslib/layout.py"
+_spec = importlib.util.spec_from_file_location("_gitops_template_layout", LAYOUT_FILE)
+if _spec is None or _spec.loader is None:
+    raise ImportError(f"{LAYOUT_FILE}: cannot be loaded")
+_layout = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_layout)
+release_file: Callable[[str, str], str] = _layout.release_file
 SEED_NOTE = "# Seeded from {previous}'s release when {env} was added.\n"
 SEED_NOTE_START = "# Seeded from "
 
@@ -27,7 +36,7 @@ SEED_NOTE_START = "# Seeded from "
 def untracked_release_files(root: Path, app: str) -> set[str]:
     """The app's release files that git does not track yet (not ignored), relative to `root`."""
     result = subprocess.run(
-        ["git", "ls-files", "--others", "--exclude-standard", "--", RELEASE_FILE.format(env="*", app=app)],
+        ["git", "ls-files", "--others", "--exclude-standard", "--", release_file("*", app)],
         cwd=root,
         capture_output=True,
         text=True,
@@ -44,6 +53,19 @@ def split_at_release(text: str) -> tuple[list[str], list[str]]:
     return lines[:split], lines[split:]
 
 
+def copy_release_files(source: Path, target: Path, root: Path) -> list[str]:
+    """The rest of a release (patches, config its kustomization lists), as promote copies it:
+    the files directly in release/, except its kustomization and where it came from."""
+    done = []
+    skipped = {_layout.KUSTOMIZATION, _layout.PROVENANCE}
+    for path in sorted(source.iterdir()):
+        if path.is_file() and not path.is_symlink() and path.name not in skipped:
+            (target / path.name).write_bytes(path.read_bytes())
+            copied = (target / path.name).relative_to(root).as_posix()
+            done.append(f"{copied}: copied from {source.parent.parent.name}")
+    return done
+
+
 def seed_new_releases(root: Path, app: str, environments: list[str]) -> list[str]:
     """Seeds each untracked release file from the previous environment; returns what it did.
 
@@ -52,11 +74,11 @@ def seed_new_releases(root: Path, app: str, environments: list[str]) -> list[str
     new_files = untracked_release_files(root, app)
     done = []
     for position, env in enumerate(environments):
-        target = RELEASE_FILE.format(env=env, app=app)
+        target = release_file(env, app)
         if position == 0 or target not in new_files:
             continue
         previous = environments[position - 1]
-        source = root / RELEASE_FILE.format(env=previous, app=app)
+        source = root / release_file(previous, app)
         if not source.is_file():
             continue
         header, _ = split_at_release((root / target).read_text(encoding="utf-8"))
@@ -65,6 +87,7 @@ def seed_new_releases(root: Path, app: str, environments: list[str]) -> list[str
         note = SEED_NOTE.format(previous=previous, env=env)
         (root / target).write_text("".join([*header, note, *release]), encoding="utf-8")
         done.append(f"{target}: seeded from {previous}")
+        done += copy_release_files(source.parent, (root / target).parent, root)
     return done
 
 

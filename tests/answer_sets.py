@@ -73,6 +73,7 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
     },
     # Every optional mapping filled for every environment.
     "all-on": {
+        "advanced": True,  # asks more questions, renders nothing else
         "app_name": "checkout",
         "team": "shop.core_team",
         "environments": ["dev", "staging", "prod"],

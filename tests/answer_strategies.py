@@ -154,6 +154,7 @@ def answer_sets(draw: st.DrawFn) -> dict[str, Any]:
         ),
         "writable_paths": st.lists(maybe_invalid(st.sampled_from(PATHS), BAD_PATHS), max_size=3),
         "autoscaling": autoscaling(envs),
+        "advanced": st.booleans(),
         "namespace_quota": st.booleans(),
         "exposure": maybe_invalid(st.sampled_from(["none", "ingress", "gateway"]), ["nodeport"]),
         "hosts": per_env(maybe_invalid(st.sampled_from(HOSTS), BAD_HOSTS), envs),

@@ -15,8 +15,9 @@ import pytest
 
 from tests import generative_settings
 
-# The update scenarios' fixtures (scenario, scenario_pristine), shared by their two modules.
-pytest_plugins = ["tests.update_scenarios"]
+# Fixtures shared by several modules: the template repositories (template, module_template) and
+# the update scenarios (scenario, scenario_pristine).
+pytest_plugins = ["tests.template_versions", "tests.update_scenarios"]
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 # Who commits in tests, whoever runs them (or nobody: a fresh machine has no git identity).

@@ -25,13 +25,11 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 import yaml
+from gitopslib.schemas import schema_problems
 
 from tests.answer_sets import ANSWER_SETS
 from tests.conftest import TEMPLATE_ROOT, render, run_gitops
 from tests.template_versions import edit
-
-sys.path.insert(0, str(TEMPLATE_ROOT / "template" / "tools"))
-from gitopslib.schemas import schema_problems
 
 SCRIPT = TEMPLATE_ROOT / "scripts" / "derive_crd_schemas.py"
 CRDS = TEMPLATE_ROOT / "crds"

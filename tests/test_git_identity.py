@@ -6,8 +6,6 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import GIT_IDENTITY, render, run_gitops
 from tests.template_versions import TemplateRepo, commit_all, generate, git, tree_state
 
@@ -35,11 +33,6 @@ def assert_stopped_on_identity(repo: Path, result: subprocess.CompletedProcess[s
     assert len(output) == 1, output
     assert output[0].startswith("git: ") and "identity" in output[0], output
     assert "Traceback" not in result.stderr
-
-
-@pytest.fixture
-def template(tmp_path: Path) -> TemplateRepo:
-    return TemplateRepo.from_work_tree(tmp_path / "template")
 
 
 def test_suite_runs_with_its_own_identity_and_no_global_config() -> None:

@@ -31,11 +31,6 @@ def two_app_repo(template: TemplateRepo, destination: Path) -> Path:
 
 
 @pytest.fixture
-def template(tmp_path: Path) -> TemplateRepo:
-    return TemplateRepo.from_work_tree(tmp_path / "template")
-
-
-@pytest.fixture
 def repo(template: TemplateRepo, tmp_path: Path) -> Path:
     return two_app_repo(template, tmp_path / "repo")
 

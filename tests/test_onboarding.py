@@ -71,11 +71,6 @@ def copy_cli(
 
 
 @pytest.fixture
-def template(tmp_path: Path) -> TemplateRepo:
-    return TemplateRepo.from_work_tree(tmp_path / "template")
-
-
-@pytest.fixture
 def repo(template: TemplateRepo, tmp_path: Path) -> Path:
     """Three apps onboarded one after the other, a user edit to shared files in between."""
     repo = generate(template, tmp_path / "repo", APPS["shop"], "v1.0.0")

@@ -79,6 +79,25 @@ def test_an_untracked_release_is_seeded_from_the_environment_before_it(repo: Pat
     assert git(repo, "status", "--porcelain") == "?? environments/qa/\n", "nothing tracked changed"
 
 
+def test_the_rest_of_the_release_comes_along_but_not_where_it_came_from(repo: Path) -> None:
+    """A release is all of release/ (a patch its kustomization lists, say), provenance aside."""
+    dev = repo / "environments/dev/shop/release"
+    (dev / "patch.yaml").write_text("- op: add\n  path: /spec/replicas\n  value: 4\n")
+    (dev / "provenance.yaml").write_text("from_environment: test\n")
+    commit_all(repo, "A release with a patch, promoted")
+    write(repo, "qa", "shop", "1.0.0")
+    result = seed(repo, "shop", "dev,qa,prod")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "environments/qa/shop/release/kustomization.yaml: seeded from dev",
+        "environments/qa/shop/release/patch.yaml: copied from dev",
+    ]
+    qa = repo / "environments/qa/shop/release"
+    assert (qa / "patch.yaml").read_bytes() == (dev / "patch.yaml").read_bytes()
+    assert not (qa / "provenance.yaml").exists()
+    assert not (repo / "environments/prod/shop/release/patch.yaml").exists(), "tracked releases stay"
+
+
 def test_seeding_again_changes_nothing(repo: Path) -> None:
     qa = write(repo, "qa", "shop", "1.0.0")
     assert seed(repo, "shop", "dev,qa,prod").returncode == 0

@@ -17,6 +17,7 @@ from tests.template_versions import (
     TemplateRepo,
     commit_all,
     copier_update,
+    edit,
     generate,
     git,
     tree_state,
@@ -32,13 +33,6 @@ PROMOTED_TAG = "1.29.9-alpine"
 @pytest.fixture
 def template(tmp_path: Path) -> TemplateRepo:
     return TemplateRepo.from_work_tree(tmp_path / "template")
-
-
-def edit(repo: Path, relative: str, old: str, new: str) -> None:
-    path = repo / relative
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {relative}"
-    path.write_text(text.replace(old, new, 1))
 
 
 def user_work(repo: Path) -> None:

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from tests.template_versions import (
+    PREVIOUS_RELEASE,
     RELEASES,
     commit_all,
     copier_update,
@@ -24,7 +25,7 @@ from tests.template_versions import (
     template_at_commit,
 )
 
-PREVIOUS = max(RELEASES)
+PREVIOUS = PREVIOUS_RELEASE
 REPO_LEVEL = {"environments": ["dev", "policies", "prod"], "argocd_version": "v03.3.0"}
 # Each app holds values that the previous release accepted and this one refuses on copy.
 # `platform` comes first: the previous release's unanchored excludes dropped the files of a
@@ -51,10 +52,16 @@ def stored_answers(repo: Path, app: str) -> dict[str, Any]:
 RESOLVED = {"replicas", "resources"}
 
 
+# Questions the work tree has and the previous release had not, with their defaults.
+ADDED_SINCE = {"advanced": False}
+
+
 def assert_given_values_kept(before: dict[str, Any], after: dict[str, Any]) -> None:
-    assert {k: v for k, v in after.items() if k not in RESOLVED} == {
+    assert {k: after[k] for k in before if k not in RESOLVED} == {
         k: v for k, v in before.items() if k not in RESOLVED
     }
+    # Questions added since that release take their defaults.
+    assert {k: after[k] for k in set(after) - set(before)} == ADDED_SINCE
     for env, count in before["replicas"].items():
         assert after["replicas"][env] == count
     for env, spec in before["resources"].items():

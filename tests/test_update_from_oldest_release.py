@@ -10,6 +10,7 @@ import yaml
 
 from tests.conftest import run_gitops
 from tests.template_versions import (
+    OLDEST_RELEASE,
     RELEASES,
     commit_all,
     copier_update,
@@ -19,7 +20,7 @@ from tests.template_versions import (
     template_at_commit,
 )
 
-OLDEST = min(RELEASES)
+OLDEST = OLDEST_RELEASE
 
 
 def sizes(repo: Path, kubectl: str) -> dict[str, Any]:

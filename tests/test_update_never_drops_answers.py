@@ -26,8 +26,8 @@ def stored(repo: Path, app: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
-    return TemplateRepo.from_work_tree(tmp_path_factory.mktemp("template") / "template")
+def template(module_template: TemplateRepo) -> TemplateRepo:
+    return module_template
 
 
 def one_app_repo(template: TemplateRepo, tmp_path: Path, answers: dict[str, Any]) -> Path:

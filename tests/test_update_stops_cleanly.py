@@ -69,11 +69,6 @@ def assert_stopped(result: subprocess.CompletedProcess[str], app: str) -> None:
 
 
 @pytest.fixture
-def template(tmp_path: Path) -> TemplateRepo:
-    return TemplateRepo.from_work_tree(tmp_path / "template")
-
-
-@pytest.fixture
 def repo(template: TemplateRepo, tmp_path: Path) -> Path:
     return two_app_repo(template, tmp_path / "repo")
 

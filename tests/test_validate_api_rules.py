@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
 
-from tests.answer_sets import ANSWER_SETS
-from tests.conftest import TEMPLATE_ROOT, render, run_gitops
-
 # The generated repo's tools/ is not a package of this project: import its library from the template.
-sys.path.insert(0, str(TEMPLATE_ROOT / "template" / "tools"))
 from gitopslib.api_checks import api_problems, label_key_problem, label_value_problem, name_problem
 from gitopslib.quantities import parse_quantity
 from gitopslib.repo import Overlay
+
+from tests.answer_sets import ANSWER_SETS
+from tests.conftest import render, run_gitops
 
 DEV = "environments/dev/myapp"
 DEV_KUSTOMIZATION = f"{DEV}/kustomization.yaml"

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_gitops
-from tests.template_versions import TemplateRepo, commit_all, git
+from tests.template_versions import TemplateRepo, commit_all, edit, git
 from tests.test_gitops_update import APPS, two_app_repo
 
 UPDATERS = ("tools", "copier")
@@ -49,10 +49,7 @@ class Scenario:
 
     def edit(self, relative: str, old: str, new: str) -> None:
         """A user's edit in the repository (not committed)."""
-        path = self.repo / relative
-        text = path.read_text()
-        assert old in text, f"{old!r} not in {relative}"
-        path.write_text(text.replace(old, new, 1))
+        edit(self.repo, relative, old, new)
 
     def text(self, relative: str) -> str:
         return (self.repo / relative).read_text()

@@ -25,10 +25,10 @@ from typing import Any
 from .access_exceptions import Exceptions
 from .api_checks import listed, mapping
 from .argocd_objects import APPS_DIR, BOOTSTRAP_DIR, ArgoObjects, Located
+from .layout import IN_CLUSTER_SERVER, SETTINGS_FILE, app_env_name
 from .problems import Problem
-from .repo import SETTINGS_FILE, Overlay, Repo
+from .repo import Overlay, Repo
 
-IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 ARGOCD_NAMESPACE = "argocd"
 PLATFORM_DIR = "platform"
 PLATFORM_NAMESPACE = "kyverno"
@@ -59,7 +59,7 @@ def forbidden_namespace(namespace: object) -> bool:
 
 def project_name(overlay: Overlay) -> str:
     """The project (and Application, and namespace) the template generates for an overlay."""
-    return f"{overlay.app}-{overlay.env}"
+    return app_env_name(overlay.app, overlay.env)
 
 
 def expected_server(repo: Repo, env: str) -> str:

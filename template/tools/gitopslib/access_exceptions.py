@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .api_checks import mapping
+from .layout import SETTINGS_FILE
 from .problems import Problem
-from .repo import SETTINGS_FILE, Repo
+from .repo import Repo
 
 KEY = "exceptions"
 ARGO_KINDS = ("AppProject", "Application")  # named once, under argocd/: no namespace to give

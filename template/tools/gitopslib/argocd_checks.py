@@ -71,7 +71,7 @@ def coverage_problems(repo: Repo, overlays: list[Overlay]) -> list[Problem]:
             if Overlay(env, app) not in present:
                 problems.append(
                     Problem(
-                        f"environments/{env}/{app}",
+                        Overlay(env, app).path,
                         f"missing: app {app} has no overlay for environment {env}",
                     )
                 )

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from .errors import UsageError
 from .git import git, is_work_tree, untracked_paths
+from .layout import BASES_DIR, ENVIRONMENTS_DIR, SETTINGS_FILE, app_of_answers_file
 from .repo import Overlay, Repo
 
-REPO_WIDE = ("gitops.yaml", "argocd/install/", "argocd/bootstrap/", "tools/")
+REPO_WIDE = (SETTINGS_FILE, "argocd/install/", "argocd/bootstrap/", "tools/")
 
 
 def require_commit(repo: Repo, ref: str, option: str) -> None:
@@ -35,14 +36,13 @@ def affected_overlays(repo: Repo, overlays: list[Overlay], ref: str) -> list[Ove
         parts = path.split("/")
         if path.startswith(REPO_WIDE):
             return overlays
-        if parts[0] == "environments" and len(parts) > 3:
+        if parts[0] == ENVIRONMENTS_DIR and len(parts) > 3:
             selected.add(Overlay(parts[1], parts[2]))
-        elif parts[:2] == ["applications", "base"] and len(parts) > 3:
+        elif path.startswith(f"{BASES_DIR}/") and len(parts) > 3:
             selected |= {o for o in overlays if o.app == parts[2]}
         elif parts[:2] == ["argocd", "apps"] and len(parts) > 3:
             env = parts[3].rsplit(".", 1)[0]
             selected |= {o for o in overlays if o.app == parts[2] and o.env == env}
-        elif path.startswith(".copier-answers.") and path.endswith(".yml"):
-            app = path[len(".copier-answers.") : -len(".yml")]
+        elif "/" not in path and (app := app_of_answers_file(path)):
             selected |= {o for o in overlays if o.app == app}
     return sorted(o for o in overlays if o in selected)

@@ -35,8 +35,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import BrokenFileError
+from .layout import ANSWERS_GLOB, ENVIRONMENTS_DIR, SETTINGS_FILE
 from .problems import Problem
-from .repo import SETTINGS_FILE, Repo, read_text
+from .repo import Repo, read_text
 
 if TYPE_CHECKING:
     from pathspec import PathSpec
@@ -199,7 +200,7 @@ def sensitive_areas(repo: Repo, found: str) -> list[Area]:
     ]
     areas += [
         Area(p.name, "could point template updates at another template, whose code the update runs")
-        for p in sorted(repo.root.glob(".copier-answers.*.yml"))
+        for p in sorted(repo.root.glob(ANSWERS_GLOB))
     ]
     protected = repo.settings.get("protected_environments")
     protected_here = [
@@ -207,7 +208,7 @@ def sensitive_areas(repo: Repo, found: str) -> list[Area]:
         if isinstance(env, str) and env in repo.environments and "/" not in env
     ]  # fmt: skip
     for env in protected_here:
-        areas.append(Area(f"environments/{env}/", f"could release to the protected environment {env}"))
+        areas.append(Area(f"{ENVIRONMENTS_DIR}/{env}/", f"could release to the protected environment {env}"))
     if protected_here:
         # Every overlay builds on the app's base: a change there reaches the protected ones too.
         areas.append(Area("applications/", "could change what runs in the protected environments"))

@@ -1,68 +1,107 @@
-"""Past versions of files, read from git with two processes whatever the number of files.
+"""Past states of folders, read from git with three processes whatever the number of folders.
 
-`git log --name-only` lists, once, which commits touched which of the files asked for; one
-`git cat-file --batch` then reads every version. Asking per file instead costs two git
-processes per file: seconds on a repository with hundreds of overlays.
+`git log --name-only` lists, once, which commits touched which files of the folders asked for;
+one `git cat-file --batch` then reads each folder as each of those commits left it (a tree),
+and one more every file of those trees. Asking per folder and commit instead costs several git
+processes each: seconds on a repository with hundreds of overlays.
 """
 
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from .git import git, is_work_tree
 
+# Tree entry modes of files (regular, executable, symbolic link): what `git ls-tree` calls blobs.
+FILE_MODES = (b"100644", b"100755", b"120000")
+
 
 class History:
-    """Every committed version of a set of files, newest first, read in one pass."""
+    """Every committed state of a set of folders (the files directly in each), newest first."""
 
-    def __init__(self, root: Path, pathspecs: list[str]) -> None:
+    def __init__(self, root: Path, pathspec: str, folder_of: Callable[[str], str | None]) -> None:
+        """`pathspec` selects the files to follow; `folder_of` names the folder a file counts
+        for (None: it does not count)."""
         self.root = root
         self.available = (
             is_work_tree(root) and git(root, "rev-parse", "--verify", "-q", "HEAD", check=False) != ""
         )
         self._commits: dict[str, list[str]] = {}
-        self._contents: dict[tuple[str, str], str | None] = {}
+        self._states: dict[tuple[str, str], dict[str, bytes] | None] = {}
         if self.available:
-            self._read(pathspecs)
+            self._read(pathspec, folder_of)
 
-    def _read(self, pathspecs: list[str]) -> None:
-        log = git(self.root, "log", "--format=commit %H", "--name-only", "--", *pathspecs)
+    def _read(self, pathspec: str, folder_of: Callable[[str], str | None]) -> None:
+        log = git(self.root, "log", "--format=commit %H", "--name-only", "--", pathspec)
         commit = ""
         for line in log.splitlines():
             if line.startswith("commit "):
                 commit = line.split()[1]
-            elif line:
-                self._commits.setdefault(line, []).append(commit)
-        pairs = [(commit, path) for path, commits in self._commits.items() for commit in commits]
-        self._contents = dict(zip(pairs, self._cat_files(pairs), strict=True))
+            elif line and (folder := folder_of(line)) is not None:
+                commits = self._commits.setdefault(folder, [])
+                if not commits or commits[-1] != commit:
+                    commits.append(commit)
+        pairs = [(commit, folder) for folder, commits in self._commits.items() for commit in commits]
+        trees = self._cat_files([f"{commit}:{folder}" for commit, folder in pairs])
+        # Not a tree: the folder did not exist at that commit (it was removed), or was a file then.
+        listings = [_tree_files(oid, content) if kind == "tree" else None for oid, kind, content in trees]
+        blobs = sorted({blob for listing in listings if listing for blob in listing.values()})
+        contents = {blob: found[2] for blob, found in zip(blobs, self._cat_files(blobs), strict=True)}
+        for pair, listing in zip(pairs, listings, strict=True):
+            self._states[pair] = (
+                None if listing is None else {name: contents[blob] for name, blob in listing.items()}
+            )
 
-    def _cat_files(self, pairs: list[tuple[str, str]]) -> list[str | None]:
-        if not pairs:
+    def _cat_files(self, requests: list[str]) -> list[tuple[str, str, bytes]]:
+        """The objects named (`<commit>:<path>` or an object id): id, type and content each;
+        ("", "missing", b"") for one that does not exist."""
+        if not requests:
             return []
-        requests = "".join(f"{commit}:{path}\n" for commit, path in pairs).encode()
         output = subprocess.run(
-            ["git", "cat-file", "--batch"], cwd=self.root, input=requests, capture_output=True, check=True
+            ["git", "cat-file", "--batch"],
+            cwd=self.root,
+            input="".join(f"{request}\n" for request in requests).encode(),
+            capture_output=True,
+            check=True,
         ).stdout
-        found: list[str | None] = []
+        found: list[tuple[str, str, bytes]] = []
         position = 0
-        for _ in pairs:
+        for _ in requests:
             header_end = output.index(b"\n", position)
             header = output[position:header_end].split()
             if header[-1] == b"missing":
-                found.append(None)
+                found.append(("", "missing", b""))
                 position = header_end + 1
                 continue
             size = int(header[2])
-            # A file committed as non-UTF-8 stays in history; validate names it in the work tree.
-            found.append(output[header_end + 1 : header_end + 1 + size].decode(errors="replace"))
+            content = output[header_end + 1 : header_end + 1 + size]
+            found.append((header[0].decode(), header[1].decode(), content))
             position = header_end + 1 + size + 1
         return found
 
-    def versions(self, path: str) -> list[str | None]:
-        return [self._contents[(commit, path)] for commit in self._commits.get(path, [])]
+    def versions(self, folder: str) -> list[dict[str, bytes] | None]:
+        """The folder's files by name as each commit that touched it left them (None: the commit
+        removed the folder), newest first."""
+        return [self._states[(commit, folder)] for commit in self._commits.get(folder, [])]
 
-    def first_version(self, path: str) -> str | None:
-        """The file as the commit that added it wrote it."""
-        commits = self._commits.get(path, [])
-        return self._contents[(commits[-1], path)] if commits else None
+    def first_version(self, folder: str) -> dict[str, bytes] | None:
+        """The folder as the commit that added it wrote it."""
+        commits = self._commits.get(folder, [])
+        return self._states[(commits[-1], folder)] if commits else None
+
+
+def _tree_files(tree_id: str, tree: bytes) -> dict[str, str]:
+    """A raw tree object's files: name -> object id. Its entries are `<mode> <name>\\0` and the
+    binary id of the same length as the tree's own (20 bytes with SHA-1, 32 with SHA-256)."""
+    id_length = len(tree_id) // 2
+    files = {}
+    position = 0
+    while position < len(tree):
+        space = tree.index(b" ", position)
+        nul = tree.index(b"\0", space)
+        if tree[position:space] in FILE_MODES:
+            files[tree[space + 1 : nul].decode(errors="replace")] = tree[nul + 1 : nul + 1 + id_length].hex()
+        position = nul + 1 + id_length
+    return files

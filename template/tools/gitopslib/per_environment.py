@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from . import fast_yaml
+
 COPIED_MAPS = ("replicas", "resources", "autoscaling", "sync_windows")
 OWN_MAPS = ("hosts", "clusters")
 COPIED_LISTS = ("manual_sync_environments", "protected_environments")
@@ -23,7 +25,7 @@ COPIED_LISTS = ("manual_sync_environments", "protected_environments")
 def _environments(value: Any) -> list[str] | None:
     if isinstance(value, str):
         try:
-            value = yaml.safe_load(value)
+            value = fast_yaml.load(value)
         except yaml.YAMLError:
             return None
     if isinstance(value, list) and all(isinstance(env, str) for env in value):

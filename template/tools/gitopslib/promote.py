@@ -21,16 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import releases, roundtrip
+from . import fast_yaml, releases, roundtrip
 from .errors import GitError, UsageError
 from .git import commit_all, dirty_paths, git, is_work_tree, require_identity
-from .kustomize import build_text, kustomize_command
+from .kustomize import build_text, kustomize_command, overlay_namespace
+from .layout import KUSTOMIZATION, PROVENANCE, release_dir
 from .overlay_checks import built_object_problems
 from .problems import Problem
 from .repo import Overlay, Repo, yaml_reason
 from .schemas import schema_problems
-
-KUSTOMIZATION = "kustomization.yaml"
 
 
 class PromotionRefusedError(Exception):
@@ -122,14 +121,13 @@ def resolve_request(
 
 def _checked_build(repo: Repo, overlay: Overlay, command: list[str]) -> str:
     """The overlay's rendered YAML; refuses when it does not build or validate."""
-    import yaml
 
     text, error = build_text(command, repo.root / overlay.path)
     if error:
         raise PromotionRefusedError(overlay.app, [Problem(overlay.path, f"does not build: {error}")])
-    objects = [doc for doc in yaml.safe_load_all(text) if doc]
-    namespace = f"{overlay.app}-{overlay.env}"
-    problems = built_object_problems(overlay, objects, namespace)
+    objects = [doc for doc in fast_yaml.load_all(text) if doc]
+    # The namespace the overlay sets, as validate reads it: a team may have changed it.
+    problems = built_object_problems(overlay, objects, overlay_namespace(repo, overlay))
     for obj in objects:
         name = f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
         problems += [Problem(f"{overlay.path}: {name}", reason) for reason in schema_problems(obj)]
@@ -172,12 +170,12 @@ def check_branch(repo: Repo, branch: str, dry_run: bool) -> None:
 def check_committed(repo: Repo, request: Request) -> None:
     """Refuses uncommitted or untracked changes in a release/ that promote reads or writes."""
     for app in request.apps:
-        target = releases.RELEASE_DIR.format(env=request.target, app=app)
+        target = release_dir(request.target, app)
         # Edits there would be overwritten; new files would be committed as part of the promoted release.
         _refuse_uncommitted(repo.root, target, "promote rewrites this release")
         if request.from_ref is None:
             # With --from-ref the source's work tree is not read at all: nothing there is left out.
-            source = releases.RELEASE_DIR.format(env=request.source, app=app)
+            source = release_dir(request.source, app)
             _refuse_uncommitted(repo.root, source, "promote reads this release from HEAD, without them")
 
 
@@ -194,7 +192,7 @@ def plan_app(repo: Repo, request: Request, source: Source, app: str) -> Plan:
     """Reads both releases and works out what to write; refuses (ReleaseError) what cannot be read."""
     source_path, files = _source_files(repo, request, source, app)
     source_text = releases.decoded(source_path, files[KUSTOMIZATION])
-    directory = releases.RELEASE_DIR.format(env=request.target, app=app)
+    directory = release_dir(request.target, app)
     target_path = f"{directory}/{KUSTOMIZATION}"
     target_text = _target_text(repo, target_path)
     plan = Plan(
@@ -208,7 +206,9 @@ def plan_app(repo: Repo, request: Request, source: Source, app: str) -> Plan:
         plan.writes[KUSTOMIZATION] = roundtrip.dump(merged).encode()
     _plan_other_files(repo, plan, files)
     if plan.changed:
-        plan.writes[releases.PROVENANCE_NAME] = _provenance(request, source.commit, plan.after).encode()
+        # The release as the target holds it once written: the source's files, provenance aside.
+        release = releases.identity(plan.after, files)
+        plan.writes[PROVENANCE] = _provenance(request, source.commit, release).encode()
     return plan
 
 
@@ -219,14 +219,14 @@ def _plan_other_files(repo: Repo, plan: Plan, files: dict[str, bytes]) -> None:
             plan.writes[name] = content
     # Tracked files only: the release/ is committed (checked), so an ignored file is the user's own.
     tracked = releases.names_at(repo.root, "HEAD", plan.directory)
-    plan.stale = sorted(set(tracked) - set(files) - {releases.PROVENANCE_NAME})
+    plan.stale = sorted(set(tracked) - set(files) - {PROVENANCE})
 
 
 def _source_files(repo: Repo, request: Request, source: Source, app: str) -> tuple[str, dict[str, bytes]]:
     """The files of the source release as committed, and the path of its kustomization.yaml."""
-    directory = releases.RELEASE_DIR.format(env=request.source, app=app)
+    directory = release_dir(request.source, app)
     files = releases.files_at(repo.root, source.commit, directory)
-    files.pop(releases.PROVENANCE_NAME, None)
+    files.pop(PROVENANCE, None)
     path = f"{directory}/{KUSTOMIZATION}"
     if KUSTOMIZATION not in files:
         raise releases.ReleaseError(
@@ -260,13 +260,13 @@ def _round_trip(path: str, text: str) -> Any:
         raise releases.ReleaseError(path, f"not valid YAML: {yaml_reason(error)}") from None
 
 
-def _provenance(request: Request, source_commit: str, release: dict[str, Any]) -> str:
+def _provenance(request: Request, source_commit: str, release: str) -> str:
     return (
         "# Where this release came from: written by tools/gitops promote, read by tools/gitops validate.\n"
         f"from_environment: {request.source}\n"
         f"from_commit: {source_commit}\n"
         f"forced: {'true' if request.forced else 'false'}\n"
-        f"release: {releases.identity(release)}\n"
+        f"release: {release}\n"
     )
 
 

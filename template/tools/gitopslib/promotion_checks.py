@@ -1,5 +1,7 @@
 """Every environment's release has passed through the environment before it (from git history).
 
+A release is the whole release/ folder but its provenance.yaml (releases.identity).
+
 Exempt: a release unchanged since its file was added (the app was onboarded, or the
 environment was added), and a release promoted with --force whose provenance says so.
 Without git history (not a work tree, no commits) the check cannot run and is skipped.
@@ -11,16 +13,16 @@ from itertools import pairwise
 
 import yaml
 
-from . import releases
+from . import fast_yaml, layout, releases
 from .history import History
 from .problems import Problem
 from .repo import Repo
 
 
 def _forced(repo: Repo, env: str, app: str, current: str) -> bool:
-    path = releases.PROVENANCE_FILE.format(env=env, app=app)
+    path = layout.provenance_file(env, app)
     try:
-        provenance = yaml.safe_load((repo.root / path).read_text()) if (repo.root / path).is_file() else None
+        provenance = fast_yaml.load((repo.root / path).read_text()) if (repo.root / path).is_file() else None
     except yaml.YAMLError:
         return False
     return (
@@ -30,33 +32,45 @@ def _forced(repo: Repo, env: str, app: str, current: str) -> bool:
     )
 
 
+def _identity(files: dict[str, bytes] | None) -> str | None:
+    """A committed release folder's identity; None when it holds no release (no kustomization.yaml)."""
+    if not files or layout.KUSTOMIZATION not in files:
+        return None
+    # A file committed as non-UTF-8 stays in history; validate names it in the work tree.
+    return releases.folder_identity(files, errors="replace")
+
+
 def _ran_in(repo: Repo, history: History, env: str, app: str) -> set[str]:
     """Every release the environment ever ran, the uncommitted one included."""
-    path = releases.release_file(env, app)
-    texts = [*history.versions(path), releases.read_text(repo.root, path)]
-    return {releases.identity(releases.parse(text)) for text in texts if text}
+    directory = layout.release_dir(env, app)
+    committed = {_identity(files) for files in history.versions(directory)}
+    work_tree = releases.read_files(repo.root, directory)
+    if layout.KUSTOMIZATION in work_tree:
+        committed.add(releases.folder_identity(work_tree))
+    return {identity for identity in committed if identity is not None}
 
 
-def _unchanged_since_added(history: History, path: str, current: str) -> bool:
-    first = history.first_version(path)
-    return first is None or releases.identity(releases.parse(first)) == current
+def _unchanged_since_added(history: History, directory: str, current: str) -> bool:
+    first = history.first_version(directory)
+    return first is None or _identity(first) == current
 
 
 def history_problems(repo: Repo) -> list[Problem]:
-    history = History(repo.root, ["environments/*/*/release/kustomization.yaml"])
+    history = History(repo.root, f"{layout.RELEASE_DIRS_GLOB}/*", layout.release_dir_of)
     if not history.available:
         return []
     problems = []
     for app in repo.apps():
         for previous, env in pairwise(repo.environments):
-            path = releases.release_file(env, app)
+            path = layout.release_file(env, app)
             text = releases.read_text(repo.root, path)
             if text is None:
                 continue
-            current = releases.identity(releases.parse(text))
+            directory = layout.release_dir(env, app)
+            current = releases.folder_identity(releases.read_files(repo.root, directory))
             if (
                 current in _ran_in(repo, history, previous, app)
-                or _unchanged_since_added(history, path, current)
+                or _unchanged_since_added(history, directory, current)
                 or _forced(repo, env, app, current)
             ):
                 continue

@@ -1,10 +1,11 @@
 """Releases: what `release/` of an overlay holds, how two releases compare, where one came from.
 
-A release is everything in `environments/<env>/<app>/release/`: the Kustomize Component
-(image with tag or digest, and any release-scoped config the team adds there) and the files
-it uses. Environment-bound settings (namespace, replicas, resources, hosts) live in the
-overlay's kustomization.yaml and are never part of a release. `provenance.yaml` records
-where a promoted release came from; it is not part of the release itself.
+A release is everything in `environments/<env>/<app>/release/` (the files directly in it, as
+promote copies them): the Kustomize Component (image with tag or digest, and any
+release-scoped config the team adds there) and the files it uses. Environment-bound settings
+(namespace, replicas, resources, hosts) live in the overlay's kustomization.yaml and are never
+part of a release. `provenance.yaml` records where a promoted release came from; it differs
+per environment by design and is not part of the release itself.
 
 `files_at`, `decoded` and `mapping` read a release for promotion: from a commit, and with a
 one-line `path: reason` (ReleaseError) for what cannot be read, instead of a traceback.
@@ -15,32 +16,27 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from . import fast_yaml
 from .errors import BrokenFileError, GitError
 from .git import file_at, git
+from .layout import KUSTOMIZATION, PROVENANCE
 from .problems import Problem
 from .repo import yaml_reason
 
-RELEASE_DIR = "environments/{env}/{app}/release"
-RELEASE_FILE = RELEASE_DIR + "/kustomization.yaml"
-PROVENANCE_NAME = "provenance.yaml"
-PROVENANCE_FILE = RELEASE_DIR + "/" + PROVENANCE_NAME
 NOT_RELEASE_KEYS = {"apiVersion", "kind"}
-
-
-def release_file(env: str, app: str) -> str:
-    return RELEASE_FILE.format(env=env, app=app)
 
 
 def parse(text: str | None) -> dict[str, Any] | None:
     if text is None:
         return None
     try:
-        data = yaml.safe_load(text)
+        data = fast_yaml.load(text)
     except yaml.YAMLError:
         # A release committed broken stays in history: the history reads it as no release,
         # the work-tree readers (read_release) name the problem.
@@ -57,11 +53,48 @@ def read_text(root: Path, path: str, ref: str | None = None) -> str | None:
     return content.decode() if content is not None else None
 
 
-def identity(release: dict[str, Any] | None) -> str:
-    """Equal for equal releases, whatever their comments and formatting."""
-    content = {k: v for k, v in (release or {}).items() if k not in NOT_RELEASE_KEYS}
+def identity(release: dict[str, Any] | None, files: Mapping[str, bytes] | None = None) -> str:
+    """Equal for equal releases, whatever the comments and formatting of their kustomization.yaml.
+
+    `release` is the parsed kustomization.yaml; `files` the files of release/ by name (its
+    kustomization.yaml and provenance.yaml are left out here), compared as bytes, as promote
+    copies them. A release of kustomization.yaml alone keeps the identity it had when nothing
+    else counted: provenance records written then still name it.
+    """
+    content: Any = {k: v for k, v in (release or {}).items() if k not in NOT_RELEASE_KEYS}
+    others = {
+        name: hashlib.sha256(data).hexdigest()
+        for name, data in (files or {}).items()
+        if name not in (KUSTOMIZATION, PROVENANCE)
+    }
+    if others:
+        content = [content, others]
     # default=str: YAML reads an unquoted tag such as 2024-01-01 as a date.
     return "sha256:" + hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def folder_identity(files: Mapping[str, bytes], errors: str = "strict") -> str:
+    """The identity of a release folder's files by name. Its kustomization.yaml is decoded with
+    `errors` (UnicodeDecodeError when strict); one that is not YAML counts as empty."""
+    text = files[KUSTOMIZATION].decode(errors=errors) if KUSTOMIZATION in files else None
+    return identity(parse(text), files)
+
+
+def read_files(root: Path, directory: str) -> dict[str, bytes]:
+    """The files directly in `directory` of the work tree, by name (empty when it is absent);
+    provenance.yaml left out. A file that cannot be read is a ReleaseError."""
+    folder = root / directory
+    if not folder.is_dir():
+        return {}
+    files = {}
+    for path in sorted(folder.iterdir()):
+        if path.name == PROVENANCE or not path.is_file():
+            continue
+        try:
+            files[path.name] = path.read_bytes()
+        except OSError as error:
+            raise ReleaseError(f"{directory}/{path.name}", error.strerror or str(error)) from None
+    return files
 
 
 def describe(release: dict[str, Any] | None) -> str:
@@ -124,7 +157,7 @@ def decoded(path: str, content: bytes) -> str:
 def mapping(path: str, text: str) -> dict[str, Any]:
     """The release a kustomization.yaml holds; refuses what is not a YAML mapping."""
     try:
-        data = yaml.safe_load(text)
+        data = fast_yaml.load(text)
     except yaml.YAMLError as error:
         raise ReleaseError(path, f"not valid YAML: {yaml_reason(error)}") from None
     if not isinstance(data, dict):

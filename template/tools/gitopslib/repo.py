@@ -1,4 +1,5 @@
-"""The layout of a generated GitOps repository: settings, apps and overlays."""
+"""A generated GitOps repository as the tools read it: settings, apps and overlays (their
+names: layout.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Any
 
 import yaml
 
+from . import fast_yaml
 from .errors import BrokenFileError, UsageError
+from .layout import BASES_DIR, KUSTOMIZATION, SETTINGS_FILE, answers_file, overlay_dir
 
-SETTINGS_FILE = "gitops.yaml"
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -26,7 +28,7 @@ class Overlay:
 
     @property
     def path(self) -> str:
-        return f"environments/{self.env}/{self.app}"
+        return overlay_dir(self.env, self.app)
 
 
 @dataclass
@@ -42,14 +44,17 @@ class Repo:
     def repo_url(self) -> str:
         return str(self.settings.get("repo_url", ""))
 
+    def answers_file(self, app: str) -> Path:
+        return self.root / answers_file(app)
+
     def apps(self) -> list[str]:
         """Apps are discovered by directory: a base or any overlay makes an app."""
-        names = {p.name for p in (self.root / "applications/base").glob("*/") if p.is_dir()}
+        names = {p.name for p in (self.root / BASES_DIR).glob("*/") if p.is_dir()}
         names |= {overlay.app for overlay in self.overlays()}
         return sorted(names)
 
     def overlays(self) -> list[Overlay]:
-        found = self.root.glob("environments/*/*/kustomization.yaml")
+        found = self.root.glob(f"{overlay_dir('*', '*')}/{KUSTOMIZATION}")
         return sorted(Overlay(env=p.parent.parent.name, app=p.parent.name) for p in found)
 
     def relative(self, path: Path) -> str:
@@ -115,7 +120,7 @@ def yaml_reason(error: Exception) -> str:
 
 def parse_yaml(text: str, relative: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return fast_yaml.load(text)
     except yaml.YAMLError as error:
         raise BrokenFileError(relative, f"not valid YAML: {yaml_reason(error)}") from None
 
@@ -129,7 +134,7 @@ def load_documents(path: Path, relative: str) -> list[Any]:
     """Every YAML document of a file, empty documents left out."""
     text = read_text(path, relative)
     try:
-        return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        return [doc for doc in fast_yaml.load_all(text) if doc is not None]
     except yaml.YAMLError as error:
         raise BrokenFileError(relative, f"not valid YAML: {yaml_reason(error)}") from None
 

@@ -1,8 +1,8 @@
 """Strict schema validation: unknown fields are errors, not silently dropped.
 
 Built-in Kubernetes kinds use the strict schemas bundled with kubernetes-validate
-(offline). Other kinds use JSON Schemas under tools/schemas/<group>/<Kind>.json; the
-Argo CD ones ship with this repository (see tools/schemas/argoproj.io/SOURCE.md). A
+(offline). Other kinds use JSON Schemas under tools/schemas/<group>/<Kind>.json, derived
+from each project's own CRD (see tools/schemas/<group>/SOURCE.md). A
 compiled validator is cached per kind: loading the bundled definitions once instead of
 per object makes validation about ten times faster.
 """
@@ -78,12 +78,28 @@ def _custom_validator(path: Path) -> jsonschema.protocols.Validator:
         raise BrokenFileError(relative, f"not valid JSON: {error}") from None
     if not isinstance(schema, dict):
         raise BrokenFileError(relative, "not a JSON Schema: must be a JSON object")
-    cls = jsonschema.validators.validator_for(schema)
+    # Checked against its meta-schema only when validating with it fails (schema_problems):
+    # the check costs more than validating a whole repository's objects against the schema.
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    _CUSTOM_SCHEMA_FILES[id(validator)] = relative
+    return validator
+
+
+# The file of each tools/schemas/ validator made (validators are cached, so their ids stay).
+_CUSTOM_SCHEMA_FILES: dict[int, str] = {}
+
+
+def _broken_schema(validator: jsonschema.protocols.Validator, error: Exception) -> Exception:
+    """The error to raise when validating with `validator` failed: a BrokenFileError naming a
+    tools/schemas/ file that is not a valid JSON Schema, else the error itself (a bug)."""
+    relative = _CUSTOM_SCHEMA_FILES.get(id(validator))
+    if relative is None:
+        return error
     try:
-        cls.check_schema(schema)
-    except jsonschema.SchemaError as error:
-        raise BrokenFileError(relative, f"not a valid JSON Schema: {error.message}") from None
-    return cls(schema)
+        type(validator).check_schema(validator.schema)
+    except jsonschema.SchemaError as schema_error:
+        return BrokenFileError(relative, f"not a valid JSON Schema: {schema_error.message}")
+    return BrokenFileError(relative, f"cannot validate with this schema: {error}")
 
 
 def _where(error: jsonschema.ValidationError) -> str:
@@ -99,5 +115,8 @@ def schema_problems(obj: Any) -> list[str]:
     if validator is None:
         group = _split_api_version(api_version)[0] or "core"
         return [f"no schema for {api_version} {kind}: add one as tools/schemas/{group}/{kind}.json"]
-    errors = sorted(validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
+    try:
+        errors = sorted(validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
+    except Exception as error:
+        raise _broken_schema(validator, error) from None
     return [f"{_where(error)}: {error.message}" for error in errors]

@@ -7,7 +7,7 @@ import sys
 from itertools import pairwise
 from typing import Any, TextIO
 
-from . import releases
+from . import layout, releases
 from .errors import BrokenFileError, UsageError
 from .overlay_checks import release_problems
 from .repo import Overlay, Repo, read_yaml
@@ -18,7 +18,8 @@ WAITING_MARK = "*"
 def release_table(repo: Repo, only_app: str | None) -> dict[str, Any]:
     """{environments, apps: {app: {env: {release, identity, waiting}}}}.
 
-    A release is waiting when the next environment does not run it yet.
+    A release is waiting when the next environment does not run it yet: its release/ differs
+    (provenance.yaml aside).
     """
     environments = repo.environments
     known = repo.apps()
@@ -30,7 +31,8 @@ def release_table(repo: Repo, only_app: str | None) -> dict[str, Any]:
         row: dict[str, Any] = {}
         for env in environments:
             release = read_release(repo, Overlay(env, app))
-            row[env] = {"release": releases.describe(release), "identity": releases.identity(release)}
+            files = releases.read_files(repo.root, layout.release_dir(env, app))
+            row[env] = {"release": releases.describe(release), "identity": releases.identity(release, files)}
         for env, following in pairwise(environments):
             row[env]["waiting"] = row[env]["identity"] != row[following]["identity"]
         row[environments[-1]]["waiting"] = False
@@ -45,7 +47,7 @@ def read_release(repo: Repo, overlay: Overlay) -> dict[str, Any] | None:
     "(none)" would hide that the overlay does not build."""
     if not (repo.root / overlay.path).is_dir():
         return None
-    relative = releases.release_file(overlay.env, overlay.app)
+    relative = layout.release_file(overlay.env, overlay.app)
     release = read_yaml(repo.root / relative, relative)
     if not isinstance(release, dict):
         raise BrokenFileError(relative, "is not a YAML mapping (a Kustomize Component)")

@@ -25,7 +25,7 @@ from typing import TextIO
 
 import yaml
 
-from . import releases
+from . import fast_yaml, releases
 from .errors import BrokenFileError, GitError, MissingGitIdentityError, UsageError
 from .git import (
     commit_all,
@@ -42,22 +42,23 @@ from .git import (
     set_aside_changes,
     worktree_paths,
 )
+from .layout import (
+    ANSWERS_GLOB,
+    KUSTOMIZATION,
+    PROVENANCE,
+    REPO_LEVEL_KEYS,
+    SETTINGS_FILE,
+    app_of_answers_file,
+    base_dir,
+    release_dir_of,
+)
 from .per_environment import answers_for_environments, unresolved_answers_problem
 from .update_leftovers import MARKER, unfinished_update_reason
 
-ANSWERS_GLOB = ".copier-answers.*.yml"
-ANSWERS_NAME = re.compile(r"^\.copier-answers\.(?P<app>.+)\.yml$")
 SHORTHANDS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
 # The temporary folder of the worktrees of a parallel run; a worktree under it outlives only an
 # interrupted run.
 WORKTREE_PREFIX = "gitops-update-"
-# Answers every app holds alike (also in gitops.yaml): an update changes them for all apps or none.
-REPO_LEVEL_KEYS = frozenset(
-    {
-        "argocd_version", "environments", "repo_url", "clusters", "target_revision", "platform_team",
-        "protected_environments", "argocd_ha", "kyverno_policies", "cosign_public_key",
-    }
-)  # fmt: skip
 
 
 class InterruptedRunError(BrokenFileError):
@@ -75,12 +76,12 @@ class AppAnswers:
 def read_apps(root: Path) -> list[AppAnswers]:
     apps = []
     for path in sorted(root.glob(ANSWERS_GLOB)):
-        match = ANSWERS_NAME.match(path.name)
-        answers = yaml.safe_load(path.read_text()) or {}
-        if match and isinstance(answers, dict):
+        app = app_of_answers_file(path.name)
+        answers = fast_yaml.load(path.read_text()) or {}
+        if app and isinstance(answers, dict):
             apps.append(
                 AppAnswers(
-                    app=match["app"],
+                    app=app,
                     file=path.name,
                     commit=str(answers.get("_commit", "")),
                     src_path=str(answers.get("_src_path", "")),
@@ -199,23 +200,25 @@ def written_by_promote(root: Path, path: str, committed: bytes | None) -> bool:
     """A release file as `tools/gitops promote` last wrote it: its release is the one that the
     provenance beside it records (comments and formatting aside). Promote rewrites both files,
     so a release that differs from its record was changed by hand since."""
-    directory, _, name = path.rpartition("/")
-    if name != "kustomization.yaml" or not directory.endswith("/release") or committed is None:
+    directory = release_dir_of(path)
+    if directory is None or path != f"{directory}/{KUSTOMIZATION}" or committed is None:
         return False
-    record = releases.parse(
-        (file_at(root, "HEAD", f"{directory}/{releases.PROVENANCE_NAME}") or b"").decode(errors="replace")
-    )
-    release = releases.parse(committed.decode(errors="replace"))
-    return record is not None and release is not None and record.get("release") == releases.identity(release)
+    if releases.parse(committed.decode(errors="replace")) is None:
+        return False
+    files = releases.files_at(root, "HEAD", directory)
+    record = releases.parse(files.pop(PROVENANCE, b"").decode(errors="replace"))
+    return record is not None and record.get("release") == releases.folder_identity(files, errors="replace")
 
 
 def drop_orphaned_provenance(root: Path, removed: list[str]) -> None:
     """The provenance of a release folder whose release went with its environment: promote wrote
     it, and nothing else would remove it (the template never generated it)."""
     for path in removed:
-        directory, _, name = path.rpartition("/")
-        provenance = f"{directory}/{releases.PROVENANCE_NAME}"
-        if name == "kustomization.yaml" and directory.endswith("/release") and (root / provenance).is_file():
+        directory = release_dir_of(path)
+        if directory is None or path != f"{directory}/{KUSTOMIZATION}":
+            continue
+        provenance = f"{directory}/{PROVENANCE}"
+        if (root / provenance).is_file():
             git(root, "rm", "-q", "--", provenance)
 
 
@@ -304,7 +307,7 @@ def app_problems(root: Path, app: str, before: str) -> list[str]:
     every_overlay = repo.overlays()
     overlays = [overlay for overlay in every_overlay if overlay.app == app]
     namespaces = {overlay: overlay_namespace(repo, overlay) for overlay in every_overlay}
-    own = (f"applications/base/{app}/", *(f"{overlay.path}/" for overlay in overlays))
+    own = (f"{base_dir(app)}/", *(f"{overlay.path}/" for overlay in overlays))
     problems: list[Problem] = []
     for path in kustomization_files(repo):
         if repo.relative(path).startswith(own):
@@ -381,7 +384,7 @@ def update_one(
     before = git(root, "rev-parse", "HEAD").strip()
     ignored_before = ignored_paths(root)
     try:
-        answers_before = yaml.safe_load((root / app.file).read_text()) or {}
+        answers_before = fast_yaml.load((root / app.file).read_text()) or {}
         run_copier_update(root, app.file, answers_for_environments(answers_before, data), vcs_ref)
         if conflicts := conflicted_paths(root):
             # Left in place on purpose: the markers are what the user resolves.
@@ -527,7 +530,7 @@ def repo_level_keys(root: Path) -> set[str]:
     """The answers gitops.yaml holds: the same in every app's answers file."""
     keys = set(REPO_LEVEL_KEYS)
     try:
-        settings = yaml.safe_load((root / "gitops.yaml").read_text())
+        settings = fast_yaml.load((root / SETTINGS_FILE).read_text())
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return keys
     return keys | set(settings) if isinstance(settings, dict) else keys
@@ -578,7 +581,7 @@ def update_apps(
             pending.append(app)
     if "environments" in data:
         for app in pending:
-            stored = yaml.safe_load((root / app.file).read_text()) or {}
+            stored = fast_yaml.load((root / app.file).read_text()) or {}
             if problem := unresolved_answers_problem(stored, data):
                 raise UsageError(f"{app.file}: {problem}")
     if not pending:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from . import fast_yaml
 from .access_checks import FORBIDDEN, forbidden_namespace, override_file_problems, project_name, spec_of
 from .access_exceptions import Exceptions, read_exceptions
 from .api_checks import api_problems, mapping
@@ -17,6 +17,7 @@ from .changes import affected_overlays, require_commit
 from .codeowners_checks import codeowners_problems
 from .errors import BrokenFileError
 from .kustomize import build_overlays, build_text, kustomize_command, overlay_namespace
+from .layout import RELEASE_DIRS_GLOB, provenance_file, release_dir_of
 from .overlay_checks import built_object_problems, kustomization_files, kustomization_problems
 from .problems import Problem
 from .promotion_checks import history_problems
@@ -28,8 +29,6 @@ from .workflow_checks import workflow_problems
 from .workload_access import group_of, host_problems, workload_access_problems
 
 PLATFORM_KIND = ("kyverno.io", "ClusterPolicy")
-# The release files promotion_checks.py reads, work tree and history.
-RELEASE_FILES = re.compile(r"environments/[^/]+/[^/]+/release/(?:kustomization|provenance)\.yaml")
 
 
 @dataclass
@@ -65,7 +64,7 @@ def platform_problems(repo: Repo, directory: Path, exceptions: Exceptions) -> li
     if error:
         return [Problem(where, f"does not build: {error}")]
     try:
-        objects = [doc for doc in yaml.safe_load_all(text) if doc]
+        objects = [doc for doc in fast_yaml.load_all(text) if doc]
     except yaml.YAMLError as yaml_error:
         return [Problem(where, f"kustomize output is not YAML: {yaml_reason(yaml_error)}")]
     problems = []
@@ -87,7 +86,7 @@ def app_exposure(repo: Repo) -> dict[str, str]:
     """Each app's `exposure` answer, from its answers file (apps without one are left out)."""
     found = {}
     for app in repo.apps():
-        path = repo.root / f".copier-answers.{app}.yml"
+        path = repo.answers_file(app)
         try:
             answers = read_yaml(path, path.name) if path.is_file() else None
         except BrokenFileError:
@@ -100,7 +99,7 @@ def app_exposure(repo: Repo) -> dict[str, str]:
 def provenance_problems(repo: Repo) -> list[Problem]:
     """Every release/provenance.yaml is a YAML mapping (promote writes it, validate reads it)."""
     problems = []
-    for path in sorted(repo.root.glob("environments/*/*/release/provenance.yaml")):
+    for path in sorted(repo.root.glob(provenance_file("*", "*"))):
         relative = repo.relative(path)
         try:
             data = read_yaml(path, relative)
@@ -131,12 +130,13 @@ def promotion_problems(repo: Repo, found: list[Problem]) -> list[Problem]:
     try:
         return history_problems(repo)
     except (yaml.YAMLError, UnicodeDecodeError, TypeError) as error:
-        if any(RELEASE_FILES.fullmatch(problem.path) for problem in found):
+        # The release files promotion_checks.py reads (all of each release/) in the work tree.
+        if any(release_dir_of(problem.path) for problem in found):
             return []
         reason = yaml_reason(error) if isinstance(error, yaml.YAMLError) else str(error)
         return [
             Problem(
-                "environments/*/*/release",
+                RELEASE_DIRS_GLOB,
                 f"promotion history not checked: a committed release file cannot be read: {reason}",
             )
         ]

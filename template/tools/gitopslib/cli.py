@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from .errors import BrokenFileError, MissingGitIdentityError, UsageError
+from .errors import INSTALL_HINT, BrokenFileError, MissingGitIdentityError, UsageError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
-INSTALL_HINT = "python3 -m pip install -r tools/requirements.txt"
 # Set to see the traceback of an unexpected error instead of its one-line summary.
 DEBUG_VARIABLE = "GITOPS_DEBUG"
 
@@ -24,20 +23,51 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
+def _command(
+    commands: argparse._SubParsersAction[_Parser], name: str, summary: str, description: str, examples: str
+) -> _Parser:
+    """A subcommand whose --help says what it does and shows it used."""
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog="examples:\n" + "\n".join(f"  {line.strip()}" for line in examples.strip().splitlines()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="tools/gitops", description="Tools of this GitOps repository.")
+    parser = _Parser(
+        prog="tools/gitops",
+        description="Tools of this GitOps repository. Exit codes: 0 ok, 1 problems found, 2 usage error.",
+    )
     parser.add_argument("-C", "--repo", type=Path, default=Path.cwd(), help="repository (default: here)")
-    commands = parser.add_subparsers(dest="command", required=True)
-    validate = commands.add_parser(
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    validate = _command(
+        commands,
         "validate",
-        help="build every overlay, validate every object strictly, check cross-file invariants",
+        "build every overlay, validate every object strictly, check cross-file invariants",
+        "Builds every overlay with Kustomize, checks each object against strict schemas and the\n"
+        "repository's rules, and prints one `path: reason` line per problem (exit 1 if any).",
+        """
+        tools/gitops validate
+        tools/gitops validate --changed-since origin/main    # only what a branch can affect
+        """,
     )
     validate.add_argument(
         "--changed-since", metavar="REF", help="build only the overlays that changed since REF can affect"
     )
-    update = commands.add_parser(
+    update = _command(
+        commands,
         "update",
-        help="copier update every app (or one), one commit per app, stop at the first conflict",
+        "copier update every app (or one), one commit per app, stop at the first conflict",
+        "Runs `copier update` for each app to the newest template release (or --vcs-ref), one\n"
+        "commit per app, in a clean work tree; stops with exit 1 at the first conflict.",
+        """
+        tools/gitops update
+        tools/gitops update --app shop --vcs-ref v0.3.0
+        tools/gitops update --data argocd_version=v3.6.3    # a repo-level change, every app
+        """,
     )
     update.add_argument("--app", help="update only this app")
     update.add_argument(
@@ -54,8 +84,17 @@ def _parser() -> argparse.ArgumentParser:
         default=min(os.cpu_count() or 1, 4),
         help="apps updated side by side in separate git worktrees (default: CPUs, at most 4)",
     )
-    promote = commands.add_parser(
-        "promote", help="move a release from one environment to the next, showing the rendered diff"
+    promote = _command(
+        commands,
+        "promote",
+        "move a release from one environment to the next, showing the rendered diff",
+        "Copies the release (image tag or digest) of one environment to the next, as committed,\n"
+        "prints the rendered difference and leaves the change for a commit (or commits it on --branch).",
+        """
+        tools/gitops promote --app shop --from dev
+        tools/gitops promote --all --from staging --dry-run
+        tools/gitops promote --app shop --from staging --branch promote/shop-prod
+        """,
     )
     which = promote.add_mutually_exclusive_group(required=True)
     which.add_argument("--app", help="the app to promote")
@@ -68,10 +107,30 @@ def _parser() -> argparse.ArgumentParser:
     promote.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
     promote.add_argument("--force", action="store_true", help="allow skipping environments")
     promote.add_argument("--branch", metavar="NAME", help="create this branch and commit the promotion on it")
-    diff = commands.add_parser("diff", help="rendered difference of every affected overlay since a git ref")
+    diff = _command(
+        commands,
+        "diff",
+        "rendered difference of every affected overlay since a git ref",
+        "Builds every overlay a change since REF affects, at REF and now, and prints the difference\n"
+        "of the rendered objects (what Argo CD would change), e.g. as a pull-request summary.",
+        """
+        tools/gitops diff --base origin/main
+        tools/gitops diff --base origin/main --markdown > summary.md
+        """,
+    )
     diff.add_argument("--base", required=True, metavar="REF", help="e.g. origin/main")
     diff.add_argument("--markdown", action="store_true", help="format for a pull request summary")
-    status = commands.add_parser("status", help="release of every app in every environment")
+    status = _command(
+        commands,
+        "status",
+        "release of every app in every environment",
+        "Shows the release (image tag or digest) of every app in every environment, in promotion\n"
+        "order, and where a promotion is pending.",
+        """
+        tools/gitops status
+        tools/gitops status --app shop --json
+        """,
+    )
     status.add_argument("--app", help="only this app")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
@@ -79,6 +138,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def run_validate(repo_path: Path, changed_since: str | None = None) -> int:
     # Imported here so that --help works before tools/requirements.txt is installed.
+    from .branch_check import branch_warning
     from .repo import load_repo
     from .validate import validate_repo
 
@@ -87,6 +147,8 @@ def run_validate(repo_path: Path, changed_since: str | None = None) -> int:
     for problem in report.problems:
         print(problem)
     print(report.summary, file=sys.stderr)
+    if warning := branch_warning(repo.root, str(repo.settings.get("target_revision") or "")):
+        print(warning, file=sys.stderr)
     return EXIT_PROBLEMS if report.problems else EXIT_OK
 
 

@@ -1,5 +1,11 @@
 """Errors that stop a command before it can report problems."""
 
+# How to install what tools/gitops needs, in a virtualenv: Debian's and Ubuntu's system Python
+# refuses a plain `pip install` (externally managed).
+INSTALL_HINT = (
+    "python3 -m venv .venv && . .venv/bin/activate && python -m pip install -r tools/requirements.txt"
+)
+
 
 class UsageError(Exception):
     """Wrong arguments, not inside a GitOps repository, or a missing tool: exit code 2."""

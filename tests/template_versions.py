@@ -192,18 +192,21 @@ def module_template(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
 # A rendered repository copied per test, and tools/gitops run in this process
 # ---------------------------------------------------------------------------------------------
 # A generated repository's tools/ is a plain copy of this template's (no file there is rendered),
-# so this process can import and run it: `gitopslib` is on pytest's pythonpath. That saves a
-# Python start and the imports of every run (a third of a validate run), and a test about one
-# check can call just that check, in milliseconds instead of a whole validate.
-TOOLS = TEMPLATE_ROOT / "template" / "tools"
+# so this process can run it as the unit tests do: `gitopslib` is on pytest's pythonpath. That
+# saves a Python start and the imports of every run (a third of a validate run), and a test about
+# one check can call just that check, in milliseconds instead of a whole validate.
 # What the library reads from its own folder: the code, and the JSON Schemas of custom kinds.
 TOOLS_READ = ("gitopslib", "schemas")
+# Each copy made by copy_repo, and the repository it copies.
+_COPIED_FROM: dict[Path, Path] = {}
 
 
 def copy_repo(pristine: Path, destination: Path) -> Path:
     """A copy of a repository rendered once per module, for one test to change (milliseconds,
     where rendering takes a second). Symlinks stay links, .git is copied along."""
-    return Path(shutil.copytree(pristine, destination, symlinks=True))
+    copy = Path(shutil.copytree(pristine, destination, symlinks=True))
+    _COPIED_FROM[copy.resolve()] = pristine
+    return copy
 
 
 def _tool_files(root: Path) -> dict[str, bytes]:
@@ -215,26 +218,28 @@ def _tool_files(root: Path) -> dict[str, bytes]:
     }
 
 
-def assert_tools_are_the_templates(repo: Path) -> None:
-    """Running in this process reads this template's tools/, not the repository's: a test that
-    changes the repository's tools/ (a broken schema, say) must run the real tools/gitops."""
-    theirs, ours = _tool_files(repo / "tools"), _tool_files(TOOLS)
-    differing = sorted(name for name in theirs.keys() | ours.keys() if theirs.get(name) != ours.get(name))
-    assert not differing, f"tools/ of {repo} differs from the template's, use run_gitops: {differing}"
+def assert_tools_unchanged(repo: Path) -> None:
+    """A run in this process reads this template's tools/, not the repository's: a test that
+    changes a copy's tools/ (a broken schema, say) must run the real tools/gitops."""
+    if (pristine := _COPIED_FROM.get(repo.resolve())) is None:
+        return
+    now, copied = _tool_files(repo / "tools"), _tool_files(pristine / "tools")
+    changed = sorted(name for name in now.keys() | copied.keys() if now.get(name) != copied.get(name))
+    assert not changed, f"the test changed tools/ of {repo}, which only run_gitops reads: {changed}"
 
 
 def gitops_in_process(repo: Path, *args: str, scan_secrets: bool = True) -> subprocess.CompletedProcess[str]:
     """`tools/gitops *args` in `repo`, as run_gitops runs it, but in this process: the same
     `main`, so the same exit code and the same lines on stdout and stderr.
 
-    `scan_secrets=False` leaves validate's detect-secrets scan out (it finds nothing: no
-    problem), half of what a validate costs once started, for tests of the other checks;
-    tests/test_secret_checks.py tests the scan.
+    `scan_secrets=False` leaves out validate's detect-secrets scan (as if it found nothing), half
+    of what a validate costs once started, for tests of the other checks; tests/test_secret_checks.py
+    tests the scan.
     """
     from gitopslib import validate
     from gitopslib.cli import main
 
-    assert_tools_are_the_templates(repo)
+    assert_tools_unchanged(repo)
     stdout, stderr = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(repo)
@@ -250,5 +255,5 @@ def check_lines(repo: Path, check: Callable[[Any], Iterable[Any]]) -> list[str]:
     run in this process, in validate's order."""
     from gitopslib.repo import load_repo
 
-    assert_tools_are_the_templates(repo)
+    assert_tools_unchanged(repo)
     return [str(problem) for problem in sorted(set(check(load_repo(repo))))]

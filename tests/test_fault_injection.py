@@ -7,6 +7,10 @@ tree and its git status are as they were. A command that stops prints that one l
 nothing else; `validate` goes on and lists every problem it finds, so there the named line is
 one of its problem lines and the last line is the count. `promote` has its own module
 (test_promote_never_loses_work.py).
+
+The repository is rendered and committed once; each case breaks a copy. A few cases run the
+real tools/gitops; the others run the same `main` in this process (tests/template_versions.py:
+gitops_in_process), which saves a Python start and its imports per case.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import NamedTuple
 import pytest
 
 from tests.conftest import render, run_gitops
-from tests.template_versions import commit_all, git, tree_state
+from tests.template_versions import commit_all, copy_repo, git, gitops_in_process, tree_state
 
 DEV_OVERLAY = "environments/dev/myapp/kustomization.yaml"
 DEV_RELEASE = "environments/dev/myapp/release/kustomization.yaml"
@@ -42,7 +46,7 @@ def committed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def repo(committed: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(committed, tmp_path / "repo", symlinks=True))
+    return copy_repo(committed, tmp_path / "repo")
 
 
 # Ways to break a file, each returning the change to apply to a repository.
@@ -239,7 +243,14 @@ CASES = {
 }
 
 
-def run(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+# Run by the real tools/gitops: the broken schema (in this process the template's tools/schemas
+# are read, not the repository's), and one case each of validate's and status's contracts.
+ON_THE_COMMAND_LINE = {"validate/schema-not-json", "validate/release-not-yaml", "status/release-not-yaml"}
+
+
+def run(repo: Path, *args: str, command_line: bool = False) -> subprocess.CompletedProcess[str]:
+    if not command_line:
+        return gitops_in_process(repo, *args)
     # No __pycache__ in tools/: the tree must be byte for byte as it was.
     return run_gitops(repo, *args, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
 
@@ -248,11 +259,12 @@ def state(repo: Path) -> tuple[dict[str, bytes], str]:
     return tree_state(repo), git(repo, "status", "--porcelain", "--untracked-files=all")
 
 
-@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
-def test_broken_input_is_one_line(repo: Path, case: Case) -> None:
+@pytest.mark.parametrize("name", CASES)
+def test_broken_input_is_one_line(repo: Path, name: str) -> None:
+    case = CASES[name]
     case.breaks(repo)
     before = state(repo)
-    result = run(repo, *case.args)
+    result = run(repo, *case.args, command_line=name in ON_THE_COMMAND_LINE)
     output = result.stdout + result.stderr
     assert "Traceback" not in output, output
     assert result.returncode == case.code, output

@@ -73,7 +73,8 @@ def process_code() -> dict[tuple[Hashable, str], CodeType]:
 
 
 def compile_settings(environment: Environment) -> Hashable:
-    """What decides the code `environment.compile` makes of a source."""
+    """What decides the code `environment.compile` makes of a source. Read at the first render,
+    once every extension has registered its filters and tests."""
     syntax = (
         environment.block_start_string, environment.block_end_string,
         environment.variable_start_string, environment.variable_end_string,
@@ -87,7 +88,15 @@ def compile_settings(environment: Environment) -> Hashable:
         sorted(f"{type(e).__module__}.{type(e).__qualname__}" for e in environment.extensions.values())
     )
     tags = tuple(sorted(tag for e in environment.extensions.values() for tag in e.tags))
-    return (type(environment).__qualname__, repr(syntax), extensions, tags)
+    # The compiler refuses unknown filters and tests, and bakes in whether each one is passed the
+    # context, the eval context or the environment (Jinja's `jinja_pass_arg` mark): a template
+    # version that changes either compiles its own code.
+    callables = tuple(
+        (kind, name, str(getattr(function, "jinja_pass_arg", None)))
+        for kind, table in (("filter", environment.filters), ("test", environment.tests))
+        for name, function in sorted(table.items())
+    )
+    return (type(environment).__qualname__, repr(syntax), extensions, tags, callables)
 
 
 def cache_compiled_strings(environment: Environment, copier_version: str | None = None) -> bool:

@@ -13,6 +13,7 @@ A keyword this script does not know makes it fail instead of guessing.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CRDS_DIR = REPO_ROOT / "crds"
 SCHEMAS_DIR = REPO_ROOT / "template" / "tools" / "schemas"
+CHECKED_SUMS = "SHA256SUMS"  # read by tools/gitopslib/schemas.py
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 CRD_TYPE = ("apiextensions.k8s.io/v1", "CustomResourceDefinition")
 RUNTIME_FIELDS = ("operation", "status")  # written by controllers, never by a GitOps repository
@@ -134,6 +136,16 @@ def document_schema(crd_path: Path) -> tuple[Path, Schema]:
     return SCHEMAS_DIR / spec["group"] / f"{kind}.json", schema
 
 
+def checked_sums(schemas: dict[Path, str | None]) -> str:
+    """sha256sum lines of the derived schemas: checked here, so validate skips checking them."""
+    lines = [
+        f"{hashlib.sha256(text.encode()).hexdigest()}  {path.relative_to(SCHEMAS_DIR).as_posix()}\n"
+        for path, text in sorted(schemas.items())
+        if text is not None
+    ]
+    return "".join(lines)
+
+
 def render_json(schema: Schema) -> str:
     return json.dumps(schema, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -146,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     # schema is derived, so one that no vendored CRD gives (None) is stale too.
     wanted: dict[Path, str | None] = {path: None for path in SCHEMAS_DIR.glob("*/*.json")}
     wanted |= {path: render_json(schema) for path, schema in map(document_schema, CRDS_DIR.glob("*/*.yaml"))}
+    wanted[SCHEMAS_DIR / CHECKED_SUMS] = checked_sums(wanted)
     is_now = {path: path.read_text(encoding="utf-8") if path.is_file() else None for path in wanted}
     stale = {path: text for path, text in sorted(wanted.items()) if text != is_now[path]}
     for path, text in stale.items():

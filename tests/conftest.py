@@ -50,6 +50,24 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[generative_settings.BUDGET_VARIABLE] = str(config.getoption("--answer-sets"))
 
 
+# Test files that take longest, longest first (from `--durations=0` runs). pytest-xdist hands
+# out whole files (--dist loadfile) in collection order (--no-loadscope-reorder, else it starts
+# with the files holding most tests): started last, one of these kept one worker busy for
+# minutes after the other had finished.
+LONGEST_FIRST = (
+    "test_update_scenarios.py", "test_update_scenarios_state.py", "test_generated_answers_2.py",
+    "test_generated_answers_1.py", "test_update_stops_cleanly.py", "test_rename_recipe.py",
+    "test_gitops_update.py", "test_environment_list_changes.py", "test_layout_names.py",
+    "test_onboarding.py", "test_render_matrix.py", "test_interactive_copy.py",
+    "test_update_keeps_advanced_answers.py", "test_template_updates.py", "test_promotion.py",
+)  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 def pytest_report_header() -> str:
     return (
         f"generative answer sets: seed {generative_settings.commit_seed()} (from the commit; replay with "

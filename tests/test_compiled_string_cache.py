@@ -112,6 +112,24 @@ def test_the_next_environment_with_the_same_settings_reuses_the_compiled_code() 
     assert third.from_string(source).render(name="SHOP") == "shop 42 "
 
 
+def test_a_filter_that_now_takes_the_context_gets_code_of_its_own() -> None:
+    """Jinja compiles into a template whether a filter is passed the context: an update renders
+    the old and the new template version in one process, and one may change a filter so."""
+    source = "{{ name | greet }} {# unique: pass_context #}"
+    plain = jinja2.Environment()
+    plain.filters["greet"] = lambda name: f"hello {name}"
+    assert cache_module.cache_compiled_strings(plain, "9.19.1")
+    assert plain.from_string(source).render(name="shop") == "hello shop "
+    with_context = jinja2.Environment()
+    with_context.filters["greet"] = jinja2.pass_context(lambda context, name: f"{context['who']} {name}")
+    assert cache_module.cache_compiled_strings(with_context, "9.19.1")
+    assert with_context.from_string(source).render(name="shop", who="hi") == "hi shop "
+    unknown = jinja2.Environment()
+    assert cache_module.cache_compiled_strings(unknown, "9.19.1")
+    with pytest.raises(jinja2.TemplateAssertionError, match="No filter named 'greet'"):
+        unknown.from_string(source)
+
+
 def test_other_syntax_settings_compile_their_own_code() -> None:
     source = "<< 40 + 2 >> {{ x }} {# unique: syntax #}"
     plain = jinja2.Environment()

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from tests.answer_sets import ANSWER_SETS
-from tests.conftest import TEMPLATE_ROOT
+from tests.conftest import LONGEST_FIRST, TEMPLATE_ROOT
 from tests.test_bad_answers import BAD_ANSWERS, EXCLUSIVE_ANSWERS
 
 
@@ -68,3 +68,8 @@ def test_every_value_in_a_yaml_template_is_emitted_as_json() -> None:
                 if not SAFE_EMITTERS.search(expression):
                     bare.append(f"{path.relative_to(TEMPLATE_ROOT)}:{number}: {{{{{expression}}}}}")
     assert not bare, "\n".join(bare)
+
+
+def test_the_longest_first_order_names_existing_test_files() -> None:
+    missing = [name for name in LONGEST_FIRST if not (TEMPLATE_ROOT / "tests" / name).is_file()]
+    assert not missing, f"tests/conftest.py LONGEST_FIRST names files that do not exist: {missing}"

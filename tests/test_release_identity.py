@@ -120,3 +120,47 @@ def test_validate_names_a_release_file_changed_by_hand_that_never_ran_before(rep
         f"{layout.release_file('staging', APP)}: release 1.29.3-alpine never ran in dev: "
         "promote it through dev first (or promote with --force)"
     ) in result.stdout.splitlines()
+
+
+def test_a_forced_promotion_recorded_by_an_earlier_release_still_passes(repo: Path) -> None:
+    """Promote of an earlier template release recorded the identity of kustomization.yaml alone,
+    also for a folder with other files: validate still honours that record's --force."""
+    patch_of(repo, "prod").write_text(patch_text("hotfix"))
+    kustomization = yaml.safe_load((repo / layout.release_file("prod", APP)).read_text())
+    (repo / layout.provenance_file("prod", APP)).write_text(
+        "from_environment: dev\nfrom_commit: 0000000\nforced: true\n"
+        f"release: {releases.identity(kustomization)}\n"
+    )
+    commit_all(repo, "prod: forced by an earlier tools/gitops")
+    result = run_gitops(repo, "validate")
+    assert result.returncode == 0, result.stdout + result.stderr
+    # A record that says it covers the folder is not read the old way.
+    provenance = repo / layout.provenance_file("prod", APP)
+    provenance.write_text(provenance.read_text() + "identity: release-folder\n")
+    commit_all(repo, "prod: the record now claims the whole folder")
+    result = run_gitops(repo, "validate")
+    assert result.returncode == 1 and "never ran in staging" in result.stdout
+
+
+def test_promote_records_that_its_identity_covers_the_folder(repo: Path) -> None:
+    patch_of(repo, "dev").write_text(patch_text("second"))
+    commit_all(repo, "dev: a new release note")
+    result = run_gitops(repo, "promote", "--app", APP, "--from", "dev")
+    assert result.returncode == 0, result.stdout + result.stderr
+    provenance = yaml.safe_load((repo / layout.provenance_file("staging", APP)).read_text())
+    assert provenance["identity"] == "release-folder"
+
+
+def test_a_release_that_changed_only_another_file_counts_as_run_where_it_ran(repo: Path) -> None:
+    """History follows every file of release/: dev ran a release that differs only in its patch
+    (commit X), then moved on; promoting X to staging is promoting what dev ran."""
+    patch_of(repo, "dev").write_text(patch_text("second"))
+    commit_all(repo, "dev: release X")
+    ran = git(repo, "rev-parse", "HEAD").strip()
+    patch_of(repo, "dev").write_text(patch_text("third"))
+    commit_all(repo, "dev: release Y")
+    result = run_gitops(repo, "promote", "--app", APP, "--from", "dev", "--from-ref", ran)
+    assert result.returncode == 0, result.stdout + result.stderr
+    commit_all(repo, "Promote X to staging")
+    result = run_gitops(repo, "validate")
+    assert result.returncode == 0, result.stdout + result.stderr

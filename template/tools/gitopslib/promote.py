@@ -267,6 +267,7 @@ def _provenance(request: Request, source_commit: str, release: str) -> str:
         f"from_commit: {source_commit}\n"
         f"forced: {'true' if request.forced else 'false'}\n"
         f"release: {release}\n"
+        f"{releases.IDENTITY_FIELD}: {releases.FOLDER_IDENTITY}\n"
     )
 
 

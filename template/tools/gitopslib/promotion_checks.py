@@ -19,16 +19,17 @@ from .problems import Problem
 from .repo import Repo
 
 
-def _forced(repo: Repo, env: str, app: str, current: str) -> bool:
+def _forced(repo: Repo, env: str, app: str) -> bool:
     path = layout.provenance_file(env, app)
     try:
         provenance = fast_yaml.load((repo.root / path).read_text()) if (repo.root / path).is_file() else None
     except yaml.YAMLError:
         return False
+    files = releases.read_files(repo.root, layout.release_dir(env, app))
     return (
         isinstance(provenance, dict)
         and provenance.get("forced") is True
-        and provenance.get("release") == current
+        and releases.recorded(provenance, files)
     )
 
 
@@ -71,7 +72,7 @@ def history_problems(repo: Repo) -> list[Problem]:
             if (
                 current in _ran_in(repo, history, previous, app)
                 or _unchanged_since_added(history, directory, current)
-                or _forced(repo, env, app, current)
+                or _forced(repo, env, app)
             ):
                 continue
             label = releases.describe(releases.parse(text))

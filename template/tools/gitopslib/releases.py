@@ -80,6 +80,21 @@ def folder_identity(files: Mapping[str, bytes], errors: str = "strict") -> str:
     return identity(parse(text), files)
 
 
+# Marks a provenance record whose `release` is the identity of the whole folder. Records written
+# before (by promote of an earlier template release) name the identity of kustomization.yaml alone.
+IDENTITY_FIELD, FOLDER_IDENTITY = "identity", "release-folder"
+
+
+def recorded(record: Mapping[str, Any], files: Mapping[str, bytes]) -> bool:
+    """Whether a provenance record names the release these files make (decoded leniently)."""
+    if record.get("release") == folder_identity(files, errors="replace"):
+        return True
+    if record.get(IDENTITY_FIELD) == FOLDER_IDENTITY or KUSTOMIZATION not in files:
+        return False
+    legacy = identity(parse(files[KUSTOMIZATION].decode(errors="replace")))
+    return bool(record.get("release") == legacy)
+
+
 def read_files(root: Path, directory: str) -> dict[str, bytes]:
     """The files directly in `directory` of the work tree, by name (empty when it is absent);
     provenance.yaml left out. A file that cannot be read is a ReleaseError."""

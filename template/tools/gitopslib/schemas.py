@@ -9,6 +9,7 @@ per object makes validation about ten times faster.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from functools import cache
@@ -24,6 +25,7 @@ from .errors import BrokenFileError
 from .repo import read_text
 
 TOOLS_SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+CHECKED_SUMS = "SHA256SUMS"
 # A kind or group that could not be a file name (`..`, `/`) never selects a file under tools/schemas/.
 SAFE_NAME = re.compile(r"[A-Za-z0-9][-A-Za-z0-9.]*")
 
@@ -72,17 +74,38 @@ def _custom_validator(path: Path) -> jsonschema.protocols.Validator:
     """The validator of a schema under tools/schemas/; BrokenFileError when the file is broken,
     since every object of its kind would otherwise be reported, or a traceback shown."""
     relative = path.relative_to(TOOLS_SCHEMAS.parent.parent).as_posix()
+    text = read_text(path, relative)
     try:
-        schema = json.loads(read_text(path, relative))
+        schema = json.loads(text)
     except json.JSONDecodeError as error:
         raise BrokenFileError(relative, f"not valid JSON: {error}") from None
     if not isinstance(schema, dict):
         raise BrokenFileError(relative, "not a JSON Schema: must be a JSON object")
-    # Checked against its meta-schema only when validating with it fails (schema_problems):
-    # the check costs more than validating a whole repository's objects against the schema.
     validator = jsonschema.validators.validator_for(schema)(schema)
     _CUSTOM_SCHEMA_FILES[id(validator)] = relative
+    # The meta-schema check costs more than validating a repository's objects: the schemas the
+    # template derived were checked when derived (their sums are in SHA256SUMS), any other is now.
+    unchecked = hashlib.sha256(text.encode()).hexdigest() not in _checked_sums()
+    if unchecked and (reason := _meta_schema_problem(validator)):
+        raise BrokenFileError(relative, reason)
     return validator
+
+
+def _meta_schema_problem(validator: jsonschema.protocols.Validator) -> str | None:
+    try:
+        type(validator).check_schema(validator.schema)
+    except jsonschema.SchemaError as error:
+        return f"not a valid JSON Schema: {error.message}"
+    return None
+
+
+@cache
+def _checked_sums() -> frozenset[str]:
+    """The sha256 of each schema the template derived (scripts/derive_crd_schemas.py)."""
+    sums = TOOLS_SCHEMAS / CHECKED_SUMS
+    if not sums.is_file():
+        return frozenset()
+    return frozenset(line.split()[0] for line in sums.read_text().splitlines() if line.strip())
 
 
 # The file of each tools/schemas/ validator made (validators are cached, so their ids stay).
@@ -95,11 +118,8 @@ def _broken_schema(validator: jsonschema.protocols.Validator, error: Exception) 
     relative = _CUSTOM_SCHEMA_FILES.get(id(validator))
     if relative is None:
         return error
-    try:
-        type(validator).check_schema(validator.schema)
-    except jsonschema.SchemaError as schema_error:
-        return BrokenFileError(relative, f"not a valid JSON Schema: {schema_error.message}")
-    return BrokenFileError(relative, f"cannot validate with this schema: {error}")
+    reason = _meta_schema_problem(validator) or f"cannot validate with this schema: {error}"
+    return BrokenFileError(relative, reason)
 
 
 def _where(error: jsonschema.ValidationError) -> str:

@@ -207,7 +207,7 @@ def written_by_promote(root: Path, path: str, committed: bytes | None) -> bool:
         return False
     files = releases.files_at(root, "HEAD", directory)
     record = releases.parse(files.pop(PROVENANCE, b"").decode(errors="replace"))
-    return record is not None and record.get("release") == releases.folder_identity(files, errors="replace")
+    return record is not None and releases.recorded(record, files)
 
 
 def drop_orphaned_provenance(root: Path, removed: list[str]) -> None:

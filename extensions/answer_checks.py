@@ -13,7 +13,9 @@ false for a stored answer that an update carries over.
 
 This module is loaded by path (copier-template-extensions) and cannot import the other
 extension modules: it is self-contained on purpose. The repository's layout names come from
-template/tools/gitopslib/layout.py, loaded by path too (load_layout).
+template/tools/gitopslib/layout.py, loaded by path too (load_layout), and the rule for an image
+tag or digest from gitopslib/image_refs.py (load_image_refs), which `tools/gitops release` checks
+its --tag and --digest with.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ from jinja2 import Environment, pass_context
 from jinja2.ext import Extension
 from jinja2.runtime import Context
 
-LAYOUT_FILE = Path(__file__).resolve().parent.parent / "template/tools/gitopslib/layout.py"
+GITOPSLIB = Path(__file__).resolve().parent.parent / "template/tools/gitopslib"
+LAYOUT_FILE = GITOPSLIB / "layout.py"
+IMAGE_REFS_FILE = GITOPSLIB / "image_refs.py"
 
 
 def load_layout(path: Path = LAYOUT_FILE) -> types.ModuleType:
@@ -45,8 +49,17 @@ def load_layout(path: Path = LAYOUT_FILE) -> types.ModuleType:
     versions in one process: the module is cached in sys.modules under a name made from its
     content, so that each version reads its own layout and none is executed twice.
     """
+    return _load_by_path(path, "_gitops_template_layout_")
+
+
+def load_image_refs(path: Path = IMAGE_REFS_FILE) -> types.ModuleType:
+    """gitopslib/image_refs.py of this template version, loaded as load_layout loads layout.py."""
+    return _load_by_path(path, "_gitops_template_image_refs_")
+
+
+def _load_by_path(path: Path, prefix: str) -> types.ModuleType:
     text = path.read_bytes()
-    name = f"_gitops_template_layout_{hashlib.sha256(text).hexdigest()[:16]}"
+    name = f"{prefix}{hashlib.sha256(text).hexdigest()[:16]}"
     if (module := sys.modules.get(name)) is not None:
         return module
     spec = importlib.util.spec_from_file_location(name, path)
@@ -65,6 +78,7 @@ app_of_answers_file: Callable[[str], str | None] = _layout.app_of_answers_file
 app_env_name: Callable[[str, str], str] = _layout.app_env_name
 base_dir: Callable[[str], str] = _layout.base_dir
 overlay_dir: Callable[[str, str], str] = _layout.overlay_dir
+_image_refs = load_image_refs()
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", re.ASCII)
 DNS_SUBDOMAIN = re.compile(
@@ -87,8 +101,6 @@ _HOST_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _HOST = rf"(?:{_HOST_COMPONENT}(?:\.{_HOST_COMPONENT})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 IMAGE_REPOSITORY = re.compile(rf"^(?:{_HOST}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*$", re.ASCII)
-IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", re.ASCII)
-IMAGE_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$", re.ASCII)
 
 _GIT_PATH = r"[A-Za-z0-9._~/+-]+"
 GIT_URLS = (
@@ -296,20 +308,8 @@ def image_problem(image: Any, strict: bool = True) -> str:
 
 
 def image_tag_problem(tag: Any) -> str:
-    if problem := _not_a_string(tag, "image_tag"):
-        return problem
-    if tag.startswith("sha256:"):
-        if IMAGE_DIGEST.fullmatch(tag):
-            return ""
-        return f"image_tag: {_shown(tag)} is not a digest (sha256: followed by 64 lowercase hex digits)"
-    if tag.lower() == "latest":
-        return "image_tag: 'latest' is refused: releases must be immutable tags or digests"
-    if not IMAGE_TAG.fullmatch(tag):
-        return (
-            f"image_tag: {_shown(tag)} is not an image tag "
-            "(up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-')"
-        )
-    return ""
+    problem: str = _image_refs.image_tag_problem(tag, "image_tag")
+    return problem
 
 
 def port_problem(port: Any, question: str) -> str:

@@ -20,7 +20,7 @@ from gitopslib import cli
 from tests.conftest import TEMPLATE_ROOT, render, run_gitops
 from tests.template_versions import commit_all, git
 
-SUBCOMMANDS = ["validate", "update", "promote", "diff", "status"]
+SUBCOMMANDS = ["validate", "update", "promote", "release", "diff", "status"]
 COPY = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref", "HEAD"]
 
 

@@ -107,6 +107,28 @@ def _parser() -> argparse.ArgumentParser:
     promote.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
     promote.add_argument("--force", action="store_true", help="allow skipping environments")
     promote.add_argument("--branch", metavar="NAME", help="create this branch and commit the promotion on it")
+    release = _command(
+        commands,
+        "release",
+        "set a new release (image tag or digest) of an app in the first environment",
+        "Sets the image tag or digest of an app in the first environment of gitops.yaml, as\n"
+        "committed, keeping comments; checks it like the image_tag answer (no latest), records it\n"
+        "in provenance.yaml and leaves the change for a commit (or commits it on --branch).",
+        """
+        tools/gitops release --app shop --tag 1.4.2
+        tools/gitops release --app shop --digest "$DIGEST"    # sha256:<64 hex>, as the registry gave it
+        tools/gitops release --app shop --image shop-proxy --tag 2.0.1    # a sidecar's image
+        tools/gitops release --app shop --tag 1.4.2 --branch release/shop-1.4.2
+        """,
+    )
+    release.add_argument("--app", required=True, help="the app to release")
+    reference = release.add_mutually_exclusive_group(required=True)
+    reference.add_argument("--tag", help="immutable image tag (latest is refused)")
+    reference.add_argument("--digest", metavar="sha256:...", help="image digest")
+    release.add_argument(
+        "--image", metavar="NAME", help="the images: entry to set, by name (default: the app's own image)"
+    )
+    release.add_argument("--branch", metavar="NAME", help="create this branch and commit the release on it")
     diff = _command(
         commands,
         "diff",
@@ -169,6 +191,15 @@ def run_promote(args: argparse.Namespace) -> int:
     return promote(repo, request, dry_run=args.dry_run, branch=args.branch)
 
 
+def run_release(args: argparse.Namespace) -> int:
+    from .release_command import release, resolve_request
+    from .repo import load_repo
+
+    repo = load_repo(args.repo)
+    request = resolve_request(repo, args.app, args.tag, args.digest, args.image)
+    return release(repo, request, branch=args.branch)
+
+
 def run_status(args: argparse.Namespace) -> int:
     from .repo import load_repo
     from .status import print_status
@@ -189,6 +220,7 @@ def run_diff(args: argparse.Namespace) -> int:
 COMMANDS = {
     "validate": lambda args: run_validate(args.repo, args.changed_since),
     "promote": run_promote,
+    "release": run_release,
     "status": run_status,
     "diff": run_diff,
     "update": run_update,

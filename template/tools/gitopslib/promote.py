@@ -119,7 +119,7 @@ def resolve_request(
     return Request(apps=apps, source=source, target=target, from_ref=from_ref, forced=force)
 
 
-def _checked_build(repo: Repo, overlay: Overlay, command: list[str]) -> str:
+def checked_build(repo: Repo, overlay: Overlay, command: list[str]) -> str:
     """The overlay's rendered YAML; refuses when it does not build or validate."""
 
     text, error = build_text(command, repo.root / overlay.path)
@@ -172,14 +172,14 @@ def check_committed(repo: Repo, request: Request) -> None:
     for app in request.apps:
         target = release_dir(request.target, app)
         # Edits there would be overwritten; new files would be committed as part of the promoted release.
-        _refuse_uncommitted(repo.root, target, "promote rewrites this release")
+        refuse_uncommitted(repo.root, target, "promote rewrites this release")
         if request.from_ref is None:
             # With --from-ref the source's work tree is not read at all: nothing there is left out.
             source = release_dir(request.source, app)
-            _refuse_uncommitted(repo.root, source, "promote reads this release from HEAD, without them")
+            refuse_uncommitted(repo.root, source, "promote reads this release from HEAD, without them")
 
 
-def _refuse_uncommitted(root: Path, directory: str, why: str) -> None:
+def refuse_uncommitted(root: Path, directory: str, why: str) -> None:
     status = git(root, "status", "--porcelain", "--untracked-files=all", "--", directory)
     names = sorted({Path(line[3:].strip('"')).name for line in status.splitlines()})
     if names:
@@ -200,9 +200,7 @@ def plan_app(repo: Repo, request: Request, source: Source, app: str) -> Plan:
     )
     # Compared as releases, not as text: an equal release with other comments is left alone.
     if releases.identity(plan.before) != releases.identity(plan.after):
-        merged = roundtrip.assign(
-            _round_trip(target_path, target_text), _round_trip(source_path, source_text)
-        )
+        merged = roundtrip.assign(round_trip(target_path, target_text), round_trip(source_path, source_text))
         plan.writes[KUSTOMIZATION] = roundtrip.dump(merged).encode()
     _plan_other_files(repo, plan, files)
     if plan.changed:
@@ -252,7 +250,7 @@ def _read_bytes(file: Path) -> bytes | None:
         return None
 
 
-def _round_trip(path: str, text: str) -> Any:
+def round_trip(path: str, text: str) -> Any:
     # ruamel.yaml refuses a little more than PyYAML (duplicate keys): named as the same problem.
     try:
         return roundtrip.load(text)
@@ -278,16 +276,16 @@ def _write(directory: Path, plan: Plan) -> None:
         (directory / name).unlink(missing_ok=True)
 
 
-def _snapshot(directory: Path) -> dict[Path, bytes]:
+def snapshot(directory: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in directory.iterdir() if p.is_file()}
 
 
-def _restore(snapshots: dict[Path, dict[Path, bytes]]) -> None:
-    for directory, snapshot in snapshots.items():
+def restore(snapshots: dict[Path, dict[Path, bytes]]) -> None:
+    for directory, saved in snapshots.items():
         for path in directory.iterdir():
-            if path.is_file() and path not in snapshot:
+            if path.is_file() and path not in saved:
                 path.unlink()
-        for path, content in snapshot.items():
+        for path, content in saved.items():
             path.write_bytes(content)
 
 
@@ -305,22 +303,27 @@ def promote_app(
     source, target = Overlay(request.source, plan.app), Overlay(request.target, plan.app)
     if request.from_ref is None:
         # The source's release/ is committed (checked): its work tree is the release read from HEAD.
-        _checked_build(repo, source, command)
+        checked_build(repo, source, command)
     before_text, error = build_text(command, repo.root / target.path)
     directory = repo.root / plan.directory
-    snapshots[directory] = _snapshot(directory)
+    snapshots[directory] = snapshot(directory)
     _write(directory, plan)
-    after_text = _checked_build(repo, target, command)
+    after_text = checked_build(repo, target, command)
     outcome.changed = True
-    outcome.diff = "".join(
+    outcome.diff = rendered_diff(target, "" if error else before_text, after_text, "promoted")
+    return outcome
+
+
+def rendered_diff(overlay: Overlay, before: str, after: str, change: str) -> str:
+    """What the overlay renders now and after the `change` (e.g. "promoted"), as a unified diff."""
+    return "".join(
         difflib.unified_diff(
-            before_text.splitlines(keepends=True) if not error else [],
-            after_text.splitlines(keepends=True),
-            fromfile=f"{target.path} (now)",
-            tofile=f"{target.path} (promoted)",
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=f"{overlay.path} (now)",
+            tofile=f"{overlay.path} ({change})",
         )
     )
-    return outcome
 
 
 def _commit_message(request: Request, outcomes: list[Outcome], source_commit: str) -> str:
@@ -331,7 +334,7 @@ def _commit_message(request: Request, outcomes: list[Outcome], source_commit: st
     return "\n".join(lines)
 
 
-def _commit_on_branch(root: Path, branch: str, message: str) -> str:
+def commit_on_branch(root: Path, branch: str, message: str) -> str:
     """Commits the written promotion on a new branch; if the commit is refused (a hook), the
     branch is deleted and the index reset, and the caller restores the release files."""
     original = git(root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False).strip()
@@ -368,12 +371,12 @@ def _apply(
         promoted = [o for o in outcomes if o.changed]
         commit = ""
         if branch is not None and not dry_run:
-            commit = _commit_on_branch(repo.root, branch, _commit_message(request, promoted, source.commit))
+            commit = commit_on_branch(repo.root, branch, _commit_message(request, promoted, source.commit))
     except BaseException:
-        _restore(snapshots)
+        restore(snapshots)
         raise
     if dry_run:
-        _restore(snapshots)
+        restore(snapshots)
     return outcomes, commit
 
 
@@ -383,7 +386,7 @@ def _print_nothing_to_promote(request: Request, plans: list[Plan], dry_run: bool
     print(f"nothing to promote: {where}; nothing written, no branch or commit created", file=out)
 
 
-def _relative(repo: Repo, filename: object) -> str:
+def relative_path(repo: Repo, filename: object) -> str:
     path = Path(str(filename))
     return repo.relative(path) if path.is_relative_to(repo.root) else str(path)
 
@@ -409,7 +412,7 @@ def promote(repo: Repo, request: Request, dry_run: bool, branch: str | None, out
         print(f"{refused.app}: promotion from {request.source} to {request.target} refused", file=out)
         return 1
     except OSError as error:  # written files are restored; name the one that failed
-        print(f"{_relative(repo, error.filename)}: {error.strerror}", file=out)
+        print(f"{relative_path(repo, error.filename)}: {error.strerror}", file=out)
         return 1
     _print_outcomes(request, outcomes, dry_run, out)
     if dry_run:

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Developer entry point: needs only python3 (with venv) and git.
+"""Developer entry point: needs only python3 (with venv) and git, and Go for `test`.
 
     python3 scripts/dev.py demo   # generate demo-repo/ from the defaults and validate it
     python3 scripts/dev.py test   # lint, then run the whole test suite (what CI runs)
+                                  # (builds actionlint with Go first, once per version)
     python3 scripts/dev.py bench  # benchmarks (bench/run.py; pass --quick for a short run)
 
 Both create .venv/ on first use and install the pinned `test` dependency group of
@@ -26,11 +27,32 @@ PYTHON = BIN / "python"
 STAMP = VENV / ".installed-from"
 DEMO = ROOT / "demo-repo"
 TYPED = ("template/tools/gitopslib", "template/tools/gitops", "extensions", "scripts", "migrations")
+# The tests lint the generated workflows with the real actionlint, built by Go from its source
+# through the Go module proxy (no prebuilt binary is downloaded), into a cache folder per version.
+ACTIONLINT_VERSION = "v1.7.12"
+ACTIONLINT_MODULE = "github.com/rhysd/actionlint/cmd/actionlint"
 
 
-def run(*command: str | Path, cwd: Path = ROOT) -> None:
+def tool_cache() -> Path:
+    """Tools built for the tests, outside the repository (a clone, a worktree or CI's empty
+    HOME builds them again, once): $XDG_CACHE_HOME/gitops-template/tools."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "gitops-template" / "tools"
+
+
+def actionlint_path() -> Path:
+    return tool_cache() / f"actionlint-{ACTIONLINT_VERSION}" / "actionlint"
+
+
+def actionlint_build_command() -> str:
+    """The shell command that builds actionlint where the tests look for it."""
+    folder = actionlint_path().parent
+    return f"GOBIN={folder} go install {ACTIONLINT_MODULE}@{ACTIONLINT_VERSION}"
+
+
+def run(*command: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None) -> None:
     print("+", " ".join(str(part) for part in command), flush=True)
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **(env or {})}
     result = subprocess.run([str(part) for part in command], cwd=cwd, env=env)
     if result.returncode:
         sys.exit(result.returncode)
@@ -48,6 +70,26 @@ def ensure_venv() -> None:
     STAMP.write_text(wanted)
 
 
+def ensure_actionlint() -> None:
+    """Build actionlint unless this version is built already. Without Go, the tests that need it
+    fail and say how to build it."""
+    target = actionlint_path()
+    if target.is_file():
+        return
+    go = shutil.which("go")
+    if go is None:
+        print(f"go not found: the workflow tests will fail without actionlint ({actionlint_build_command()})")
+        return
+    # Into a fresh folder first, renamed when complete: an interrupted build leaves no binary
+    # that looks finished.
+    building = target.parent.with_name(target.parent.name + ".building")
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir(parents=True)
+    run(go, "install", f"{ACTIONLINT_MODULE}@{ACTIONLINT_VERSION}", env={"GOBIN": str(building)})
+    shutil.rmtree(target.parent, ignore_errors=True)
+    building.rename(target.parent)
+
+
 def demo() -> None:
     """Render the template's work tree with the defaults, then run the repo's own validate."""
     shutil.rmtree(DEMO, ignore_errors=True)
@@ -62,6 +104,7 @@ def test(pytest_args: list[str]) -> None:
     # What ships: the generated repository's tools (its extension-less command included) and the
     # template's Jinja extensions.
     run(PYTHON, "-m", "mypy", "--strict", *TYPED)
+    ensure_actionlint()
     run(PYTHON, "-m", "pytest", *pytest_args)
 
 

@@ -27,6 +27,7 @@ from gitopslib.workflow_checks import workflow_problems
 from tests.answer_sets import ANSWER_SETS
 from tests.conftest import render, run_gitops
 from tests.template_versions import check_lines, copy_repo, git
+from tests.test_workflows import BASH, PR_TOKEN
 
 ZIZMOR = Path(sys.executable).parent / "zizmor"
 # The workflows do not depend on the answers today; these sets make sure no answer changes that.
@@ -82,7 +83,12 @@ def summary(findings: list[dict[str, Any]]) -> list[str]:
 
 def test_zizmor_finds_nothing_of_medium_or_higher_severity(generated: Path) -> None:
     workflows = sorted((generated / ".github" / "workflows").glob("*.y*ml"))
-    assert {w.name for w in workflows} >= {"promote.yaml", "template-update.yaml", "validate.yaml"}
+    assert {w.name for w in workflows} >= {
+        "promote.yaml",
+        "release.yaml",
+        "template-update.yaml",
+        "validate.yaml",
+    }
     findings = zizmor(*workflows)
     assert findings == [], "\n".join(summary(findings))
 
@@ -102,7 +108,7 @@ def test_zizmor_reports_a_checkout_that_persists_credentials(tmp_path: Path) -> 
                 permissions:
                   contents: write
                 steps:
-                  - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+                  - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1
                   - run: git push origin HEAD:main
             """)
     )
@@ -224,8 +230,8 @@ def step_script(repo: Path, workflow: str, job: str, step_name: str) -> tuple[st
 
 
 def run_step(script: str, work: Path, remote: Remote, tmp_path: Path, **env: str) -> list[str]:
-    """Run a step as the runner does (bash -e) with a `gh` that records its arguments: the calls
-    of gh, one a line."""
+    """Run a step as the runner does (`shell: bash`) with a `gh` that records its arguments: the
+    calls of gh, one a line."""
     bin_dir, runner_temp = tmp_path / "bin", tmp_path / "runner-temp"
     bin_dir.mkdir()
     runner_temp.mkdir(exist_ok=True)
@@ -248,7 +254,7 @@ def run_step(script: str, work: Path, remote: Remote, tmp_path: Path, **env: str
         **env,
     }
     result = subprocess.run(
-        ["bash", "--noprofile", "--norc", "-e", str(tmp_path / "script.sh")],
+        [*BASH, str(tmp_path / "script.sh")],
         cwd=work,
         env=full_env,
         capture_output=True,
@@ -286,7 +292,7 @@ def test_promote_pushes_its_branch_with_the_token_from_the_environment(
     remote: Remote, pristine: Path, tmp_path: Path
 ) -> None:
     script, env = step_script(pristine, "promote.yaml", "promote", "Open the pull request")
-    assert env["GH_TOKEN"] == "${{ github.token }}"
+    assert env["GH_TOKEN"] == PR_TOKEN
     work = checkout(remote, tmp_path)
     git(work, "switch", "-q", "-c", "promote/42")
     git(work, "commit", "-q", "--allow-empty", "-m", "promote myapp to prod")
@@ -298,11 +304,28 @@ def test_promote_pushes_its_branch_with_the_token_from_the_environment(
     assert_no_credential_left(work)
 
 
+def test_release_pushes_its_branch_with_the_token_from_the_environment(
+    remote: Remote, pristine: Path, tmp_path: Path
+) -> None:
+    script, env = step_script(pristine, "release.yaml", "release", "Open the pull request")
+    assert env["GH_TOKEN"] == PR_TOKEN
+    work = checkout(remote, tmp_path)
+    git(work, "switch", "-q", "-c", "release/myapp-42")
+    git(work, "commit", "-q", "--allow-empty", "-m", "release myapp v2 to dev")
+    (tmp_path / "runner-temp").mkdir()
+    (tmp_path / "runner-temp" / "release.txt").write_text("+ newTag: v2\n")
+    calls = run_step(script, work, remote, tmp_path, BRANCH="release/myapp-42")
+    assert git(remote.bare, "rev-parse", "release/myapp-42") == git(work, "rev-parse", "HEAD")
+    assert len(calls) == 1
+    assert calls[0].startswith("pr create --base main --head release/myapp-42 --title release myapp")
+    assert_no_credential_left(work)
+
+
 def test_template_update_pushes_its_branch_with_the_token_from_the_environment(
     remote: Remote, pristine: Path, tmp_path: Path
 ) -> None:
     script, env = step_script(pristine, "template-update.yaml", "update", "Open or refresh the pull request")
-    assert env["GH_TOKEN"] == "${{ github.token }}"
+    assert env["GH_TOKEN"] == PR_TOKEN
     branch = env["BRANCH"]
     work = checkout(remote, tmp_path)
     git(work, "switch", "-q", "-C", branch)
@@ -318,7 +341,7 @@ def test_template_update_pushes_its_branch_with_the_token_from_the_environment(
 # ---------------------------------------------------------------------------------------------
 # validate refuses privilege-widening workflows, one line each, and leaves the benign ones alone.
 # ---------------------------------------------------------------------------------------------
-CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2"
+CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1"
 
 
 class Planted(NamedTuple):

@@ -752,6 +752,8 @@ class AnswerChecks(Extension):
                 "label_value_problem": label_value_problem,
                 "image_problem": image_problem,
                 "image_tag_problem": image_tag_problem,
+                # The release's app.kubernetes.io/version label (None: no label for it).
+                "version_label": _image_refs.version_label,
                 "port_problem": port_problem,
                 "repo_url_problem": repo_url_problem,
                 "git_ref_problem": git_ref_problem,

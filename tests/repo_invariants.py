@@ -216,7 +216,7 @@ def check_applications(facts: RepoFacts) -> None:
         assert project["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace", "name": name}]
         window = answers["sync_windows"].get(env)
         assert project.get("syncWindows", []) == (
-            [{"kind": "allow", **window, "applications": [name], "manualSync": True}] if window else []
+            [{"kind": "allow", **window, "applications": [name]}] if window else []
         )
         channel = answers["notifications_channel"]
         annotations = app["metadata"].get("annotations", {})

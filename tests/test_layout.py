@@ -193,8 +193,10 @@ def test_generated_labels_and_servers_are_the_layout_names(repo: Path) -> None:
     assert set(deployment["spec"]["selector"]["matchLabels"]) == {layout.NAME_LABEL}
     for env in ENVIRONMENTS:
         overlay = read_yaml(repo / layout.overlay_dir(env, APP) / layout.KUSTOMIZATION)
+        # Then Kubernetes' recommended labels (the template's own names; no tool reads them).
         assert [set(entry["pairs"]) for entry in overlay["labels"]] == [
-            {layout.ENVIRONMENT_LABEL, layout.TEAM_LABEL}
+            {layout.ENVIRONMENT_LABEL, layout.TEAM_LABEL},
+            {"app.kubernetes.io/instance", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by"},
         ]
         project, application = yaml.safe_load_all((repo / f"argocd/apps/{APP}/{env}.yaml").read_text())
         for obj in (project, application):

@@ -335,6 +335,24 @@ def test_selector_labels_and_releases_without_the_pair_are_left_alone() -> None:
     assert yaml.safe_load(edited(without, "1.30.0"))["labels"] == yaml.safe_load(without)["labels"]
 
 
+def test_a_tag_after_a_digest_brings_the_version_label_back() -> None:
+    """A digest release removed the version's labels entry (it stood alone); the next tag release
+    writes it as the template does, as does a release written before the label existed."""
+    alone = RELEASE_WITH_LABELS.replace('      release-channel: "stable"\n', "")
+    by_digest = edited(alone, DIGEST)
+    assert "labels" not in yaml.safe_load(by_digest)
+    labels = yaml.safe_load(edited(by_digest, "1.31.0"))["labels"]
+    assert labels == [
+        {
+            "pairs": {"app.kubernetes.io/version": "1.31.0"},
+            "includeSelectors": False,
+            "includeTemplates": True,
+        }
+    ]
+    assert 'version: "1.31.0"' in edited(by_digest, "1.31.0")
+    assert "labels" not in yaml.safe_load(edited(by_digest, "_build")), "no label value: no entry"
+
+
 def test_tags_are_written_quoted() -> None:
     # Unquoted, YAML (kustomize included) would read 1.10 as the number 1.1.
     result = edited(RELEASE_WITH_LABELS, "1.10")

@@ -48,6 +48,11 @@ ENVIRONMENT_LABEL = "environment"
 TEAM_LABEL = "team"
 
 
+def image_placeholder(app: str) -> str:
+    """The image name the base Deployment uses and each release's `images:` entry replaces."""
+    return f"{app}-image"
+
+
 def answers_file(app: str) -> str:
     """`shop` -> `.copier-answers.shop.yml`."""
     return f"{ANSWERS_PREFIX}{app}{ANSWERS_SUFFIX}"

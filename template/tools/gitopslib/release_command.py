@@ -29,7 +29,7 @@ from .errors import UsageError
 from .git import git, is_work_tree
 from .image_refs import VERSION_LABEL, digest_problem, image_tag_problem, is_digest, shown, version_label
 from .kustomize import build_text, kustomize_command
-from .layout import KUSTOMIZATION, PROVENANCE, release_dir
+from .layout import KUSTOMIZATION, PROVENANCE, image_placeholder, release_dir
 from .overlay_checks import release_problems
 from .promote import (
     PromotionRefusedError,
@@ -48,7 +48,6 @@ from .repo import Overlay, Repo
 COMMAND = "tools/gitops release"
 # The image the base's containers name (applications/base/<app>/deployment.yaml): each release's
 # `images:` entry of that name sets the app's own image; other entries are sidecars' images.
-IMAGE_PLACEHOLDER_SUFFIX = "-image"
 TAG, DIGEST = "newTag", "digest"
 
 
@@ -148,7 +147,7 @@ def _image_entry(
     if not entries:
         raise releases.ReleaseError(path, "has no images: entry to set the release of")
     names = ", ".join(str(entry.get("name")) for entry in entries)
-    own_names = {request.app + IMAGE_PLACEHOLDER_SUFFIX, own_image}
+    own_names = {image_placeholder(request.app), own_image}
     own = [e for e in entries if e.get("name") in own_names or (own_image and e.get("newName") == own_image)]
     if len(entries) == 1:
         own = entries
@@ -164,7 +163,7 @@ def _image_entry(
     which = "none" if not own else "more than one"
     raise UsageError(
         f"{path}: images: holds {names} and {which} of them is {request.app}'s own image "
-        f"({own_image or request.app + IMAGE_PLACEHOLDER_SUFFIX}): pick one with --image NAME"
+        f"({own_image or image_placeholder(request.app)}): pick one with --image NAME"
     )
 
 
@@ -183,11 +182,19 @@ def set_reference(entry: CommentedMap, reference: str) -> None:
 def set_version_label(document: Any, reference: str) -> None:
     """The `app.kubernetes.io/version` pair a `labels:` entry of the release sets (never one that
     also goes into selectors, which cannot change): the tag when it is a valid label value,
-    removed for a digest or a tag no label can hold. A release without that pair gets none."""
+    removed for a digest or a tag no label can hold. A release without any `labels:` gets the
+    entry the template writes (a digest release removed it; releases written before the label
+    existed never had it); one whose `labels:` leave the version out keeps them as they are."""
     labels = document.get("labels")
+    value = version_label(reference)
+    if labels is None and value is not None:
+        entry = CommentedMap([("pairs", CommentedMap([(VERSION_LABEL, DoubleQuotedScalarString(value))]))])
+        entry["includeSelectors"] = False
+        entry["includeTemplates"] = True
+        document["labels"] = CommentedSeq([entry])
+        return
     if not isinstance(labels, list):
         return
-    value = version_label(reference)
     for entry in list(labels):
         if not isinstance(entry, dict) or entry.get("includeSelectors") is True:
             continue

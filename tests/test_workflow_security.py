@@ -288,36 +288,28 @@ def test_the_remote_refuses_a_push_without_the_token(remote: Remote, tmp_path: P
     assert git(remote.bare, "branch", "--list", "other") == ""
 
 
-def test_promote_pushes_its_branch_with_the_token_from_the_environment(
-    remote: Remote, pristine: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("workflow", "branch", "summary", "message"),
+    [
+        ("promote", "promote/42", "promotion.txt", "promote myapp to prod"),
+        ("release", "release/myapp-42", "release.txt", "release myapp v2 to dev"),
+    ],
+)
+def test_the_branch_is_pushed_with_the_token_from_the_environment(
+    remote: Remote, pristine: Path, tmp_path: Path, workflow: str, branch: str, summary: str, message: str
 ) -> None:
-    script, env = step_script(pristine, "promote.yaml", "promote", "Open the pull request")
+    script, env = step_script(pristine, f"{workflow}.yaml", workflow, "Open the pull request")
     assert env["GH_TOKEN"] == PR_TOKEN
     work = checkout(remote, tmp_path)
-    git(work, "switch", "-q", "-c", "promote/42")
-    git(work, "commit", "-q", "--allow-empty", "-m", "promote myapp to prod")
+    git(work, "switch", "-q", "-c", branch)
+    git(work, "commit", "-q", "--allow-empty", "-m", message)
     (tmp_path / "runner-temp").mkdir()
-    (tmp_path / "runner-temp" / "promotion.txt").write_text("+ image: v2\n")
-    calls = run_step(script, work, remote, tmp_path, BRANCH="promote/42")
-    assert git(remote.bare, "rev-parse", "promote/42") == git(work, "rev-parse", "HEAD")
-    assert len(calls) == 1 and calls[0].startswith("pr create --base main --head promote/42 --title promote")
-    assert_no_credential_left(work)
-
-
-def test_release_pushes_its_branch_with_the_token_from_the_environment(
-    remote: Remote, pristine: Path, tmp_path: Path
-) -> None:
-    script, env = step_script(pristine, "release.yaml", "release", "Open the pull request")
-    assert env["GH_TOKEN"] == PR_TOKEN
-    work = checkout(remote, tmp_path)
-    git(work, "switch", "-q", "-c", "release/myapp-42")
-    git(work, "commit", "-q", "--allow-empty", "-m", "release myapp v2 to dev")
-    (tmp_path / "runner-temp").mkdir()
-    (tmp_path / "runner-temp" / "release.txt").write_text("+ newTag: v2\n")
-    calls = run_step(script, work, remote, tmp_path, BRANCH="release/myapp-42")
-    assert git(remote.bare, "rev-parse", "release/myapp-42") == git(work, "rev-parse", "HEAD")
+    (tmp_path / "runner-temp" / summary).write_text("+ newTag: v2\n")
+    calls = run_step(script, work, remote, tmp_path, BRANCH=branch)
+    assert git(remote.bare, "rev-parse", branch) == git(work, "rev-parse", "HEAD")
     assert len(calls) == 1
-    assert calls[0].startswith("pr create --base main --head release/myapp-42 --title release myapp")
+    assert calls[0].startswith(f"pr create --base main --head {branch} --title {workflow}")
+    assert_no_credential_left(work)
     assert_no_credential_left(work)
 
 

@@ -391,7 +391,10 @@ def relative_path(repo: Repo, filename: object) -> str:
     return repo.relative(path) if path.is_relative_to(repo.root) else str(path)
 
 
-def promote(repo: Repo, request: Request, dry_run: bool, branch: str | None, out: TextIO = sys.stdout) -> int:
+def promote(
+    repo: Repo, request: Request, dry_run: bool, branch: str | None, out: TextIO | None = None
+) -> int:
+    out = sys.stdout if out is None else out  # read at call time: a redirected stdout must be honoured
     source = resolve_source(repo, request.from_ref)
     if branch is not None:
         check_branch(repo, branch, dry_run)

@@ -342,7 +342,8 @@ def _apply(repo: Repo, request: ReleaseRequest, plan: ReleasePlan, branch: str |
     return rendered_diff(overlay, "" if error else before_text, after_text, "released"), commit
 
 
-def release(repo: Repo, request: ReleaseRequest, branch: str | None, out: TextIO = sys.stdout) -> int:
+def release(repo: Repo, request: ReleaseRequest, branch: str | None, out: TextIO | None = None) -> int:
+    out = sys.stdout if out is None else out  # read at call time: a redirected stdout must be honoured
     head = head_commit(repo)
     if branch is not None:
         check_branch(repo, branch, dry_run=False)

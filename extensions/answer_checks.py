@@ -28,7 +28,6 @@ import re
 import sys
 import types
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ from jinja2.runtime import Context
 GITOPSLIB = Path(__file__).resolve().parent.parent / "template/tools/gitopslib"
 LAYOUT_FILE = GITOPSLIB / "layout.py"
 IMAGE_REFS_FILE = GITOPSLIB / "image_refs.py"
+DURATIONS_FILE = GITOPSLIB / "durations.py"
 
 
 def load_layout(path: Path = LAYOUT_FILE) -> types.ModuleType:
@@ -55,6 +55,11 @@ def load_layout(path: Path = LAYOUT_FILE) -> types.ModuleType:
 def load_image_refs(path: Path = IMAGE_REFS_FILE) -> types.ModuleType:
     """gitopslib/image_refs.py of this template version, loaded as load_layout loads layout.py."""
     return _load_by_path(path, "_gitops_template_image_refs_")
+
+
+def load_durations(path: Path = DURATIONS_FILE) -> types.ModuleType:
+    """gitopslib/durations.py of this template version, loaded as load_layout loads layout.py."""
+    return _load_by_path(path, "_gitops_template_durations_")
 
 
 def _load_by_path(path: Path, prefix: str) -> types.ModuleType:
@@ -79,6 +84,8 @@ app_env_name: Callable[[str, str], str] = _layout.app_env_name
 base_dir: Callable[[str], str] = _layout.base_dir
 overlay_dir: Callable[[str, str], str] = _layout.overlay_dir
 _image_refs = load_image_refs()
+_durations = load_durations()
+duration_problem: Callable[[Any], str] = _durations.duration_problem
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", re.ASCII)
 DNS_SUBDOMAIN = re.compile(
@@ -423,9 +430,20 @@ HTTP_PATH = re.compile(r"^/[A-Za-z0-9._~/%-]*$", re.ASCII)
 SLACK_CHANNEL = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$", re.ASCII)
 
 
-def code_owner_problem(owner: Any) -> str:
+# GitLab groups nest: @group/subgroup/team.
+GITLAB_CODE_OWNER = re.compile(r"^@[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$|^[^@\s]+@[^@\s]+\.[a-z]+$", re.ASCII)
+
+
+def code_owner_problem(owner: Any, ci_provider: Any = "github") -> str:
     if problem := _not_a_string(owner, "platform_team"):
         return problem
+    if ci_provider == "gitlab":
+        if not GITLAB_CODE_OWNER.fullmatch(owner):
+            return (
+                f"platform_team: {_shown(owner)} is not a GitLab code owner "
+                "(@group, @group/subgroup, @user or an e-mail address)"
+            )
+        return ""
     if not CODE_OWNER.fullmatch(owner):
         return f"platform_team: {_shown(owner)} is not a code owner (@org/team, @user or an e-mail address)"
     return ""
@@ -539,7 +557,7 @@ def gateway_problem(gateway: Any) -> str:
 
 # Argo CD parses sync window schedules with robfig/cron v3,
 # cron.NewParser(Minute | Hour | Dom | Month | Dow): five fields, no descriptors (@daily),
-# and durations with Go's time.ParseDuration.
+# and durations with Go's time.ParseDuration (gitopslib/durations.py).
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 NO_NAMES: dict[str, int] = {}
@@ -551,10 +569,6 @@ CRON_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("day of week", 0, 6, {name: number for number, name in enumerate(WEEKDAYS)}),
 )
 CRON_CHARACTERS = re.compile(r"[0-9A-Za-z*?/,\- ]+", re.ASCII)
-GO_UNITS = {"ns": 1, "us": 10**3, "\u00b5s": 10**3, "\u03bcs": 10**3, "ms": 10**6, "s": 10**9}
-GO_UNITS |= {"m": 60 * 10**9, "h": 3600 * 10**9}
-GO_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)", re.ASCII)
-GO_DURATION = re.compile(r"^[-+]?(0|((\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$", re.ASCII)
 
 
 def _cron_value(text: str, low: int, high: int, names: dict[str, int]) -> int:
@@ -599,18 +613,6 @@ def cron_problem(schedule: Any) -> str:
     return ""
 
 
-def duration_problem(duration: Any) -> str:
-    if not isinstance(duration, str) or not GO_DURATION.fullmatch(duration):
-        return f"{_shown(duration)} is not a duration such as 2h, 1h30m or 90m"
-    if duration.startswith("-") or not re.search(r"[1-9]", duration):
-        return f"{_shown(duration)} is not a positive duration"
-    # time.ParseDuration refuses more than an int64 of nanoseconds (about 2,562,047h).
-    nanoseconds = sum(Decimal(number) * GO_UNITS[unit] for number, unit in GO_DURATION_PART.findall(duration))
-    if nanoseconds >= 2**63:
-        return f"{_shown(duration)} is longer than Go's durations reach"
-    return ""
-
-
 def sync_windows_problem(windows: Any, environments: Any, strict: bool = True) -> str:
     if problem := _per_env_mapping_problem(windows, environments, "sync_windows", strict):
         return problem
@@ -619,6 +621,31 @@ def sync_windows_problem(windows: Any, environments: Any, strict: bool = True) -
             return f"sync_windows: {env}: must be a mapping of schedule and duration, got {_shown(window)}"
         if strict and (problem := cron_problem(window["schedule"]) or duration_problem(window["duration"])):
             return f"sync_windows: {env}: {problem}"
+    return ""
+
+
+def soak_problem(soak: Any, environments: Any, strict: bool = True) -> str:
+    """The soak time per environment: how long a release runs there before promote lets it leave."""
+    if problem := _per_env_mapping_problem(soak, environments, "soak", strict):
+        return problem
+    for env, duration in soak.items():
+        if strict and (problem := duration_problem(duration)):
+            return f"soak: {env}: {problem}"
+    # A release never leaves the last environment: a soak there would be a setting that does nothing.
+    if strict and isinstance(environments, list) and environments and environments[-1] in soak:
+        return (
+            f"soak: {environments[-1]} is the last environment: releases never leave it, so a soak "
+            "there would hold nothing"
+        )
+    return ""
+
+
+CI_PROVIDERS = ("github", "gitlab", "none")
+
+
+def ci_provider_problem(provider: Any) -> str:
+    if provider not in CI_PROVIDERS:
+        return f"ci_provider: {_shown(provider)} is not one of {', '.join(CI_PROVIDERS)}"
     return ""
 
 
@@ -773,6 +800,8 @@ class AnswerChecks(Extension):
                 "hosts_problem": hosts_problem,
                 "gateway_problem": gateway_problem,
                 "sync_windows_problem": sync_windows_problem,
+                "soak_problem": soak_problem,
+                "ci_provider_problem": ci_provider_problem,
                 "channel_problem": channel_problem,
                 "secret_keys_problem": secret_keys_problem,
                 "cosign_key_problem": cosign_key_problem,

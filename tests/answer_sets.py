@@ -31,11 +31,14 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "clusters": {"prod-eu": "https://prod-eu.example.com:6443"},
         "sync_policy": "automated-no-prune",
         "team": "payments",
+        "ci_provider": "gitlab",
+        "soak": {"qa": "30m", "staging": "24h"},
     },
     # Every production option on (issue: hardening): autoscaling, quotas, Gateway API, manual
     # sync and a sync window for prod, notifications, smoke tests, ServiceMonitor, HA Argo CD.
     "hardened-gateway": {
         "app_name": "payments",
+        "soak": {"staging": "24h"},
         "replicas": {"dev": 1},
         "autoscaling": {"staging": {"min": 2, "max": 4}, "prod": {"min": 3, "max": 12, "cpu": 60}},
         "resources": {
@@ -73,6 +76,7 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
     },
     # Every optional mapping filled for every environment.
     "all-on": {
+        "ci_provider": "github",
         "advanced": True,  # asks more questions, renders nothing else
         "app_name": "checkout",
         "team": "shop.core_team",
@@ -96,6 +100,7 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "image_tag": DIGEST,
         "repo_url": "git@github.com:example-org/gitops.git",
         "sync_policy": "manual",
+        "ci_provider": "none",
         "replicas": {"prod": 0},
         "container_port": 1,
         "service_port": 65535,

@@ -197,6 +197,10 @@ def answer_sets(draw: st.DrawFn) -> dict[str, Any]:
         "protected_environments": st.lists(st.sampled_from(envs), max_size=2, unique=True),
         "kyverno_policies": st.booleans(),
         "cosign_public_key": st.sampled_from(["", COSIGN_KEY]),
+        "soak": per_env(maybe_invalid(st.sampled_from(DURATIONS), BAD_DURATIONS), envs),
+        "ci_provider": maybe_invalid(
+            st.sampled_from(["github", "gitlab", "none"]), ["GitHub", "jenkins", ""]
+        ),
         "clusters": per_env(
             maybe_invalid(
                 st.sampled_from(["https://prod.example.com:6443", "https://10.0.0.1"]),

@@ -98,6 +98,12 @@ BAD_ANSWERS = [
     ("sync_windows", "{prod: {schedule: '*/0 * * * *', duration: 2h}}", "step"),
     ("sync_windows", "{prod: {schedule: '0 8 * * 1-5', duration: 1d}}", "duration"),
     ("writable_paths", "[/tmp/]", "normalized"),
+    ("soak", "{staging: 1d}", "not a duration"),
+    ("soak", "{staging: -1h}", "positive"),
+    ("soak", "{qa: 1h}", "not one of the environments"),
+    ("soak", "{prod: 24h}", "last environment"),
+    ("soak", "[staging]", "soak"),
+    ("ci_provider", "jenkins", "ci_provider"),
 ]
 
 # Options that exclude each other: (answers, text the refusal must contain)
@@ -145,6 +151,8 @@ GOOD_ANSWERS: list[dict[str, str]] = [
         "resources": "{prod-eu: {requests: {cpu: '1', memory: 512Mi}, limits: {cpu: 1000m, memory: 0.5Gi}}}",
         "manual_sync_environments": "[prod-eu]",
         "sync_windows": "{prod-eu: {schedule: '0 8 * * 1-5', duration: 10h}}",
+        "soak": "{dev: 90m, qa: 1.5h}",
+        "ci_provider": "gitlab",
         "exposure": "ingress",
         "ingress_class": "nginx.internal",
         "hosts": "{dev: '*.dev.example.com', prod-eu: shop.xn--p1ai}",

@@ -21,10 +21,17 @@ GOLDEN = Path(__file__).parent / "golden"
 SNAPSHOTS = ["defaults", "four-envs-registry", "all-off"]
 README_SNAPSHOT = "defaults"
 VERBATIM_SOURCE = TEMPLATE_ROOT / "template"
+# Folders whose template name is a condition: where their verbatim files come from.
+CONDITIONAL_FOLDERS = {".github": "{% if ci_provider == 'github' %}.github{% endif %}"}
+
+
+def source_of(relative: Path) -> Path:
+    first, *rest = relative.parts
+    return VERBATIM_SOURCE / CONDITIONAL_FOLDERS.get(first, first) / Path(*rest)
 
 
 def snapshotted(relative: Path, name: str) -> bool:
-    if ".git" in relative.parts or (VERBATIM_SOURCE / relative).exists():
+    if ".git" in relative.parts or source_of(relative).exists():
         return False  # not rendered: template/<relative> is copied as it is
     return relative.as_posix() != "README.md" or name == README_SNAPSHOT
 

@@ -19,7 +19,8 @@ SETTINGS_FILE = "gitops.yaml"
 REPO_LEVEL_KEYS = frozenset(
     {
         "repo_url", "target_revision", "environments", "clusters", "argocd_version", "platform_team",
-        "protected_environments", "argocd_ha", "kyverno_policies", "cosign_public_key",
+        "protected_environments", "argocd_ha", "kyverno_policies", "cosign_public_key", "ci_provider",
+        "soak",
     }
 )  # fmt: skip
 

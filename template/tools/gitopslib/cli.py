@@ -94,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
         tools/gitops promote --app shop --from dev
         tools/gitops promote --all --from staging --dry-run
         tools/gitops promote --app shop --from staging --branch promote/shop-prod
+        tools/gitops promote --app shop --from staging --require-healthy
         """,
     )
     which = promote.add_mutually_exclusive_group(required=True)
@@ -105,7 +106,16 @@ def _parser() -> argparse.ArgumentParser:
     promote.add_argument("--to", dest="target", metavar="ENV", help="default: the environment after --from")
     promote.add_argument("--from-ref", metavar="REF", help="take the source release as it was at this commit")
     promote.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
-    promote.add_argument("--force", action="store_true", help="allow skipping environments")
+    promote.add_argument(
+        "--force",
+        action="store_true",
+        help="allow skipping environments and leaving one before its soak is over (recorded)",
+    )
+    promote.add_argument(
+        "--require-healthy",
+        action="store_true",
+        help="refuse unless Argo CD reports the source Synced and Healthy running this release",
+    )
     promote.add_argument("--branch", metavar="NAME", help="create this branch and commit the promotion on it")
     release = _command(
         commands,
@@ -187,7 +197,9 @@ def run_promote(args: argparse.Namespace) -> int:
     from .repo import load_repo
 
     repo = load_repo(args.repo)
-    request = resolve_request(repo, args.app, args.all, args.source, args.target, args.from_ref, args.force)
+    request = resolve_request(
+        repo, args.app, args.all, args.source, args.target, args.from_ref, args.force, args.require_healthy
+    )
     return promote(repo, request, dry_run=args.dry_run, branch=args.branch)
 
 

@@ -21,24 +21,33 @@ FILE_MODES = (b"100644", b"100755", b"120000")
 class History:
     """Every committed state of a set of folders (the files directly in each), newest first."""
 
-    def __init__(self, root: Path, pathspec: str, folder_of: Callable[[str], str | None]) -> None:
+    def __init__(
+        self, root: Path, pathspec: str, folder_of: Callable[[str], str | None], first_parent_of: str = ""
+    ) -> None:
         """`pathspec` selects the files to follow; `folder_of` names the folder a file counts
-        for (None: it does not count)."""
+        for (None: it does not count). With `first_parent_of` (a ref), only the commits of that
+        ref's first-parent chain count, a merge as the change it made to its first parent: the
+        history of a branch as it moved, without the commits of the branches merged into it."""
         self.root = root
         self.available = (
             is_work_tree(root) and git(root, "rev-parse", "--verify", "-q", "HEAD", check=False) != ""
         )
         self._commits: dict[str, list[str]] = {}
         self._states: dict[tuple[str, str], dict[str, bytes] | None] = {}
+        self._times: dict[str, int] = {}
         if self.available:
-            self._read(pathspec, folder_of)
+            self._read(pathspec, folder_of, first_parent_of)
 
-    def _read(self, pathspec: str, folder_of: Callable[[str], str | None]) -> None:
-        log = git(self.root, "log", "--format=commit %H", "--name-only", "--", pathspec)
+    def _read(self, pathspec: str, folder_of: Callable[[str], str | None], first_parent_of: str) -> None:
+        # %ct: the committer date, when the commit became part of the branch (a rebase or a merge
+        # sets it anew), never the author date.
+        chain = ["--first-parent", "--diff-merges=first-parent", first_parent_of] if first_parent_of else []
+        log = git(self.root, "log", "--format=commit %H %ct", "--name-only", *chain, "--", pathspec)
         commit = ""
         for line in log.splitlines():
             if line.startswith("commit "):
-                commit = line.split()[1]
+                _, commit, committed_at = line.split()
+                self._times[commit] = int(committed_at)
             elif line and (folder := folder_of(line)) is not None:
                 commits = self._commits.setdefault(folder, [])
                 if not commits or commits[-1] != commit:
@@ -85,6 +94,14 @@ class History:
         """The folder's files by name as each commit that touched it left them (None: the commit
         removed the folder), newest first."""
         return [self._states[(commit, folder)] for commit in self._commits.get(folder, [])]
+
+    def changes(self, folder: str) -> list[tuple[str, int, dict[str, bytes] | None]]:
+        """Each commit that touched the folder, its committer date (Unix seconds) and the folder
+        as it left it (None: removed), newest first."""
+        return [
+            (commit, self._times[commit], self._states[(commit, folder)])
+            for commit in self._commits.get(folder, [])
+        ]
 
     def first_version(self, folder: str) -> dict[str, bytes] | None:
         """The folder as the commit that added it wrote it."""

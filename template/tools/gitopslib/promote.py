@@ -4,8 +4,10 @@ The release (everything in the source overlay's release/) is read from a commit 
 --from-ref) and copied onto the target's release/, keeping the target file's comments and
 formatting; env-bound settings in the overlay's kustomization.yaml are never touched. The
 rendered difference of the target is shown before anything is kept; a source that does not
-build or validate is refused, and so is skipping an environment unless --force. Where the
-release came from is recorded in release/provenance.yaml, which `tools/gitops validate` reads.
+build or validate is refused, and so is skipping an environment or leaving one before its soak
+is over unless --force (gates.py; with --require-healthy also a release Argo CD does not report
+Synced and Healthy). Where the release came from, and what --force let through, is recorded in
+release/provenance.yaml, which `tools/gitops validate` reads.
 
 Users' work is never lost: uncommitted or untracked changes in the target's release/ (which
 promote would overwrite) or in the source's (which promoting from HEAD would silently leave
@@ -16,6 +18,7 @@ promotion that changes nothing writes nothing and creates no branch or commit.
 from __future__ import annotations
 
 import difflib
+import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +26,7 @@ from typing import Any, TextIO
 
 from . import fast_yaml, releases, roundtrip
 from .errors import GitError, UsageError
+from .gates import Leaving, check_gates
 from .git import commit_all, dirty_paths, git, is_work_tree, require_identity
 from .kustomize import build_text, kustomize_command, overlay_namespace
 from .layout import KUSTOMIZATION, PROVENANCE, release_dir
@@ -48,6 +52,7 @@ class Request:
     target: str
     from_ref: str | None
     forced: bool
+    require_healthy: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class Plan:
     after: dict[str, Any]
     writes: dict[str, bytes] = field(default_factory=dict)
     stale: list[str] = field(default_factory=list)
+    identity: str = ""  # of the source's release folder (releases.folder_identity)
 
     @property
     def changed(self) -> bool:
@@ -91,6 +97,7 @@ def resolve_request(
     target: str | None,
     from_ref: str | None,
     force: bool,
+    require_healthy: bool = False,
 ) -> Request:
     order = repo.environments
     if source not in order:
@@ -116,7 +123,14 @@ def resolve_request(
         apps = [app]
     else:
         raise UsageError(f"--app {app}: no such app ({', '.join(known)})")
-    return Request(apps=apps, source=source, target=target, from_ref=from_ref, forced=force)
+    return Request(
+        apps=apps,
+        source=source,
+        target=target,
+        from_ref=from_ref,
+        forced=force,
+        require_healthy=require_healthy,
+    )
 
 
 def checked_build(repo: Repo, overlay: Overlay, command: list[str]) -> str:
@@ -203,10 +217,8 @@ def plan_app(repo: Repo, request: Request, source: Source, app: str) -> Plan:
         merged = roundtrip.assign(round_trip(target_path, target_text), round_trip(source_path, source_text))
         plan.writes[KUSTOMIZATION] = roundtrip.dump(merged).encode()
     _plan_other_files(repo, plan, files)
-    if plan.changed:
-        # The release as the target holds it once written: the source's files, provenance aside.
-        release = releases.identity(plan.after, files)
-        plan.writes[PROVENANCE] = _provenance(request, source.commit, release).encode()
+    # The release as the target holds it once written: the source's files, provenance aside.
+    plan.identity = releases.identity(plan.after, files)
     return plan
 
 
@@ -258,15 +270,32 @@ def round_trip(path: str, text: str) -> Any:
         raise releases.ReleaseError(path, f"not valid YAML: {yaml_reason(error)}") from None
 
 
-def _provenance(request: Request, source_commit: str, release: str) -> str:
+def _provenance(request: Request, source_commit: str, release: str, overridden: str | None) -> str:
+    # What --force let through (a soak not yet over), as one JSON string: it can hold any character.
+    override = f"overridden: {json.dumps(overridden)}\n" if overridden else ""
     return (
         "# Where this release came from: written by tools/gitops promote, read by tools/gitops validate.\n"
         f"from_environment: {request.source}\n"
         f"from_commit: {source_commit}\n"
         f"forced: {'true' if request.forced else 'false'}\n"
+        f"{override}"
         f"release: {release}\n"
         f"{releases.IDENTITY_FIELD}: {releases.FOLDER_IDENTITY}\n"
     )
+
+
+def _pass_gates(repo: Repo, request: Request, source: Source, plans: list[Plan]) -> list[Problem]:
+    """Checks the soak and health gates of every release about to move; the problems that refuse
+    the promotion, else writes each provenance.yaml (with what --force let through)."""
+    changed = [plan for plan in plans if plan.changed]
+    leaving = [Leaving(plan.app, plan.after, plan.identity) for plan in changed]
+    gates = check_gates(repo, request.source, leaving, source.commit, request.forced, request.require_healthy)
+    if gates.problems:
+        return gates.problems
+    for plan in changed:
+        provenance = _provenance(request, source.commit, plan.identity, gates.overridden.get(plan.app))
+        plan.writes[PROVENANCE] = provenance.encode()
+    return []
 
 
 def _write(directory: Path, plan: Plan) -> None:
@@ -407,6 +436,11 @@ def promote(
     if not any(plan.changed for plan in plans):
         _print_nothing_to_promote(request, plans, dry_run, out)
         return 0
+    if gate_problems := _pass_gates(repo, request, source, plans):
+        for problem in gate_problems:
+            print(problem, file=out)
+        print(f"promotion from {request.source} to {request.target} refused: nothing written", file=out)
+        return 1
     try:
         outcomes, commit = _apply(repo, request, plans, source, branch, dry_run)
     except PromotionRefusedError as refused:

@@ -11,40 +11,16 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-import yaml
-
-from . import fast_yaml, layout, releases
+from . import layout, releases
 from .history import History
 from .problems import Problem
 from .repo import Repo
 
 
-def _forced(repo: Repo, env: str, app: str) -> bool:
-    path = layout.provenance_file(env, app)
-    try:
-        provenance = fast_yaml.load((repo.root / path).read_text()) if (repo.root / path).is_file() else None
-    except yaml.YAMLError:
-        return False
-    files = releases.read_files(repo.root, layout.release_dir(env, app))
-    return (
-        isinstance(provenance, dict)
-        and provenance.get("forced") is True
-        and releases.recorded(provenance, files)
-    )
-
-
-def _identity(files: dict[str, bytes] | None) -> str | None:
-    """A committed release folder's identity; None when it holds no release (no kustomization.yaml)."""
-    if not files or layout.KUSTOMIZATION not in files:
-        return None
-    # A file committed as non-UTF-8 stays in history; validate names it in the work tree.
-    return releases.folder_identity(files, errors="replace")
-
-
 def _ran_in(repo: Repo, history: History, env: str, app: str) -> set[str]:
     """Every release the environment ever ran, the uncommitted one included."""
     directory = layout.release_dir(env, app)
-    committed = {_identity(files) for files in history.versions(directory)}
+    committed = {releases.committed_identity(files) for files in history.versions(directory)}
     work_tree = releases.read_files(repo.root, directory)
     if layout.KUSTOMIZATION in work_tree:
         committed.add(releases.folder_identity(work_tree))
@@ -53,7 +29,7 @@ def _ran_in(repo: Repo, history: History, env: str, app: str) -> set[str]:
 
 def _unchanged_since_added(history: History, directory: str, current: str) -> bool:
     first = history.first_version(directory)
-    return first is None or _identity(first) == current
+    return first is None or releases.committed_identity(first) == current
 
 
 def history_problems(repo: Repo) -> list[Problem]:
@@ -72,7 +48,7 @@ def history_problems(repo: Repo) -> list[Problem]:
             if (
                 current in _ran_in(repo, history, previous, app)
                 or _unchanged_since_added(history, directory, current)
-                or _forced(repo, env, app)
+                or releases.forced(repo.root, directory)
             ):
                 continue
             label = releases.describe(releases.parse(text))

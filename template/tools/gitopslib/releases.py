@@ -95,6 +95,30 @@ def recorded(record: Mapping[str, Any], files: Mapping[str, bytes]) -> bool:
     return bool(record.get("release") == legacy)
 
 
+def committed_identity(files: Mapping[str, bytes] | None) -> str | None:
+    """A release folder's identity as a commit left it; None when it holds no release (no
+    kustomization.yaml). A file committed as non-UTF-8 stays in history; validate names it in the
+    work tree."""
+    if not files or KUSTOMIZATION not in files:
+        return None
+    return folder_identity(files, errors="replace")
+
+
+def forced(root: Path, directory: str) -> bool:
+    """Whether the release in `directory` was promoted with --force, as its provenance.yaml
+    records for exactly the files it holds now."""
+    path = root / directory / PROVENANCE
+    try:
+        provenance = fast_yaml.load(path.read_text()) if path.is_file() else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    return (
+        isinstance(provenance, dict)
+        and provenance.get("forced") is True
+        and recorded(provenance, read_files(root, directory))
+    )
+
+
 def read_files(root: Path, directory: str) -> dict[str, bytes]:
     """The files directly in `directory` of the work tree, by name (empty when it is absent);
     provenance.yaml left out. A file that cannot be read is a ReleaseError."""

@@ -14,8 +14,10 @@ from .api_checks import api_problems, mapping
 from .argocd_checks import PLATFORM_DIR, argocd_problems, coverage_problems
 from .argocd_objects import read_argo_objects
 from .changes import affected_overlays, require_commit
+from .ci_provider import ci_provider_problems
 from .codeowners_checks import codeowners_problems
 from .errors import BrokenFileError
+from .gitlab_ci_checks import gitlab_ci_problems
 from .kustomize import build_overlays, build_text, kustomize_command, overlay_namespace
 from .layout import RELEASE_DIRS_GLOB, provenance_file, release_dir_of
 from .overlay_checks import built_object_problems, kustomization_files, kustomization_problems
@@ -24,6 +26,7 @@ from .promotion_checks import history_problems
 from .repo import Repo, read_yaml, yaml_reason
 from .schemas import schema_problems
 from .secret_checks import secret_problems
+from .soak import soak_problems
 from .update_leftovers import MARKER, conflict_marker_reasons, repository_files, unfinished_update_reason
 from .workflow_checks import workflow_problems
 from .workload_access import group_of, host_problems, workload_access_problems
@@ -124,11 +127,12 @@ def file_problems(repo: Repo) -> list[Problem]:
 
 
 def promotion_problems(repo: Repo, found: list[Problem]) -> list[Problem]:
-    """history_problems, which stops with an exception at the first release file, in the work
-    tree or in git history, that is not UTF-8, not YAML or not JSON-like (promotion_checks.py and
-    releases.py do not catch it). A broken file of the work tree is already among `found`."""
+    """history_problems and soak_problems, which stop with an exception at the first release file,
+    in the work tree or in git history, that is not UTF-8, not YAML or not JSON-like
+    (promotion_checks.py, soak.py and releases.py do not catch it). A broken file of the work tree
+    is already among `found`."""
     try:
-        return history_problems(repo)
+        return history_problems(repo) + soak_problems(repo)
     except (yaml.YAMLError, UnicodeDecodeError, TypeError) as error:
         # The release files promotion_checks.py reads (all of each release/) in the work tree.
         if any(release_dir_of(problem.path) for problem in found):
@@ -195,9 +199,12 @@ def validate_repo(repo: Repo, changed_since: str | None = None) -> ValidationRep
         report.problems += exceptions.unused_problems()
     report.exceptions = exceptions.honoured()
     report.problems += override_file_problems(repository_files(repo.root), repo.root)
+    # The CI files and CODEOWNERS of gitops.yaml's ci_provider: each check does nothing for the others.
+    report.problems += ci_provider_problems(repo)
     report.problems += codeowners_problems(repo)
     report.problems += secret_problems(repo)
     report.problems += workflow_problems(repo)
+    report.problems += gitlab_ci_problems(repo)
     report.problems += promotion_problems(repo, report.problems)
     report.problems = sorted(set(report.problems))
     return report

@@ -31,10 +31,13 @@ from tests.test_interactive_copy import QMARK, QUESTIONS
 
 PREVIOUS = PREVIOUS_RELEASE
 GATED = sorted(name for name, spec in QUESTIONS.items() if "advanced" in str(spec.get("ask", "")))
+# Gated questions the previous release did not have: the update gives them their defaults.
+ADDED_SINCE_PREVIOUS = {"ci_provider": "github", "soak": {}}
 
 # Every question the previous release asks, none at its default.
 ANSWERS: dict[str, Any] = {
-    "repo_url": "git@git.example.com:platform/gitops.git",
+    # A GitLab host: a new copy would pick ci_provider gitlab; this repository has GitHub's files.
+    "repo_url": "git@gitlab.example.com:platform/gitops.git",
     "target_revision": "deploy",
     "environments": ["dev", "qa", "prod"],
     "clusters": {"prod": "https://prod.example.com:6443"},
@@ -103,7 +106,8 @@ def previous_release_repo(tmp_path: Path) -> Path:
 
 
 def test_the_answers_cover_every_gated_question() -> None:
-    assert set(GATED) - {"cosign_public_key"} <= set(ANSWERS)  # the key needs a PEM; empty is fine
+    # The key needs a PEM; empty is fine.
+    assert set(GATED) - {"cosign_public_key"} - set(ADDED_SINCE_PREVIOUS) <= set(ANSWERS)
     assert set(ANSWERS) < set(QUESTIONS)
 
 
@@ -114,6 +118,9 @@ def test_update_with_defaults_keeps_every_answer(previous_release_repo: Path) ->
     answers = stored(repo)
     assert_every_answer_kept(answers)
     assert answers["advanced"] is False and answers["_commit"] == "v99.0.0"
+    assert {key: answers[key] for key in ADDED_SINCE_PREVIOUS} == ADDED_SINCE_PREVIOUS
+    assert (repo / ".github" / "workflows" / "validate.yaml").is_file()
+    assert not (repo / ".gitlab-ci.yml").exists()
     commit_all(repo, "Update shop")
     result = run_gitops(repo, "validate")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -42,6 +42,9 @@ COMMIT_ID = re.compile(r"[0-9a-f]{7,64}")
 # Enough of a tool's error line to recognise it, short enough to keep the reason on one screen line.
 MAX_ERROR_CHARS = 200
 SHOWN_IMAGES = 3
+# A Kubernetes client log line (klog): severity, date, time.
+KLOG_LINE = re.compile(r"[IWEF]\d{4} \d\d:\d\d:\d\d")
+ERROR_WORDS = re.compile(r"error|fatal|refused|denied|forbidden|unauthori[sz]ed|not found", re.IGNORECASE)
 
 
 class HealthUnknownError(Exception):
@@ -171,9 +174,11 @@ def _application_json(tool: str, arguments: list[str]) -> dict[str, Any]:
 
 
 def _first_error_line(output: str, returncode: int) -> str:
-    """The first line that reads as an error (argocd logs warnings before its fatal line)."""
+    """The first line that reads as an error: argocd logs warnings before its fatal line, and
+    kubectl repeats client-go's log lines (`E1202 10:14:28.06 ...`) before its own message."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    errors = [line for line in lines if re.search(r"error|fatal|refused|denied|forbidden", line, re.I)]
+    lines = [line for line in lines if not KLOG_LINE.match(line)] or lines
+    errors = [line for line in lines if ERROR_WORDS.search(line)]
     line = (errors or lines or [f"failed (exit {returncode})"])[0]
     return line if len(line) <= MAX_ERROR_CHARS else line[: MAX_ERROR_CHARS - 3] + "..."
 
@@ -185,8 +190,8 @@ def status_problem(repo: Repo, deployed: Deployed, name: str, application: dict[
     """Empty when the Application's status shows this release Synced and Healthy, else why not."""
     status = mapping(application.get("status"))
     sync = mapping(status.get("sync"))
-    sync_status = str(sync.get("status") or "Unknown")
-    health_status = str(mapping(status.get("health")).get("status") or "Unknown")
+    sync_status = _one_line(sync.get("status") or "Unknown")
+    health_status = _one_line(mapping(status.get("health")).get("status") or "Unknown")
     if (sync_status, health_status) != ("Synced", "Healthy"):
         return f"Argo CD reports {name} {sync_status} / {health_status}, not Synced / Healthy"
     # Multi-source Applications report one revision per source in `revisions`.
@@ -194,7 +199,7 @@ def status_problem(repo: Repo, deployed: Deployed, name: str, application: dict[
     why_not = [_revision_problem(repo, deployed, revision) for revision in revisions]
     if "" in why_not:
         return ""
-    reported = [str(image) for image in listed(mapping(status.get("summary")).get("images"))]
+    reported = [_one_line(image) for image in listed(mapping(status.get("summary")).get("images"))]
     if deployed.images and set(deployed.images) <= set(reported):
         return ""
     at = f" at {_short(revisions[0])}, {why_not[0]}" if revisions else " with no synced revision"
@@ -239,7 +244,12 @@ def _git_ok(root: Path, *args: str) -> bool:
 
 
 def _short(commit: str) -> str:
-    return commit[:7] if COMMIT_ID.fullmatch(commit) else commit
+    return commit[:7] if COMMIT_ID.fullmatch(commit) else _one_line(commit)
+
+
+def _one_line(value: object) -> str:
+    """A value Argo CD reported, safe to quote in a one-line reason."""
+    return " ".join(str(value).split())[:MAX_ERROR_CHARS]
 
 
 def _shown(images: list[str]) -> str:

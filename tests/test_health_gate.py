@@ -62,10 +62,11 @@ def status(
     health_status: str = "Healthy",
     revision: str | None = None,
     images: tuple[str, ...] = (),
+    env: str = ENV,
 ) -> dict[str, Any]:
     """A status as Argo CD v3 writes it for a Kustomize app (fields from a real `argocd app get`)."""
-    source = {"repoURL": "https://github.com/example-org/gitops.git", "path": f"environments/{ENV}/{APP}"}
-    destination = {"server": "https://kubernetes.default.svc", "namespace": f"{APP}-{ENV}"}
+    source = {"repoURL": "https://github.com/example-org/gitops.git", "path": f"environments/{env}/{APP}"}
+    destination = {"server": "https://kubernetes.default.svc", "namespace": f"{APP}-{env}"}
     compared = {"source": {**source, "targetRevision": "main"}, "destination": destination}
     sync_status: dict[str, Any] = {"status": sync, "comparedTo": compared}
     if revision is not None:
@@ -78,17 +79,17 @@ def status(
         "reconciledAt": "2026-12-01T10:05:00Z",
         "controllerNamespace": "argocd",
         "resources": [
-            {"group": "apps", "kind": "Deployment", "name": APP, "namespace": f"{APP}-{ENV}", "version": "v1"}
+            {"group": "apps", "kind": "Deployment", "name": APP, "namespace": f"{APP}-{env}", "version": "v1"}
             | {"status": sync, "health": {"status": health_status}},
         ],
     }
 
 
-def application_json(repo: Path, app_status: dict[str, Any]) -> str:
+def application_json(repo: Path, app_status: dict[str, Any], env: str = ENV) -> str:
     """The repository's Application with `app_status`, as `argocd app get -o json` prints it."""
     errors = [e.message for e in status_validator().iter_errors(app_status)]
     assert not errors, f"the stand-in's status is not one Argo CD could write: {errors}"
-    documents = yaml.safe_load_all((repo / APPLICATION_FILE).read_text())
+    documents = yaml.safe_load_all((repo / f"argocd/apps/{APP}/{env}.yaml").read_text())
     (declared,) = [document for document in documents if document["kind"] == "Application"]
     assert schema_problems(declared) == []
     return json.dumps({**declared, "status": app_status})

@@ -375,3 +375,38 @@ def test_comment_lines_below_a_removed_pair_stay() -> None:
     assert "# set by release" not in result
     kept = '      release-channel: "stable"\n    # selectors are immutable\n    includeSelectors: false\n'
     assert kept in result
+
+
+# --- a tag bumped alone (by hand, or by Renovate) leaves the version label behind ------------------
+
+
+def test_validate_refuses_a_tag_bumped_without_its_version_label_until_release_sets_both(repo: Path) -> None:
+    text = (repo / DEV).read_text()
+    assert text.count('"1.29.3-alpine"') == 2  # newTag and app.kubernetes.io/version
+    (repo / DEV).write_text(text.replace('newTag: "1.29.3-alpine"', 'newTag: "1.30.0"'))
+    checked = gitops_in_process(repo, "validate", scan_secrets=False)
+    assert checked.returncode == 1
+    assert (
+        f"{DEV}: labels: app.kubernetes.io/version is '1.29.3-alpine' but the release's image is 1.30.0: it "
+        "should be '1.30.0'; `tools/gitops release --app myapp --tag 1.30.0` sets both"
+    ) in checked.stdout.splitlines()
+    commit_all(repo, "A bot's tag bump")
+    assert release(repo, "--tag", "1.30.0").returncode == 0
+    assert (
+        yaml.safe_load((repo / DEV).read_text())["labels"][0]["pairs"]["app.kubernetes.io/version"]
+        == "1.30.0"
+    )
+    checked = gitops_in_process(repo, "validate", scan_secrets=False)
+    assert checked.returncode == 0, checked.stdout
+
+
+def test_validate_refuses_a_version_label_beside_a_digest(repo: Path) -> None:
+    text = (repo / DEV).read_text().replace('newTag: "1.29.3-alpine"', f'digest: "{DIGEST}"')
+    (repo / DEV).write_text(text)
+    checked = gitops_in_process(repo, "validate", scan_secrets=False)
+    assert any(
+        line.endswith(
+            f"it should be left out (no tag is a version); `tools/gitops release --app myapp --digest {DIGEST}` sets both"
+        )
+        for line in checked.stdout.splitlines()
+    ), checked.stdout

@@ -11,7 +11,8 @@ import yaml
 
 from .api_checks import mapping
 from .errors import BrokenFileError
-from .layout import KUSTOMIZATION, release_dir_of
+from .image_refs import VERSION_LABEL, is_digest, version_label
+from .layout import KUSTOMIZATION, image_placeholder, release_dir_of
 from .problems import Problem
 from .repo import Overlay, Repo, read_yaml
 
@@ -80,6 +81,8 @@ def kustomization_problems(repo: Repo, path: Path) -> list[Problem]:
     problems += [Problem(relative, reason) for reason in missing_listed_files(path.parent, data)]
     if (release := release_dir_of(relative)) and relative == f"{release}/{KUSTOMIZATION}":
         problems += [Problem(relative, reason) for reason in release_problems(data)]
+        app = Path(release).parent.name
+        problems += [Problem(relative, reason) for reason in version_label_problems(data, app)]
     for patch in _listed(data, "patches"):
         text = yaml.safe_dump(patch) if not isinstance(patch, str) else patch
         if INDEX_IMAGE_PATCH.search(text):
@@ -117,6 +120,39 @@ def release_problems(release: dict[str, Any]) -> list[str]:
     if images is not None and not (isinstance(images, list) and all(isinstance(i, dict) for i in images)):
         return ["images must be a list of mappings (name, newName, newTag or digest)"]
     return list(non_json_values(release, ""))
+
+
+def version_label_problems(release: dict[str, Any], app: str) -> list[str]:
+    """The release's `app.kubernetes.io/version` label names its own image's tag (none for a
+    digest), as `tools/gitops release` writes them together: an edit or a bot (Renovate) that
+    bumps `newTag` alone would deploy the new image under the old version's label."""
+    images = [entry for entry in release.get("images") or [] if isinstance(entry, dict)]
+    own = [entry for entry in images if entry.get("name") == image_placeholder(app)] or images
+    if len(own) != 1:
+        return []  # which image is the app's own is not clear: tools/gitops release asks for --image
+    reference = own[0].get("digest") or own[0].get("newTag")
+    if not isinstance(reference, str):
+        return []
+    expected = version_label(reference)
+    option = "--digest" if is_digest(reference) else "--tag"
+    problems = []
+    for entry in _listed(release, "labels"):
+        pairs = mapping(entry).get("pairs") if isinstance(entry, dict) else None
+        if entry_selects(entry) or not isinstance(pairs, dict) or VERSION_LABEL not in pairs:
+            continue
+        if pairs[VERSION_LABEL] != expected:
+            should = f"be {expected!r}" if expected is not None else "be left out (no tag is a version)"
+            problems.append(
+                f"labels: {VERSION_LABEL} is {pairs[VERSION_LABEL]!r} but the release's image is "
+                f"{reference}: it should {should}; `tools/gitops release --app {app} {option} {reference}` "
+                "sets both"
+            )
+    return problems
+
+
+def entry_selects(entry: Any) -> bool:
+    """A `labels:` entry that also goes into selectors (which cannot change): never a version's."""
+    return isinstance(entry, dict) and entry.get("includeSelectors") is True
 
 
 def non_json_values(node: Any, field: str) -> Iterator[str]:

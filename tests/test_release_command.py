@@ -406,7 +406,8 @@ def test_validate_refuses_a_version_label_beside_a_digest(repo: Path) -> None:
     checked = gitops_in_process(repo, "validate", scan_secrets=False)
     assert any(
         line.endswith(
-            f"it should be left out (no tag is a version); `tools/gitops release --app myapp --digest {DIGEST}` sets both"
+            "it should be left out (no tag is a version); "
+            f"`tools/gitops release --app myapp --digest {DIGEST}` sets both"
         )
         for line in checked.stdout.splitlines()
     ), checked.stdout

@@ -291,11 +291,17 @@ def check_exposure(facts: RepoFacts) -> None:
             assert route["spec"]["parentRefs"] == [{"name": name, "namespace": namespace}]
 
 
+# Where the template writes CODEOWNERS for each ci_provider; none writes no CI file at all.
+CODEOWNERS_FILES = {"github": ".github/CODEOWNERS", "gitlab": ".gitlab/CODEOWNERS"}
+
+
 def check_codeowners(facts: RepoFacts) -> None:
+    location = CODEOWNERS_FILES.get(facts.answers["ci_provider"])
+    if location is None:
+        assert not list(facts.root.glob("**/CODEOWNERS")), "ci_provider none writes no CODEOWNERS"
+        return
     owners = dict(
-        line.split()
-        for line in (facts.root / ".github/CODEOWNERS").read_text().splitlines()
-        if line.startswith("/")
+        line.split() for line in (facts.root / location).read_text().splitlines() if line.startswith("/")
     )
     team = facts.answers["platform_team"]
     assert owners["/argocd/"] == team and owners["/gitops.yaml"] == team

@@ -120,8 +120,9 @@ def test_generated_codeowners_passes_and_names_every_area(pristine: Path, tmp_pa
 )
 def test_generated_codeowners_passes_for_answer_sets(tmp_path: Path, answer_set: str) -> None:
     """With and without kyverno_policies (platform/), with several, one or an oddly named protected
-    environment, and with an e-mail address as the platform team."""
-    answers = ANSWER_SETS[answer_set]
+    environment, and with an e-mail address as the platform team; each on GitHub (all-off chooses
+    no CI, and so no CODEOWNERS: tests/test_gitlab_ci.py)."""
+    answers = {**ANSWER_SETS[answer_set], "ci_provider": "github"}
     repo = render(tmp_path / "repo", answers)
     assert_passes(repo)
     line = append(repo, "* @everyone\n")

@@ -21,8 +21,12 @@ GOLDEN = Path(__file__).parent / "golden"
 SNAPSHOTS = ["defaults", "four-envs-registry", "all-off"]
 README_SNAPSHOT = "defaults"
 VERBATIM_SOURCE = TEMPLATE_ROOT / "template"
-# Folders whose template name is a condition: where their verbatim files come from.
-CONDITIONAL_FOLDERS = {".github": "{% if ci_provider == 'github' %}.github{% endif %}"}
+# Folders and files whose template name is a condition: where their verbatim files come from.
+CONDITIONAL_FOLDERS = {
+    ".github": "{% if ci_provider == 'github' %}.github{% endif %}",
+    ".gitlab": "{% if ci_provider == 'gitlab' %}.gitlab{% endif %}",
+    ".gitlab-ci.yml": "{% if ci_provider == 'gitlab' %}.gitlab-ci.yml{% endif %}",
+}
 
 
 def source_of(relative: Path) -> Path:

@@ -30,7 +30,8 @@ from tests.template_versions import check_lines, copy_repo, git
 from tests.test_workflows import BASH, PR_TOKEN
 
 ZIZMOR = Path(sys.executable).parent / "zizmor"
-# The workflows do not depend on the answers today; these sets make sure no answer changes that.
+# The workflows do not depend on the answers today; these sets make sure no answer changes that
+# (each with GitHub as its CI: all-off chooses none, which writes no workflows).
 AUDITED_SETS = ["defaults", "hardened-gateway", "all-off", "many-environments", "yaml-special-names"]
 # GITOPS_DEBUG makes an unexpected error a traceback instead of a one-line summary.
 DEBUG_ENV = {"GITOPS_DEBUG": "1"}
@@ -38,7 +39,8 @@ DEBUG_ENV = {"GITOPS_DEBUG": "1"}
 
 @pytest.fixture(scope="module", params=AUDITED_SETS, ids=str)
 def generated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return render(tmp_path_factory.mktemp(request.param) / "repo", ANSWER_SETS[request.param])
+    answers = {**ANSWER_SETS[request.param], "ci_provider": "github"}
+    return render(tmp_path_factory.mktemp(request.param) / "repo", answers)
 
 
 @pytest.fixture(scope="module")

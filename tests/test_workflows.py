@@ -422,7 +422,10 @@ def run_actionlint(*paths: Path) -> subprocess.CompletedProcess[str]:
 def answer_set_workflows(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> list[Path]:
-    repo = render(tmp_path_factory.mktemp(request.param) / "repo", ANSWER_SETS[request.param])
+    # With GitHub as the CI of every answer set (some choose gitlab or none, which write no
+    # workflows: tests/test_gitlab_ci.py), so that no other answer changes the workflows.
+    answers = {**ANSWER_SETS[request.param], "ci_provider": "github"}
+    repo = render(tmp_path_factory.mktemp(request.param) / "repo", answers)
     return sorted((repo / ".github" / "workflows").glob("*.y*ml"))
 
 

@@ -1,6 +1,8 @@
 """CODEOWNERS gives every path that can widen access to the platform team (gitops.yaml
-`platform_team`): argocd/, .github/, tools/, gitops.yaml, platform/, the CODEOWNERS file GitHub
-reads, and environments/<env>/ of every protected environment.
+`platform_team`): argocd/, the CI files (.github/; .gitlab/ and .gitlab-ci.yml), tools/,
+gitops.yaml, platform/, the CODEOWNERS file the host reads, and environments/<env>/ of every
+protected environment. The host is gitops.yaml's `ci_provider` (github when absent, as in
+repositories generated before it existed); with `none` there is no code review to check.
 
 GitHub's rules ("About code owners", docs.github.com):
 - the first of .github/CODEOWNERS, CODEOWNERS and docs/CODEOWNERS is read; one of 3 MB or more
@@ -12,7 +14,16 @@ GitHub's rules ("About code owners", docs.github.com):
 - the LAST matching line decides, and a line without owners leaves its paths unowned;
 - paths are case-sensitive; owners are not (GitHub handles and e-mail addresses).
 
-Each file path is matched against each line on its own, as GitHub does, with pathspec's
+GitLab's rules ("Code Owners", docs.gitlab.com) differ: it reads the first of CODEOWNERS,
+docs/CODEOWNERS and .gitlab/CODEOWNERS; `[Section]` headers (`^[Section]`: optional, its approval
+not required; owners after the header: the default owners of its lines without owners) split the
+file into sections that each require approval, the last matching line deciding within each; a
+`!pattern` line takes the paths it matches out of its section; owners may be nested groups
+(`@group/sub/team`) and roles (`@@maintainer`); patterns match as gitlab_patterns.py describes. A
+path is then the platform team's when some required section's deciding line gives it to the
+platform team alone.
+
+On GitHub, each file path is matched against each line on its own, as GitHub does, with pathspec's
 "gitignore" pattern: its `docs/*` matches docs/a but not docs/a/b, as GitHub documents (pathspec's
 GitIgnoreSpec follows git's directory exclusion instead, and would match docs/a/b). Its `/`
 matches every path where GitHub's matches none, so `/` is taken here as matching nothing; the
@@ -34,7 +45,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .ci_provider import ci_provider
 from .errors import BrokenFileError
+from .gitlab_patterns import GitLabGlob, compile_gitlab
 from .layout import ANSWERS_GLOB, ENVIRONMENTS_DIR, SETTINGS_FILE
 from .problems import Problem
 from .repo import Repo, read_text
@@ -46,9 +59,14 @@ if TYPE_CHECKING:
     Spec = PathSpec[GitIgnoreBasicPattern]
 
 LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
+GITLAB_LOCATIONS = ("CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS")
 SIZE_LIMIT = 3 * 1024 * 1024
 # The forms GitHub accepts (as copier.yml's platform_team validator does), e-mail case-insensitive.
 OWNER = re.compile(r"@[A-Za-z0-9-]+(?:/[A-Za-z0-9._-]+)?|[^@\s]+@[^@\s]+\.[A-Za-z]+", re.ASCII)
+# GitLab's: users, groups nested at any depth, roles (@@developer), e-mail addresses.
+GITLAB_OWNER = re.compile(r"@@?[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*|[^@\s]+@[^@\s]+\.[A-Za-z]+", re.ASCII)
+# `[Name]`, `^[Name]` (optional), `[Name][2]` (approvals), each with default owners after it.
+SECTION = re.compile(r"(\^)?\[([^\]]+)\](?:\[\d+\])?(?:\s+(.*))?")
 COMMENT = re.compile(r"(?:^|\s)#")
 TOKEN = re.compile(r"(?:\\.|\S)+")
 # Stand-ins for the parts of a path a pattern leaves open: NUL is in no path and no pattern, so
@@ -63,18 +81,28 @@ class Rule:
     line: int
     pattern: str
     owners: tuple[str, ...]
-    spec: Spec | None  # None: matches nothing (`/`)
+    spec: Spec | GitLabGlob | None  # None: matches nothing (`/` on GitHub)
+    section: str = ""  # GitLab's section (casefolded name); "" before any header, and on GitHub
+    optional: bool = False  # in a GitLab `^[optional]` section: its approval is not required
+    exclusion: bool = False  # a GitLab `!pattern`: takes the paths out of its section
 
     def matches(self, path: str) -> bool:
+        if isinstance(self.spec, GitLabGlob):
+            return self.spec.match_file(path)
         return self.spec is not None and self.spec.match_file(path, separators=())
+
+    @property
+    def glob(self) -> str:
+        return self.pattern.removeprefix("!") if self.exclusion else self.pattern
 
 
 @dataclass(frozen=True)
 class Skipped:
-    """A line GitHub skips, with its pattern read literally to tell where it points."""
+    """A line the host skips, with its pattern read literally to tell where it points."""
 
     rule: Rule
     why: str
+    header: bool = False  # a GitLab section header it cannot read: always a problem
 
 
 @dataclass(frozen=True)
@@ -92,24 +120,78 @@ class Area:
         return self.representatives or ((self.path + ANY,) if self.path.endswith("/") else (self.path,))
 
 
+@dataclass(frozen=True)
+class Host:
+    """Where CODEOWNERS is read and how, for one ci_provider."""
+
+    name: str
+    locations: tuple[str, ...]  # in the order the host looks: the first one found is read
+    written: str  # the location the template writes
+    ci_areas: tuple[Area, ...]
+    owner: re.Pattern[str]
+    owner_forms: str
+    team_forms: str
+    size_limit: int | None  # a file this large is not loaded
+    gitlab: bool  # sections, `!` exclusions and GitLab's pattern matching
+
+
+GITHUB = Host(
+    "GitHub",
+    LOCATIONS,
+    LOCATIONS[0],
+    (
+        Area(
+            ".github/",
+            "could rewrite the CI workflows or the review rules",
+            (LOCATIONS[0], f".github/workflows/{ANY}"),
+        ),
+    ),
+    OWNER,
+    "@user, @org/team or an e-mail address",
+    "@org/team, @user or an e-mail",
+    SIZE_LIMIT,
+    gitlab=False,
+)
+GITLAB = Host(
+    "GitLab",
+    GITLAB_LOCATIONS,
+    GITLAB_LOCATIONS[2],
+    (
+        Area(".gitlab/", "could rewrite the review rules", (GITLAB_LOCATIONS[2], f".gitlab/{ANY}")),
+        Area(".gitlab-ci.yml", "could rewrite the CI pipeline, which can read the merge request token"),
+    ),
+    GITLAB_OWNER,
+    "@user, @group, @group/subgroup, @@role or an e-mail address",
+    "@group, @group/subgroup, @user or an e-mail",
+    None,  # GitLab documents no size limit
+    gitlab=True,
+)
+HOSTS = {"github": GITHUB, "gitlab": GITLAB}
+
+
 def codeowners_problems(repo: Repo) -> list[Problem]:
-    found = next((name for name in LOCATIONS if (repo.root / name).is_file()), None)
+    host = HOSTS.get(ci_provider(repo))
+    if host is None:
+        return []  # ci_provider none: no host enforces code owners (unknown values: ci_provider.py)
+    found = next((name for name in host.locations if (repo.root / name).is_file()), None)
     problems = []
     text = None
     if found is None:
+        others = " and ".join(name for name in host.locations if name != host.written)
+        ci = ", ".join(area.path for area in host.ci_areas)
         problems.append(
             Problem(
-                LOCATIONS[0],
-                f"missing, and so are {LOCATIONS[1]} and {LOCATIONS[2]}: no change to argocd/, .github/, "
+                host.written,
+                f"missing, and so are {others}: no change to argocd/, {ci}, "
                 f"tools/, gitops.yaml, platform/ or a protected environment needs the platform team's review",
             )
         )
     else:
-        text, problem = read_codeowners(repo.root / found, found)
+        text, problem = read_codeowners(repo.root / found, found, host)
         problems += [problem] if problem else []
     team = repo.settings.get("platform_team")
-    if not isinstance(team, str) or not OWNER.fullmatch(team.strip()):
-        shown = "is missing" if not team else f"{team!r} is not a code owner (@org/team, @user or an e-mail)"
+    if not isinstance(team, str) or not host.owner.fullmatch(team.strip()):
+        shown = "is missing" if not team else f"{team!r} is not a code owner ({host.team_forms})"
         problems.append(
             Problem(
                 SETTINGS_FILE,
@@ -120,13 +202,15 @@ def codeowners_problems(repo: Repo) -> list[Problem]:
         return problems
     if found is None or text is None:
         return problems
-    rules, skipped = parse(text)
-    return problems + gaps(repo, found, team.strip(), rules, skipped)
+    rules, skipped = parse(text, host)
+    return problems + gaps(repo, found, team.strip(), rules, skipped, host)
 
 
-def read_codeowners(path: Path, relative: str) -> tuple[str | None, Problem | None]:
-    if path.stat().st_size >= SIZE_LIMIT:
-        reason = "is 3 MB or more: GitHub does not load it, so no change needs the platform team's review"
+def read_codeowners(path: Path, relative: str, host: Host = GITHUB) -> tuple[str | None, Problem | None]:
+    if host.size_limit is not None and path.stat().st_size >= host.size_limit:
+        reason = (
+            f"is 3 MB or more: {host.name} does not load it, so no change needs the platform team's review"
+        )
         return None, Problem(relative, reason)
     try:
         return read_text(path, relative), None
@@ -145,7 +229,9 @@ def compile_pattern(pattern: str) -> Spec | None:
     return pathspec.PathSpec.from_lines("gitignore", [pattern], backend="simple")
 
 
-def parse(text: str) -> tuple[list[Rule], list[Skipped]]:
+def parse(text: str, host: Host = GITHUB) -> tuple[list[Rule], list[Skipped]]:
+    if host.gitlab:
+        return parse_gitlab(text)
     rules, skipped = [], []
     for number, raw in enumerate(text.split("\n"), 1):
         content = COMMENT.split(raw.rstrip("\r"), maxsplit=1)[0]
@@ -167,6 +253,39 @@ def parse(text: str) -> tuple[list[Rule], list[Skipped]]:
     return rules, skipped
 
 
+def parse_gitlab(text: str) -> tuple[list[Rule], list[Skipped]]:
+    rules, skipped = [], []
+    section, optional, defaults = "", False, ()
+    for number, raw in enumerate(text.split("\n"), 1):
+        content = COMMENT.split(raw.rstrip("\r"), maxsplit=1)[0].strip()
+        if content.startswith(("[", "^[")):
+            header = SECTION.fullmatch(content)
+            owners = tuple(TOKEN.findall(header[3] or "")) if header else ()
+            bad = next((owner for owner in owners if not GITLAB_OWNER.fullmatch(owner)), None)
+            if header is None or bad is not None:
+                why = f"{bad} is not an owner" if bad else "not a section header it reads"
+                # The lines below stay in a section of their own: required, no default owners.
+                section, optional, defaults = content.casefold(), False, ()
+                skipped.append(Skipped(Rule(number, content, owners, None), why, header=True))
+                continue
+            section, optional, defaults = header[2].strip().casefold(), bool(header[1]), owners
+            continue
+        tokens = TOKEN.findall(content)
+        if not tokens:
+            continue
+        pattern, owners = tokens[0], tuple(tokens[1:])
+        if pattern.startswith("!"):  # its owners, if any, are ignored
+            rules.append(Rule(number, pattern, (), compile_gitlab(pattern[1:]), section, optional, True))
+            continue
+        bad = next((owner for owner in owners if not GITLAB_OWNER.fullmatch(owner)), None)
+        if bad is not None:
+            why = f"{bad} is not an owner ({GITLAB.owner_forms})"
+            skipped.append(Skipped(Rule(number, pattern, owners, compile_gitlab(pattern)), why))
+            continue
+        rules.append(Rule(number, pattern, owners or defaults, compile_gitlab(pattern), section, optional))
+    return rules, skipped
+
+
 def invalid_reason(pattern: str, owners: tuple[str, ...]) -> str:
     if pattern.startswith("!"):
         return "`!` negation does not work in CODEOWNERS"
@@ -180,23 +299,21 @@ def invalid_reason(pattern: str, owners: tuple[str, ...]) -> str:
     return ""
 
 
-def sensitive_areas(repo: Repo, found: str) -> list[Area]:
+def sensitive_areas(repo: Repo, found: str, host: Host = GITHUB) -> list[Area]:
     areas = [
         Area("argocd/", "could widen Argo CD access"),
-        Area(
-            ".github/",
-            "could rewrite the CI workflows or the review rules",
-            (f"{LOCATIONS[0]}", f".github/workflows/{ANY}"),
-        ),
+        *host.ci_areas,
         Area("tools/", "could weaken the checks tools/gitops runs in CI"),
         Area(SETTINGS_FILE, "could change the repo-level settings (the platform team among them)"),
         Area("platform/", "could weaken the platform's cluster-wide policies"),
         Area(".secrets.baseline", "could silence the secret scan"),
     ]
-    # The file GitHub reads, and any location it would read first if a file appeared there.
+    # The file the host reads, and any location it would read first if a file appeared there
+    # (those inside a CI area are already covered by it).
     areas += [
         Area(name, "could change who must review every change")
-        for name in LOCATIONS[1 : LOCATIONS.index(found) + 1]
+        for name in host.locations[: host.locations.index(found) + 1]
+        if not any(area.holds(name) for area in host.ci_areas)
     ]
     areas += [
         Area(p.name, "could point template updates at another template, whose code the update runs")
@@ -224,37 +341,68 @@ def existing_files(repo: Repo, area: Area) -> list[str]:
     return sorted(repo.relative(p) for p in path.rglob("*") if p.is_file())
 
 
-def gaps(repo: Repo, found: str, team: str, rules: list[Rule], skipped: list[Skipped]) -> list[Problem]:
-    def decider(path: str) -> Rule | None:
-        return next((rule for rule in reversed(rules) if rule.matches(path)), None)
-
+def gaps(
+    repo: Repo, found: str, team: str, rules: list[Rule], skipped: list[Skipped], host: Host = GITHUB
+) -> list[Problem]:
     def owned(rule: Rule | None) -> bool:
-        # The platform team alone: GitHub takes the approval of any one owner a line lists.
-        return rule is not None and {owner.casefold() for owner in rule.owners} == {team.casefold()}
+        # The platform team alone: GitHub and GitLab take the approval of any one owner a line lists.
+        return (
+            rule is not None
+            and not (rule.optional or rule.exclusion)
+            and {owner.casefold() for owner in rule.owners} == {team.casefold()}
+        )
+
+    sections: dict[str, list[Rule]] = {}
+    for rule in rules:
+        sections.setdefault(rule.section, []).append(rule)
+
+    def verdict(path: str) -> tuple[bool, Rule | None]:
+        """Whether the platform team must approve a change to `path`; the deciding line that
+        gives it to them, else the one to show (the last required section's, if any)."""
+        shown = None
+        for members in sections.values():
+            matching = [rule for rule in members if rule.matches(path)]
+            if not matching:
+                continue
+            decider = next((rule for rule in matching if rule.exclusion), matching[-1])
+            if owned(decider):
+                return True, decider
+            if shown is None or not decider.optional:
+                shown = decider
+        return False, shown
+
+    def gap_decided_by(path: str, rule: Rule) -> bool:
+        ok, shown = verdict(path)
+        return not ok and shown is rule
 
     problems = []
-    areas = sensitive_areas(repo, found)
+    areas = sensitive_areas(repo, found, host)
     for skip in skipped:
+        if skip.header:
+            problems.append(Problem(found, header_reason(skip)))
+            continue
         reached = next(((p, a) for a in areas for p in reaches(skip.rule, a)), None)
         if reached is not None:
             path, area = reached
-            problems.append(Problem(found, skipped_reason(skip, display(path, skip.rule), area)))
+            problems.append(Problem(found, skipped_reason(skip, display(path, skip.rule), area, host)))
     for area in areas:
         shown: dict[int, tuple[str, Rule | None]] = {}  # deciding line (0: none) -> first path
         for path in area.examples():
-            if not owned(rule := decider(path)):
-                shown.setdefault(rule.line if rule else 0, (path, rule))
+            ok, decider = verdict(path)
+            if not ok:
+                shown.setdefault(decider.line if decider else 0, (path, decider))
         for rule in rules:
             if owned(rule) or rule.line in shown:
                 continue
-            hole = next((p for p in reaches(rule, area) if decider(p) is rule), None)
+            hole = next((p for p in reaches(rule, area) if gap_decided_by(p, rule)), None)
             if hole is not None:
                 shown[rule.line] = (hole, rule)
         for path in existing_files(repo, area):
-            if not owned(rule := decider(path)):
-                shown.setdefault(rule.line if rule else 0, (path, rule))
-        for _, (path, rule) in sorted(shown.items()):
-            problems.append(Problem(found, gap_reason(display(path, rule), rule, team, area)))
+            ok, deciding = verdict(path)
+            if not ok:
+                shown.setdefault(deciding.line if deciding else 0, (path, deciding))
+        for _, (path, deciding) in sorted(shown.items()):
+            problems.append(Problem(found, gap_reason(display(path, deciding), deciding, team, area)))
     return problems
 
 
@@ -266,17 +414,28 @@ def gap_reason(path: str, rule: Rule | None, team: str, area: Area) -> str:
         if team.casefold() in {owner.casefold() for owner in rule.owners}:
             team += " alone (any one owner a line lists can approve)"
         where = f"line {rule.line}"
-        if rule.pattern.lstrip("/") != path:
+        if rule.glob.lstrip("/") != path:
             where += f", pattern {rule.pattern}"
-        if not rule.owners:
+        if rule.exclusion:
+            where += ", which takes it out of code owner approval"
+        elif not rule.owners:
             where += ", which lists no owners"
+        if rule.optional:
+            where += f", in an optional section ({rule.section}), whose approval is not required"
     return f"{path} is owned by {who}, not {team} ({where}): changes there {area.widens} {REVIEW}"
 
 
-def skipped_reason(skip: Skipped, path: str, area: Area) -> str:
+def skipped_reason(skip: Skipped, path: str, area: Area, host: Host = GITHUB) -> str:
     return (
-        f"line {skip.rule.line} ({skip.rule.pattern}) is skipped by GitHub: {skip.why}; it names {path}, "
-        f"where changes {area.widens}: write it in a form GitHub reads, or remove it"
+        f"line {skip.rule.line} ({skip.rule.pattern}) is skipped by {host.name}: {skip.why}; it names "
+        f"{path}, where changes {area.widens}: write it in a form {host.name} reads, or remove it"
+    )
+
+
+def header_reason(skip: Skipped) -> str:
+    return (
+        f"line {skip.rule.line} ({skip.rule.pattern}): {skip.why} (GitLab: [Section], ^[Section] or "
+        f"[Section][2], then default owners); the lines below it may not be in the section meant"
     )
 
 
@@ -294,10 +453,11 @@ def reaches(rule: Rule, area: Area) -> Iterator[str]:
     absorbed by it. `**` stands for no, one and two directories."""
     candidates = list(area.examples())
     if area.path.endswith("/"):
-        segments = rule.pattern.lstrip("/").split("/")
+        segments = rule.glob.lstrip("/").split("/")
         if segments[-1] == "":
             segments[-1] = ANY
-        filled = [[instance(segment, depth) for segment in segments] for depth in (0, 1, 2)]
+        classes = isinstance(rule.spec, GitLabGlob)  # GitHub reads `[ ]` literally, if at all
+        filled = [[instance(segment, depth, classes) for segment in segments] for depth in (0, 1, 2)]
         candidates += ["/".join(part for parts in each for part in parts) for each in filled]
         for each in filled:
             for start in range(len(each) + 1):
@@ -310,8 +470,21 @@ def reaches(rule: Rule, area: Area) -> Iterator[str]:
             yield path
 
 
-def instance(segment: str, depth: int) -> list[str]:
-    """A path segment the glob segment matches (`**`: `depth` directories)."""
+def instance(segment: str, depth: int, classes: bool = False) -> list[str]:
+    """A path segment the glob segment matches (`**`: `depth` directories; with `classes`, a
+    GitLab `[ ]` class: its first member, or `?` when negated)."""
     if segment == "**":
         return [ANY] * depth
-    return [re.sub(r"\\(.)|(\*+)|(\?)", lambda m: m.group(1) or (ANY if m.group(2) else ONE), segment)]
+    if not classes:
+        return [re.sub(r"\\(.)|(\*+)|(\?)", lambda m: m.group(1) or (ANY if m.group(2) else ONE), segment)]
+
+    def one(match: re.Match[str]) -> str:
+        if match.group(1):
+            return match.group(1)
+        if match.group(2):
+            return ANY
+        if match.group(4):
+            return ONE if match.group(4)[1] in "!^" else match.group(5)
+        return ONE
+
+    return [re.sub(r"\\(.)|(\*+)|(\?)|(\[[!^]?(.)[^\]]*\])", one, segment)]

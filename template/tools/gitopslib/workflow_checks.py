@@ -1,4 +1,4 @@
-"""The repository's GitHub workflows hold no privilege-widening pattern.
+"""The repository's GitHub workflows (ci_provider github) hold no privilege-widening pattern.
 
 - A `pull_request_target` or `workflow_run` workflow runs with this repository's secrets and a
   token that can write, even for a pull request from a fork: checking out the pull request's
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .ci_provider import ci_provider
 from .errors import BrokenFileError
 from .problems import Problem
 from .repo import Repo, read_yaml
@@ -30,7 +31,7 @@ SCRIPT_CHECKOUT = re.compile(
 
 def workflow_problems(repo: Repo) -> list[Problem]:
     directory = repo.root / WORKFLOWS_DIR
-    if not directory.is_dir():
+    if ci_provider(repo) != "github" or not directory.is_dir():
         return []
     problems = []
     for path in sorted(p for p in directory.iterdir() if p.suffix in {".yml", ".yaml"} and p.is_file()):

@@ -135,6 +135,27 @@ def ensure_npm_tools() -> None:
     building.rename(target)
 
 
+def ensure_rsync() -> None:
+    """gitlab-ci-local copies the repository for each job with rsync. As root on Debian (CI), it is
+    installed from Debian's packages; elsewhere the GitLab CI tests fail and say how to get it."""
+    if shutil.which("rsync"):
+        return
+    apt = shutil.which("apt-get")
+    if apt is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        print("rsync not found: the GitLab CI tests will fail (install it, e.g. apt-get install rsync)")
+        return
+    run(apt, "update", "-qq")
+    run(
+        apt,
+        "install",
+        "-y",
+        "-qq",
+        "--no-install-recommends",
+        "rsync",
+        env={"DEBIAN_FRONTEND": "noninteractive"},
+    )
+
+
 def demo() -> None:
     """Render the template's work tree with the defaults, then run the repo's own validate."""
     shutil.rmtree(DEMO, ignore_errors=True)
@@ -151,6 +172,7 @@ def test(pytest_args: list[str]) -> None:
     run(PYTHON, "-m", "mypy", "--strict", *TYPED)
     ensure_actionlint()
     ensure_npm_tools()
+    ensure_rsync()
     run(PYTHON, "-m", "pytest", *pytest_args)
 
 

@@ -66,21 +66,42 @@ def ci_files(repo: Path) -> set[str]:
     return {name for name in names if (repo / name).exists()}
 
 
+# What a README written for one provider must never tell its reader to use.
+OTHER_PROVIDERS_WORDS = {
+    "github": ["## GitLab CI/CD", ".gitlab-ci.yml", "GITOPS_TOKEN"],
+    "gitlab": ["Actions >", ".github/", "GITHUB_TOKEN"],
+    "none": ["Actions >", ".github/", "## GitLab CI/CD", ".gitlab-ci.yml"],
+}
+
+
+def assert_readme_speaks_of(repo: Path, provider: str) -> None:
+    readme = (repo / "README.md").read_text()
+    for words in OTHER_PROVIDERS_WORDS[provider]:
+        assert words not in readme, f"{provider}'s README mentions {words!r}"
+
+
 def test_gitlab_renders_the_pipeline_and_codeowners_only(gitlab_repo: Path) -> None:
     assert ci_files(gitlab_repo) == {".gitlab", CI_FILE}
     assert sorted(p.name for p in (gitlab_repo / ".gitlab").iterdir()) == ["CODEOWNERS"]
     assert 'ci_provider: "gitlab"' in (gitlab_repo / "gitops.yaml").read_text()
+    readme = (gitlab_repo / "README.md").read_text()
+    assert f"\n## {README_SECTION}\n" in readme and "### Template updates on a schedule" in readme
+    assert_readme_speaks_of(gitlab_repo, "gitlab")
 
 
 def test_github_renders_no_gitlab_file(tmp_path: Path) -> None:
     repo = render(tmp_path / "repo", {})
     assert ci_files(repo) == {".github"}
+    assert "### Pull requests opened by workflows" in (repo / "README.md").read_text()
+    assert_readme_speaks_of(repo, "github")
 
 
 def test_none_renders_no_ci_file_and_validates(tmp_path: Path) -> None:
     """all-off chooses none: no CODEOWNERS is asked for, no CI file checked."""
     repo = render(tmp_path / "repo", ANSWER_SETS["all-off"])
     assert ci_files(repo) == set()
+    assert "No CI files were generated" in (repo / "README.md").read_text()
+    assert_readme_speaks_of(repo, "none")
     result = run_gitops(repo, "validate")
     assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
 

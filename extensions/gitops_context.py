@@ -261,7 +261,7 @@ def environment_settings(
 # that a later change of the environment list never moves an existing environment's values.
 # Every per-environment mapping is stored for the listed environments only.
 RESOLVED_PER_ENVIRONMENT = ("replicas", "resources")
-PER_ENVIRONMENT_MAPS = ("replicas", "resources", "hosts", "autoscaling", "sync_windows", "clusters")
+PER_ENVIRONMENT_MAPS = ("replicas", "resources", "hosts", "autoscaling", "sync_windows", "clusters", "soak")
 
 
 def answers_to_store(answers: Mapping[str, Any], settings: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -274,6 +274,10 @@ def answers_to_store(answers: Mapping[str, Any], settings: Mapping[str, Mapping[
     for question in PER_ENVIRONMENT_MAPS:
         if isinstance(stored.get(question), dict):
             stored[question] = {env: value for env, value in stored[question].items() if env in settings}
+    # A release never leaves the last environment: a soak there (left by a change of the
+    # environment list) would hold nothing, and the next onboarding would refuse it.
+    if isinstance(stored.get("soak"), dict) and settings:
+        stored["soak"].pop(list(settings)[-1], None)
     if "replicas" in stored:
         stored["replicas"] = {env: s["replicas"] for env, s in settings.items() if s["replicas"] is not None}
     if "resources" in stored:

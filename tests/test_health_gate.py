@@ -235,6 +235,15 @@ def test_passes_when_argo_cd_reports_the_release_images(repo: Path, standins: St
     assert gate(repo) == ""
 
 
+def test_the_images_do_not_outweigh_a_known_revision_from_before_the_release(
+    repo: Path, standins: StandIns
+) -> None:
+    """A release that changed only its config keeps its images: at a revision this clone knows,
+    from before the release arrived, the same images prove nothing."""
+    argocd_answers(standins, repo, revision=commit(repo, "HEAD~2"), images=(NEW_IMAGE,))
+    assert "which does not contain the commit that made this release staging's" in gate(repo)
+
+
 def test_passes_when_a_source_of_a_multi_source_app_contains_the_arrival(
     repo: Path, standins: StandIns
 ) -> None:

@@ -9,6 +9,7 @@ need no clock of their own: "2 hours ago" is at least 2 hours before the check r
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ STAGING_DIR = "environments/staging/myapp/release"
 PROD_DIR = "environments/prod/myapp/release"
 PROD = f"{PROD_DIR}/kustomization.yaml"
 HOUR = 3600
+SOAK_LINES = "soak:\n    staging: 24h\n"  # as gitops.yaml holds SOAK
 
 
 def commit_at(repo: Path, message: str, hours_ago: float, authored_hours_ago: float | None = None) -> str:
@@ -223,3 +225,85 @@ def test_environments_without_soak_are_not_held(repo: Path) -> None:
     assert gitops(repo, "release", "--app", APP, "--tag", "1.30.0").returncode == 0
     commit_at(repo, "Release 1.30.0", hours_ago=0)
     assert gitops(repo, "promote", "--app", APP, "--from", "dev").returncode == 0
+
+
+def test_the_remote_branch_counts_not_a_stale_or_unpushed_local_one(repo: Path, tmp_path: Path) -> None:
+    """Argo CD reads the remote: a local main that is behind it, or holds commits never pushed,
+    must not decide."""
+    release_to_staging(repo, "1.30.0", hours_ago=30)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    generated = git(clone, "rev-list", "--max-parents=0", "HEAD").strip()
+    git(clone, "switch", "-q", "-c", "feature", "origin/main")
+    git(clone, "branch", "-q", "-f", "main", generated)  # local main left behind
+    assert promote_to_prod(clone, "--dry-run").returncode == 0
+    # A newer release promoted to staging on the local main 30 hours ago, never pushed.
+    git(clone, "switch", "-q", "main")
+    git(clone, "reset", "-q", "--hard", "origin/main")
+    release_to_staging(clone, "1.31.0", hours_ago=30)
+    unpushed = promote_to_prod(clone, "--dry-run")
+    assert unpushed.returncode == 1
+    assert (
+        "release 1.31.0 has not reached staging on origin/main (git fetch, if it is behind)"
+        in unpushed.stdout
+    )
+
+
+def test_a_soak_set_later_does_not_judge_earlier_promotions(pristine: Path, tmp_path: Path) -> None:
+    repo = copy_repo(pristine, tmp_path / "repo")
+    (repo / "gitops.yaml").write_text(
+        (repo / "gitops.yaml").read_text().replace(SOAK_LINES, "soak: {}\n")
+    )
+    commit_at(repo, "No soak yet", hours_ago=200)
+    release_to_staging(repo, "1.30.0", hours_ago=99)
+    assert promote_to_prod(repo).returncode == 0
+    commit_at(repo, "Promote 1.30.0 to prod an hour after staging", hours_ago=98)
+    (repo / "gitops.yaml").write_text(
+        (repo / "gitops.yaml").read_text().replace("soak: {}\n", SOAK_LINES)
+    )
+    # Validated as the change that sets it, and once it is on main.
+    assert gitops(repo, "validate").returncode == 0
+    commit_at(repo, "Soak in staging from now on", hours_ago=1)
+    checked = gitops(repo, "validate")
+    assert checked.returncode == 0, checked.stdout
+    # The next promotion is held to it.
+    release_to_staging(repo, "1.31.0", hours_ago=0.5)
+    assert "of its soak of 24h" in promote_to_prod(repo).stdout
+
+
+@pytest.mark.parametrize(
+    ("setting", "reason"),
+    [
+        ("soak: 24h\n", "soak: must be a mapping of environment to duration"),
+        ("soak:\n    stagin: 24h\n", "soak: 'stagin' is no environment (environments: dev, staging, prod)"),
+        ("soak:\n    prod: 24h\n", "soak: 'prod' is the last environment, which releases never leave"),
+        ("soak:\n    staging: 1d\n", "soak: staging: '1d' is not a duration"),
+    ],
+)
+def test_a_soak_that_cannot_be_read_holds_releases_back(repo: Path, setting: str, reason: str) -> None:
+    release_to_staging(repo, "1.30.0", hours_ago=100)
+    (repo / "gitops.yaml").write_text(
+        (repo / "gitops.yaml").read_text().replace(SOAK_LINES, setting)
+    )
+    refused = promote_to_prod(repo, "--dry-run")
+    assert refused.returncode == 1
+    assert refused.stdout.startswith(f"gitops.yaml: {reason}"), refused.stdout
+    checked = gitops(repo, "validate")
+    assert any(line.startswith(f"gitops.yaml: {reason}") for line in checked.stdout.splitlines()), (
+        checked.stdout
+    )
+
+
+def test_a_repository_in_a_folder_of_a_larger_one(pristine: Path, tmp_path: Path) -> None:
+    """History paths are read relative to the folder: a monorepo's gitops/ folder soaks the same."""
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    git(outer, "init", "-q", "-b", "main")
+    repo = outer / "gitops"
+    shutil.copytree(pristine, repo, ignore=shutil.ignore_patterns(".git"))
+    commit_at(outer, "Generate", hours_ago=24 * 30)
+    release_to_staging(repo, "1.30.0", hours_ago=30)
+    passed = promote_to_prod(repo, "--dry-run")
+    assert passed.returncode == 0, passed.stdout
+    release_to_staging(repo, "1.31.0", hours_ago=2)
+    assert "release 1.31.0 has run in staging for 2h0m of its soak of 24h" in promote_to_prod(repo).stdout

@@ -246,3 +246,17 @@ def test_environment_settings_with_autoscaling_and_manual_sync() -> None:
     assert [s["manual_sync"] for s in settings.values()] == [False, True, False]
     manual = context.environment_settings({**answers, "sync_policy": "manual"}, ENVS, {}, {})
     assert all(s["manual_sync"] for s in manual.values())
+
+
+def test_stored_soak_keeps_listed_environments_that_releases_leave() -> None:
+    """After `environments` changes (staging removed, qa added), the soak stored in the answers
+    file and gitops.yaml holds no environment that is gone, nor the last one."""
+    settings = {env: {"replicas": 1, "resources": FIRST} for env in ("dev", "qa", "prod")}
+    answers = {
+        "soak": {"staging": "24h", "qa": "1h", "prod": "2h"},
+        "clusters": {"staging": "https://s.example"},
+    }
+    stored = context.answers_to_store(answers, settings)
+    assert stored["soak"] == {"qa": "1h"}
+    assert stored["clusters"] == {}
+    assert answers["soak"] == {"staging": "24h", "qa": "1h", "prod": "2h"}  # the answers themselves stay

@@ -16,7 +16,7 @@ from typing import Any
 from . import health, layout, releases
 from .problems import Problem
 from .repo import Repo
-from .soak import SoakUnmeasurableError, Stay, Stays, promotion_soak_problem, soak_of
+from .soak import SoakUnmeasurableError, Stay, Stays, promotion_soak_problem, soak_of, soak_setting_problem
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,10 @@ def check_gates(
     repo: Repo, env: str, leaving: list[Leaving], source_commit: str, forced: bool, require_healthy: bool
 ) -> GateOutcome:
     outcome = GateOutcome()
+    if leaving and (problem := soak_setting_problem(repo)):
+        # Unreadable, the setting could hide a soak: refuse rather than let releases through.
+        outcome.problems.append(Problem(layout.SETTINGS_FILE, problem))
+        return outcome
     soak = soak_of(repo, env)
     if not leaving or (soak is None and not require_healthy):
         return outcome

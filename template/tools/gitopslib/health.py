@@ -200,7 +200,11 @@ def status_problem(repo: Repo, deployed: Deployed, name: str, application: dict[
     if "" in why_not:
         return ""
     reported = [_one_line(image) for image in listed(mapping(status.get("summary")).get("images"))]
-    if deployed.images and set(deployed.images) <= set(reported):
+    # The images prove the release only where no revision could: a revision this clone knows,
+    # which the release is not at, means Argo CD runs something else, even with the same images
+    # (a release that changed only its config keeps them).
+    decided = deployed.arrival_commit is not None and any(_known_commit(repo, r) for r in revisions)
+    if not decided and deployed.images and set(deployed.images) <= set(reported):
         return ""
     at = f" at {_short(revisions[0])}, {why_not[0]}" if revisions else " with no synced revision"
     return (
@@ -236,6 +240,12 @@ def _revision_problem(repo: Repo, deployed: Deployed, revision: str) -> str:
 
 def _release_at(repo: Repo, commit: str, directory: str) -> str:
     return releases.folder_identity(releases.files_at(repo.root, commit, directory), errors="replace")
+
+
+def _known_commit(repo: Repo, revision: str) -> bool:
+    return bool(COMMIT_ID.fullmatch(revision)) and _git_ok(
+        repo.root, "cat-file", "-e", f"{revision}^{{commit}}"
+    )
 
 
 def _git_ok(root: Path, *args: str) -> bool:

@@ -42,7 +42,10 @@ class History:
         # %ct: the committer date, when the commit became part of the branch (a rebase or a merge
         # sets it anew), never the author date.
         chain = ["--first-parent", "--diff-merges=first-parent", first_parent_of] if first_parent_of else []
-        log = git(self.root, "log", "--format=commit %H %ct", "--name-only", *chain, "--", pathspec)
+        # --relative and `:./`: paths from this folder, which may be a folder of a larger repository.
+        log = git(
+            self.root, "log", "--format=commit %H %ct", "--name-only", "--relative", *chain, "--", pathspec
+        )
         commit = ""
         for line in log.splitlines():
             if line.startswith("commit "):
@@ -53,7 +56,7 @@ class History:
                 if not commits or commits[-1] != commit:
                     commits.append(commit)
         pairs = [(commit, folder) for folder, commits in self._commits.items() for commit in commits]
-        trees = self._cat_files([f"{commit}:{folder}" for commit, folder in pairs])
+        trees = self._cat_files([f"{commit}:./{folder}" for commit, folder in pairs])
         # Not a tree: the folder did not exist at that commit (it was removed), or was a file then.
         listings = [_tree_files(oid, content) if kind == "tree" else None for oid, kind, content in trees]
         blobs = sorted({blob for listing in listings if listing for blob in listing.values()})

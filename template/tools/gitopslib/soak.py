@@ -20,7 +20,9 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 
-from . import layout, releases
+import yaml
+
+from . import fast_yaml, layout, releases
 from .durations import duration_problem, duration_seconds
 from .git import git
 from .history import History
@@ -48,16 +50,40 @@ class SoakUnmeasurableError(Exception):
 
 
 def soak_of(repo: Repo, env: str) -> str | None:
-    """The environment's soak as gitops.yaml gives it (a Go duration), None when it has none."""
+    """The environment's soak as gitops.yaml gives it (a Go duration), None when it has none.
+    Valid only where soak_setting_problem finds nothing: callers check that first."""
     soak = repo.settings.get("soak")
     value = soak.get(env) if isinstance(soak, dict) else None
     return value if isinstance(value, str) and not duration_problem(value) else None
 
 
+def soak_setting_problem(repo: Repo) -> str:
+    """Why gitops.yaml's `soak` cannot be read as soak times ("" when it can): a gate that cannot
+    read its setting must not let releases through as if there were none."""
+    soak = repo.settings.get("soak")
+    if soak is None or soak == {}:
+        return ""
+    if not isinstance(soak, dict):
+        return f"soak: must be a mapping of environment to duration, e.g. {{staging: 24h}}, got {soak!r}"
+    environments = repo.environments
+    for env, value in soak.items():
+        if env not in environments[:-1]:
+            where = (
+                "the last environment, which releases never leave"
+                if env in environments
+                else "no environment"
+            )
+            return f"soak: {env!r} is {where} (environments: {', '.join(environments)})"
+        if reason := duration_problem(value):
+            return f"soak: {env}: {reason}"
+    return ""
+
+
 def deployed_ref(root: Path, target_revision: str) -> str:
-    """The ref whose first-parent history soak is measured on: the local branch, else the remote's
-    (a CI checkout is often detached), else a tag of that name."""
-    for ref in (f"refs/heads/{target_revision}", f"refs/remotes/origin/{target_revision}"):
+    """The ref whose first-parent history soak is measured on: the remote's branch (what Argo CD
+    reads: a local branch may be behind it, or hold commits never pushed), else the local branch
+    (a clone without a remote), else a tag of that name."""
+    for ref in (f"refs/remotes/origin/{target_revision}", f"refs/heads/{target_revision}"):
         if git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False):
             return ref
     if git(root, "rev-parse", "--verify", "--quiet", f"refs/tags/{target_revision}^{{commit}}", check=False):
@@ -74,7 +100,8 @@ class Stays:
                 f"a shallow clone holds too little history to measure soak; {CLONE_HINT}"
             )
         self.ref = deployed_ref(repo.root, str(repo.settings.get("target_revision") or ""))
-        self.branch = self.ref.rsplit("/", 1)[-1] if self.ref.startswith("refs/heads/") else self.ref
+        # As the user names it: main, origin/main, or a tag.
+        self.branch = self.ref.removeprefix("refs/heads/").removeprefix("refs/remotes/")
         self._root = repo.root
         self._history = History(
             repo.root, f"{layout.RELEASE_DIRS_GLOB}/*", layout.release_dir_of, first_parent_of=self.ref
@@ -94,6 +121,27 @@ class Stays:
         if current is not None:
             stays.append(Stay(current[0], current[1], current[2], None))
         return stays[::-1]
+
+    def soak_set_at(self, env: str, soak: str) -> int | None:
+        """When the branch's gitops.yaml began to give `env` this soak (the committer date of the
+        first-parent commit that set it); None when the branch does not give it yet (the change
+        being validated sets it)."""
+        log = git(
+            self._root, "log", "--first-parent", "--format=%H %ct", self.ref, "--", layout.SETTINGS_FILE
+        )
+        since = None
+        for line in log.splitlines():
+            commit, committed_at = line.split()
+            text = git(self._root, "show", f"{commit}:./{layout.SETTINGS_FILE}", check=False)
+            try:
+                settings = fast_yaml.load(text)
+            except yaml.YAMLError:
+                break
+            held = settings.get("soak") if isinstance(settings, dict) else None
+            if not isinstance(held, dict) or held.get(env) != soak:
+                break
+            since = int(committed_at)
+        return since
 
     def stay_before(self, env: str, app: str, identity: str, commit: str) -> Stay | None:
         """The newest stay of this release in the environment that began at or before `commit`
@@ -126,9 +174,10 @@ def promotion_soak_problem(
     """Why the release may not leave `env` yet ("" when it has soaked long enough)."""
     stay = stays.stay_before(env, app, identity, source_commit)
     if stay is None:
+        fetch = " (git fetch, if it is behind)" if stays.ref.startswith("refs/remotes/") else ""
         return (
-            f"release {label} has not reached {env} on {stays.branch}: its soak of {soak} counts from "
-            f"the commit that brings it there (or promote with --force)"
+            f"release {label} has not reached {env} on {stays.branch}{fetch}: its soak of {soak} counts "
+            f"from the commit that brings it there (or promote with --force)"
         )
     ran = stay.length(time.time())
     needed = float(duration_seconds(soak))
@@ -144,6 +193,8 @@ def promotion_soak_problem(
 def soak_problems(repo: Repo) -> list[Problem]:
     """validate: every release that left an environment with a soak stayed there that long on the
     deployed branch before it reached the next environment (or the promotion was forced)."""
+    if problem := soak_setting_problem(repo):
+        return [Problem(layout.SETTINGS_FILE, problem)]
     soaks = {env: soak for env in repo.environments if (soak := soak_of(repo, env))}
     if not soaks:
         return []
@@ -181,6 +232,9 @@ def _stay_problem(
     # When it arrived in env on the branch; not yet (a pull request that promotes it): now.
     arrivals = [stay for stay in stays.of(env, app) if stay.identity == identity]
     arrived = arrivals[0].arrived_at if arrivals else now
+    since = stays.soak_set_at(previous, soak)
+    if arrivals and (since is None or arrived < since):
+        return ""  # it arrived before this soak was the rule: a new soak judges later promotions
     before = [
         stay for stay in stays.of(previous, app) if stay.identity == identity and stay.arrived_at <= arrived
     ]

@@ -39,7 +39,11 @@ def user_work(repo: Path) -> None:
     """What a team does after onboarding: edit the base and the README, promote in dev."""
     edit(repo, DEPLOYMENT, "failureThreshold: 3", "failureThreshold: 5")
     (repo / "README.md").write_text((repo / "README.md").read_text() + "\n## Team notes\n\nOn call: #shop.\n")
-    edit(repo, DEV_RELEASE, 'newTag: "1.29.3-alpine"', f'newTag: "{PROMOTED_TAG}"')
+    # The tag and the version label that names it (validate holds them together), as
+    # `tools/gitops release` writes them.
+    release = (repo / DEV_RELEASE).read_text()
+    assert 'newTag: "1.29.3-alpine"' in release
+    (repo / DEV_RELEASE).write_text(release.replace('"1.29.3-alpine"', f'"{PROMOTED_TAG}"'))
     commit_all(repo, "Team edits and a promotion in dev")
 
 

@@ -361,18 +361,17 @@ def test_a_later_section_adds_approvals_and_takes_none(repo: Path) -> None:
 
 
 def test_lines_gitlab_cannot_read_are_named(repo: Path) -> None:
-    """An owner without @ skips its line (here the one giving tools/ to the platform team); a
-    broken section header leaves the lines below it in no section meant."""
+    """An owner without @ is no owner: GitLab keeps the line (here the one giving tools/ to the
+    platform team), and it leaves tools/ to nobody; a broken section header is skipped, which
+    leaves the lines below it in the section above."""
     edit(repo, CODEOWNERS, f"/tools/ {TEAM}\n", f"/tools/ {TEAM.removeprefix('@')}\n")
+    tools = (repo / CODEOWNERS).read_text().split("\n").index(f"/tools/ {TEAM.removeprefix('@')}") + 1
     line = append(repo, "[Apps @example-org/apps\n")
     found = codeowners_lines(repo)
     assert (
-        f"{CODEOWNERS}: tools/ is owned by nobody, not {TEAM} (no line matches it): changes there could "
-        f"weaken the checks tools/gitops runs in CI {REVIEW}" in found
+        f"{CODEOWNERS}: tools/ is owned by nobody, not {TEAM} (line {tools}, in which GitLab reads no "
+        f"owner): changes there could weaken the checks tools/gitops runs in CI {REVIEW}" in found
     ), found
-    assert any(" (/tools/) is skipped by GitLab: example-org/platform is not an owner" in f for f in found), (
-        found
-    )
     assert f"{CODEOWNERS}: line {line} ([Apps @example-org/apps): not a section header it reads" in "\n".join(
         found
     ), found
@@ -385,6 +384,61 @@ def test_nested_group_is_a_platform_team(repo: Path) -> None:
     assert codeowners_lines(repo) == []
     append(repo, "/tools/ @example-org/infra\n")
     assert codeowners_lines(repo) != []
+
+
+@pytest.mark.parametrize(
+    ("text", "gap"),
+    [
+        # GitLab's lines before any header are the section `codeowners`: a header of that name
+        # (exactly that spelling as the first header) continues it, and its line replaces the
+        # platform team's /argocd/ line there.
+        ("[codeowners]\n/argocd/ @mallory\n", True),
+        # After another header, the name is matched case-insensitively: the same section again.
+        ("[Docs] @example-org/docs\n/docs/\n[CODEOWNERS]\n/argocd/ @mallory\n", True),
+        # As the first header, any other spelling is a section of its own, required besides it.
+        ("[CODEOWNERS]\n/argocd/ @mallory\n", False),
+    ],
+    ids=["codeowners", "case-insensitive-later", "other-spelling-first"],
+)
+def test_a_codeowners_header_is_the_section_before_any_header(repo: Path, text: str, gap: bool) -> None:
+    line = append(repo, text) + text.count("\n") - 1
+    found = codeowners_lines(repo)
+    expected = [
+        f"{CODEOWNERS}: argocd/ is owned by @mallory, not {TEAM} (line {line}): changes there could widen "
+        f"Argo CD access {REVIEW}"
+    ]
+    assert found == (expected if gap else []), found
+
+
+def test_a_repeated_pattern_keeps_its_first_place(repo: Path) -> None:
+    """GitLab keeps a section's lines by pattern: repeating /argocd/ below /argocd/apps/ gives it
+    the platform team again where it first stood, above /argocd/apps/, which still decides there."""
+    line = append(repo, f"/argocd/apps/ @mallory\n/argocd/ {TEAM}\n")
+    assert codeowners_lines(repo) == [
+        f"{CODEOWNERS}: argocd/apps/ is owned by @mallory, not {TEAM} (line {line}): changes there could "
+        f"widen Argo CD access {REVIEW}"
+    ]
+    # And a pattern repeated after its `!` line makes it a plain line again: nothing is taken out.
+    edit(repo, CODEOWNERS, "/argocd/apps/ @mallory\n", f"!/tools/\n/tools/ {TEAM}\n")
+    assert codeowners_lines(repo) == []
+
+
+def test_owners_after_a_hash_are_owners_on_gitlab(repo: Path) -> None:
+    """GitLab skips only lines that start with `#`; it reads every owner in the rest of a line."""
+    edit(repo, CODEOWNERS, f"/argocd/ {TEAM}\n", f"/argocd/ {TEAM} # or @mallory\n")
+    found = codeowners_lines(repo)
+    assert any(
+        entry.startswith(f"{CODEOWNERS}: argocd/ is owned by {TEAM} @mallory, not {TEAM} alone")
+        for entry in found
+    ), found
+    # A comment naming no owner takes none, and `\\#` starts a pattern.
+    edit(repo, CODEOWNERS, f"/argocd/ {TEAM} # or @mallory\n", f"/argocd/ {TEAM} # the platform team\n")
+    assert codeowners_lines(repo) == []
+    line = append(repo, "\\#argocd/ @mallory\n")
+    found = codeowners_lines(repo)
+    assert found and all(f"#argocd/ is owned by @mallory, not {TEAM} (line {line}, " in f for f in found), (
+        found
+    )
 
 
 def test_missing_gitlab_codeowners_is_one_problem(repo: Path) -> None:
@@ -415,6 +469,89 @@ def test_pipeline_must_run_validate_on_the_whole_history(repo: Path) -> None:
     (repo / CI_FILE).unlink()
     (line,) = check_lines(repo, gitlab_ci_problems)
     assert line.startswith(f"{CI_FILE}: missing"), line
+
+
+VALIDATE_RULE = 'interruptible: true\n  rules:\n    - if: $CI_PIPELINE_SOURCE == "merge_request_event"\n'
+VALIDATE_RULES = VALIDATE_RULE + '    - if: $CI_PIPELINE_SOURCE == "push" || $CI_PIPELINE_SOURCE == "web"\n'
+WORKFLOW_RULE = 'workflow:\n  rules:\n    - if: $CI_PIPELINE_SOURCE == "merge_request_event"\n'
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # A hidden job is a template for others, never run.
+        ("\nvalidate:\n", "\n.validate:\n"),
+        (VALIDATE_RULE, VALIDATE_RULE.replace("==", "!=")),
+        (VALIDATE_RULE, VALIDATE_RULE + "      when: manual\n      allow_failure: true\n"),
+        (VALIDATE_RULE, VALIDATE_RULE + "      when: never\n"),
+        (VALIDATE_RULE, VALIDATE_RULE + "      allow_failure: true\n"),
+        (VALIDATE_RULE, VALIDATE_RULE + "      changes: [argocd/**/*]\n"),
+        ("interruptible: true\n", "interruptible: true\n  allow_failure: true\n"),
+        ("interruptible: true\n", "interruptible: true\n  allow_failure:\n    exit_codes: [1]\n"),
+        ("interruptible: true\n", "interruptible: true\n  when: manual\n"),
+        # A rule before it that may match merge requests decides first.
+        (VALIDATE_RULE, VALIDATE_RULE.replace("rules:\n", "rules:\n    - if: $SKIP\n      when: never\n")),
+        # The rules, or the job's settings, from the hidden job it extends.
+        ("\nvalidate:\n", "\n.quiet:\n  allow_failure: true\n\nvalidate:\n  extends: .quiet\n"),
+        # No merge request pipeline is created at all.
+        (WORKFLOW_RULE, WORKFLOW_RULE + "      when: never\n"),
+        (WORKFLOW_RULE, WORKFLOW_RULE.replace("==", "!=")),
+        # Jobs without rules or `only` run in branch and tag pipelines, not merge request ones.
+        (VALIDATE_RULES, "interruptible: true\n"),
+    ],
+    ids=[
+        "hidden-job", "not-equal", "manual", "never", "rule-allow-failure", "rule-changes",
+        "job-allow-failure", "allow-exit-code-1", "job-manual", "earlier-never", "extends",
+        "workflow-never", "workflow-not-equal", "no-rules",
+    ],
+)  # fmt: skip
+def test_validate_must_run_and_gate_every_merge_request(
+    repo: Path, old: str, new: str, request: pytest.FixtureRequest
+) -> None:
+    edit(repo, CI_FILE, old, new)
+    (line,) = check_lines(repo, gitlab_ci_problems)
+    assert line.startswith(f"{CI_FILE}: no job runs tools/gitops validate on merge requests"), line
+    why = {
+        "manual": "has when: manual",
+        "never": "has when: never",
+        "rule-allow-failure": "has allow_failure",
+        "job-allow-failure": "job validate: allow_failure",
+        "allow-exit-code-1": "job validate: allow_failure",
+        "job-manual": "job validate: when: manual",
+        "earlier-never": "its rule `if: $SKIP` may match",
+        "extends": "job validate: allow_failure",
+        "workflow-never": "workflow: rules: its rule",
+        "workflow-not-equal": "workflow: rules: no rule",
+        "no-rules": "job validate: no rules",
+    }.get(request.node.callspec.id, "")
+    assert why in line, line
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "\"'merge_request_event' == $CI_PIPELINE_SOURCE\"",
+        "$CI_PIPELINE_SOURCE =~ /^merge_request_event$/",
+        "$CI_MERGE_REQUEST_IID",
+        '$CI_PIPELINE_SOURCE == "push" || $CI_PIPELINE_SOURCE == "merge_request_event"',
+    ],
+)
+def test_other_spellings_of_the_merge_request_rule_are_read(repo: Path, condition: str) -> None:
+    edit(
+        repo,
+        CI_FILE,
+        VALIDATE_RULE,
+        VALIDATE_RULE.replace('$CI_PIPELINE_SOURCE == "merge_request_event"', condition),
+    )
+    assert check_lines(repo, gitlab_ci_problems) == []
+
+
+def test_an_include_merges_into_the_job(repo: Path) -> None:
+    """GitLab merges an included file's job with the file's own: its keys are added."""
+    (repo / "ci.yml").write_text("validate:\n  allow_failure: true\n")
+    (repo / CI_FILE).write_text((repo / CI_FILE).read_text() + "\ninclude:\n  - local: ci.yml\n")
+    (line,) = check_lines(repo, gitlab_ci_problems)
+    assert line.startswith(f"{CI_FILE}: no job runs tools/gitops validate on merge requests"), line
 
 
 def test_gitlab_tags_and_local_includes_are_read(repo: Path) -> None:

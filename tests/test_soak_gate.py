@@ -251,16 +251,12 @@ def test_the_remote_branch_counts_not_a_stale_or_unpushed_local_one(repo: Path, 
 
 def test_a_soak_set_later_does_not_judge_earlier_promotions(pristine: Path, tmp_path: Path) -> None:
     repo = copy_repo(pristine, tmp_path / "repo")
-    (repo / "gitops.yaml").write_text(
-        (repo / "gitops.yaml").read_text().replace(SOAK_LINES, "soak: {}\n")
-    )
+    (repo / "gitops.yaml").write_text((repo / "gitops.yaml").read_text().replace(SOAK_LINES, "soak: {}\n"))
     commit_at(repo, "No soak yet", hours_ago=200)
     release_to_staging(repo, "1.30.0", hours_ago=99)
     assert promote_to_prod(repo).returncode == 0
     commit_at(repo, "Promote 1.30.0 to prod an hour after staging", hours_ago=98)
-    (repo / "gitops.yaml").write_text(
-        (repo / "gitops.yaml").read_text().replace("soak: {}\n", SOAK_LINES)
-    )
+    (repo / "gitops.yaml").write_text((repo / "gitops.yaml").read_text().replace("soak: {}\n", SOAK_LINES))
     # Validated as the change that sets it, and once it is on main.
     assert gitops(repo, "validate").returncode == 0
     commit_at(repo, "Soak in staging from now on", hours_ago=1)
@@ -282,9 +278,7 @@ def test_a_soak_set_later_does_not_judge_earlier_promotions(pristine: Path, tmp_
 )
 def test_a_soak_that_cannot_be_read_holds_releases_back(repo: Path, setting: str, reason: str) -> None:
     release_to_staging(repo, "1.30.0", hours_ago=100)
-    (repo / "gitops.yaml").write_text(
-        (repo / "gitops.yaml").read_text().replace(SOAK_LINES, setting)
-    )
+    (repo / "gitops.yaml").write_text((repo / "gitops.yaml").read_text().replace(SOAK_LINES, setting))
     refused = promote_to_prod(repo, "--dry-run")
     assert refused.returncode == 1
     assert refused.stdout.startswith(f"gitops.yaml: {reason}"), refused.stdout

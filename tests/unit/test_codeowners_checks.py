@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from gitopslib.codeowners_checks import (
     ANY,
+    GITLAB,
     ONE,
     Area,
     Rule,
@@ -201,3 +202,53 @@ def test_skipped_reason_names_the_line_and_the_area() -> None:
         "names argocd/apps/shop/, where changes could widen Argo CD access: write it in a form GitHub reads, "
         "or remove it"
     )
+
+
+GITLAB_CODEOWNERS = (
+    "/argocd/ @org/platform\n"
+    "/tools/ @org/platform # or @mallory\n"  # GitLab reads every owner after the pattern
+    "  # /platform/ @mallory\n"  # starts with `#` once stripped: a comment
+    "\\#notes @shop\n"  # a pattern starting with `#`
+    "[Apps] @org/apps # the apps' team\n"  # default owners: up to the `#`
+    "/apps/\n"
+    "/apps/x/ # not an owner\n"  # owners given (a comment): not the default ones, and none read
+    "[codeowners]\n"  # the section before any header (matched case-insensitively after [Apps])
+    "/argocd/ @mallory\n"  # the same pattern again: it keeps line 1's place, with these owners
+    "[Broken\n"  # not a header GitLab reads: skipped, the section stays codeowners
+    "/gitops.yaml @mallory, @other\r\n"
+    "^[apps]\n"  # Apps again: one of its lines is required, so the section is
+    "/docs/ @docs\n"
+)
+
+
+def test_parse_reads_each_line_as_gitlab_does() -> None:
+    rules, skipped = parse(GITLAB_CODEOWNERS, GITLAB)
+    assert [(r.section, r.line, r.pattern, r.owners, r.optional) for r in rules] == [
+        ("codeowners", 9, "/argocd/", ("@mallory",), False),
+        ("codeowners", 2, "/tools/", ("@org/platform", "@mallory"), False),
+        ("codeowners", 4, "\\#notes", ("@shop",), False),
+        ("codeowners", 11, "/gitops.yaml", ("@mallory", "@other"), False),
+        ("Apps", 6, "/apps/", ("@org/apps",), False),
+        ("Apps", 7, "/apps/x/", (), False),
+        ("Apps", 13, "/docs/", ("@docs",), False),
+    ]
+    assert rules[2].matches("#notes") and rules[2].matches("a/#notes")
+    assert [(s.rule.line, s.header) for s in skipped] == [(5, True), (10, True)]
+
+
+@pytest.mark.parametrize(
+    ("text", "owners"),
+    [
+        ("@org/platform", ("@org/platform",)),
+        (
+            "@org/sub/team  @@Maintainers a.b@example.com",
+            ("@org/sub/team", "@@Maintainers", "a.b@example.com"),
+        ),
+        # GitLab's e-mail expression reads `(@mallory` as an address too (no user has it).
+        ("(@mallory), @org/platform.", ("@mallory", "@org/platform", "(@mallory")),
+        ("org/platform @@nobody x@@y", ()),
+    ],
+)
+def test_gitlab_owners_are_read_with_gitlabs_expressions(text: str, owners: tuple[str, ...]) -> None:
+    ((rule_read,), _) = parse(f"/x {text}\n", GITLAB)
+    assert rule_read.owners == owners

@@ -14,14 +14,16 @@ GitHub's rules ("About code owners", docs.github.com):
 - the LAST matching line decides, and a line without owners leaves its paths unowned;
 - paths are case-sensitive; owners are not (GitHub handles and e-mail addresses).
 
-GitLab's rules ("Code Owners", docs.gitlab.com) differ: it reads the first of CODEOWNERS,
-docs/CODEOWNERS and .gitlab/CODEOWNERS; `[Section]` headers (`^[Section]`: optional, its approval
-not required; owners after the header: the default owners of its lines without owners) split the
-file into sections that each require approval, the last matching line deciding within each; a
-`!pattern` line takes the paths it matches out of its section; owners may be nested groups
-(`@group/sub/team`) and roles (`@@maintainer`); patterns match as gitlab_patterns.py describes. A
-path is then the platform team's when some required section's deciding line gives it to the
-platform team alone.
+GitLab's rules ("Code Owners", docs.gitlab.com; its source, as gitlab_codeowners.py reads it)
+differ: it reads the first of CODEOWNERS, docs/CODEOWNERS and .gitlab/CODEOWNERS; only lines that
+start with `#` are comments, and every owner in the rest of a line counts; `[Section]` headers
+(`^[Section]`: optional; owners after the header: the default owners of its lines without owners)
+split the file into sections that each require approval (the lines before any header are the
+section `codeowners`, and headers of one name, case-insensitively, are one section), the last
+matching line deciding within each, a repeated pattern keeping its first line's place; a `!pattern`
+line takes the paths it matches out of its section; owners may be nested groups (`@group/sub/team`)
+and roles (`@@maintainer`); patterns match as gitlab_patterns.py describes. A path is then the
+platform team's when some required section's deciding line gives it to the platform team alone.
 
 On GitHub, each file path is matched against each line on its own, as GitHub does, with pathspec's
 "gitignore" pattern: its `docs/*` matches docs/a but not docs/a/b, as GitHub documents (pathspec's
@@ -47,7 +49,7 @@ from typing import TYPE_CHECKING
 
 from .ci_provider import ci_provider
 from .errors import BrokenFileError
-from .gitlab_patterns import GitLabGlob, compile_gitlab
+from .gitlab_patterns import GitLabGlob
 from .layout import ANSWERS_GLOB, ENVIRONMENTS_DIR, SETTINGS_FILE
 from .problems import Problem
 from .repo import Repo, read_text
@@ -65,8 +67,6 @@ SIZE_LIMIT = 3 * 1024 * 1024
 OWNER = re.compile(r"@[A-Za-z0-9-]+(?:/[A-Za-z0-9._-]+)?|[^@\s]+@[^@\s]+\.[A-Za-z]+", re.ASCII)
 # GitLab's: users, groups nested at any depth, roles (@@developer), e-mail addresses.
 GITLAB_OWNER = re.compile(r"@@?[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*|[^@\s]+@[^@\s]+\.[A-Za-z]+", re.ASCII)
-# `[Name]`, `^[Name]` (optional), `[Name][2]` (approvals), each with default owners after it.
-SECTION = re.compile(r"(\^)?\[([^\]]+)\](?:\[\d+\])?(?:\s+(.*))?")
 COMMENT = re.compile(r"(?:^|\s)#")
 TOKEN = re.compile(r"(?:\\.|\S)+")
 # Stand-ins for the parts of a path a pattern leaves open: NUL is in no path and no pattern, so
@@ -82,8 +82,8 @@ class Rule:
     pattern: str
     owners: tuple[str, ...]
     spec: Spec | GitLabGlob | None  # None: matches nothing (`/` on GitHub)
-    section: str = ""  # GitLab's section (casefolded name); "" before any header, and on GitHub
-    optional: bool = False  # in a GitLab `^[optional]` section: its approval is not required
+    section: str = ""  # GitLab's section (`codeowners` before any header); "" on GitHub
+    optional: bool = False  # in an optional GitLab section: its approval is not required
     exclusion: bool = False  # a GitLab `!pattern`: takes the paths out of its section
 
     def matches(self, path: str) -> bool:
@@ -231,6 +231,8 @@ def compile_pattern(pattern: str) -> Spec | None:
 
 def parse(text: str, host: Host = GITHUB) -> tuple[list[Rule], list[Skipped]]:
     if host.gitlab:
+        from .gitlab_codeowners import parse_gitlab  # it builds on this module's Rule and Skipped
+
         return parse_gitlab(text)
     rules, skipped = [], []
     for number, raw in enumerate(text.split("\n"), 1):
@@ -250,39 +252,6 @@ def parse(text: str, host: Host = GITHUB) -> tuple[list[Rule], list[Skipped]]:
             rules.append(Rule(number, pattern, owners, compile_pattern(pattern)))
         except ValueError:
             skipped.append(Skipped(Rule(number, pattern, owners, None), "its pattern cannot be read"))
-    return rules, skipped
-
-
-def parse_gitlab(text: str) -> tuple[list[Rule], list[Skipped]]:
-    rules, skipped = [], []
-    section, optional, defaults = "", False, ()
-    for number, raw in enumerate(text.split("\n"), 1):
-        content = COMMENT.split(raw.rstrip("\r"), maxsplit=1)[0].strip()
-        if content.startswith(("[", "^[")):
-            header = SECTION.fullmatch(content)
-            owners = tuple(TOKEN.findall(header[3] or "")) if header else ()
-            bad = next((owner for owner in owners if not GITLAB_OWNER.fullmatch(owner)), None)
-            if header is None or bad is not None:
-                why = f"{bad} is not an owner" if bad else "not a section header it reads"
-                # The lines below stay in a section of their own: required, no default owners.
-                section, optional, defaults = content.casefold(), False, ()
-                skipped.append(Skipped(Rule(number, content, owners, None), why, header=True))
-                continue
-            section, optional, defaults = header[2].strip().casefold(), bool(header[1]), owners
-            continue
-        tokens = TOKEN.findall(content)
-        if not tokens:
-            continue
-        pattern, owners = tokens[0], tuple(tokens[1:])
-        if pattern.startswith("!"):  # its owners, if any, are ignored
-            rules.append(Rule(number, pattern, (), compile_gitlab(pattern[1:]), section, optional, True))
-            continue
-        bad = next((owner for owner in owners if not GITLAB_OWNER.fullmatch(owner)), None)
-        if bad is not None:
-            why = f"{bad} is not an owner ({GITLAB.owner_forms})"
-            skipped.append(Skipped(Rule(number, pattern, owners, compile_gitlab(pattern)), why))
-            continue
-        rules.append(Rule(number, pattern, owners or defaults, compile_gitlab(pattern), section, optional))
     return rules, skipped
 
 
@@ -419,7 +388,11 @@ def gap_reason(path: str, rule: Rule | None, team: str, area: Area) -> str:
         if rule.exclusion:
             where += ", which takes it out of code owner approval"
         elif not rule.owners:
-            where += ", which lists no owners"
+            where += (
+                ", in which GitLab reads no owner"
+                if isinstance(rule.spec, GitLabGlob)
+                else ", which lists no owners"
+            )
         if rule.optional:
             where += f", in an optional section ({rule.section}), whose approval is not required"
     return f"{path} is owned by {who}, not {team} ({where}): changes there {area.widens} {REVIEW}"

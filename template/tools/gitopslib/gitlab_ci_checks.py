@@ -7,6 +7,17 @@ requests, and every job that runs tools/gitops clones the whole history.
   GitLab clones as deep as the project's "Git shallow clone" setting (20 commits by default)
   unless GIT_DEPTH is "0".
 
+A job runs validate on merge requests when GitLab would run it, and let it fail the pipeline, in
+every merge request pipeline: a job that is not hidden (`.name`), with its `extends` and the
+local includes merged in as GitLab merges them; whose first rule that may match a merge request
+pipeline surely matches every one (`$CI_PIPELINE_SOURCE == "merge_request_event"`, `=~` a regular
+expression matching it, `$CI_MERGE_REQUEST_IID`; `changes`/`exists` only sometimes) and neither
+is `when: manual`/`never` nor lets the job fail (`allow_failure`, also on the job); a job without
+rules runs in branch and tag pipelines only, unless `only` names merge_requests. Rules are read
+as GitLab evaluates them in a merge request pipeline, where CI_COMMIT_BRANCH and CI_COMMIT_TAG
+are unset; a condition it cannot tell may go either way. `workflow: rules` must create the
+merge request pipeline the same way.
+
 GitHub's workflow checks (workflow_checks.py: pull_request_target, write-all) have no GitLab
 counterpart to check here: a merge request from a fork runs its pipeline in the fork's project,
 without this project's variables, unless a maintainer runs it in the parent project, and a job's
@@ -58,18 +69,34 @@ def gitlab_ci_problems(repo: Repo) -> list[Problem]:
     if not (repo.root / CI_FILE).is_file():
         reason = "missing: no pipeline runs tools/gitops validate, merge requests go unchecked"
         return [Problem(CI_FILE, reason)]
-    jobs: dict[str, dict[Any, Any]] = {}
-    top_variables: dict[Any, Any] = {}
-    problems = read_config(repo.root, CI_FILE, jobs, top_variables, set())
+    config, problems = read_config(repo.root, CI_FILE, set())
     if problems:
         return problems
+    variables = config.get("variables")
+    top_variables = variables if isinstance(variables, dict) else {}
+    definitions = {
+        name: job
+        for name, job in config.items()
+        if isinstance(name, str) and name not in KEYWORDS and isinstance(job, dict)
+    }
+    # Hidden jobs (`.name`) are templates for `extends` and `!reference`: GitLab never runs them.
+    jobs = {name: resolve(name, definitions) for name in definitions if not name.startswith(".")}
     running = {name: commands(job) for name, job in jobs.items()}
-    if not any("validate" in running[name] and on_merge_requests(job) for name, job in jobs.items()):
+    why_not = {
+        name: not_on_merge_requests(job, top_variables)
+        for name, job in jobs.items()
+        if "validate" in running[name]
+    }
+    blocked = workflow_blocks(config.get("workflow"), top_variables)
+    if blocked or all(why_not.values()):
+        details = [blocked] if blocked else [f"job {name}: {why}" for name, why in sorted(why_not.items())]
+        shown = f" ({'; '.join(details)})" if details else ""
         return [
             Problem(
                 CI_FILE,
-                'no job runs tools/gitops validate on merge requests: with "Pipelines must succeed" they '
-                "would still go unchecked (jobs included from other projects or templates are not read)",
+                f'no job runs tools/gitops validate on merge requests{shown}: with "Pipelines must '
+                'succeed" they would still go unchecked (jobs included from other projects or templates '
+                "are not read)",
             )
         ]
     for name, found in sorted(running.items()):
@@ -87,30 +114,47 @@ def gitlab_ci_problems(repo: Repo) -> list[Problem]:
     return problems
 
 
-def read_config(
-    root: Path, relative: str, jobs: dict[str, dict[Any, Any]], top_variables: dict[Any, Any], seen: set[str]
-) -> list[Problem]:
-    """Jobs and top-level variables of one file and of its local includes, into the arguments."""
+def read_config(root: Path, relative: str, seen: set[str]) -> tuple[dict[Any, Any], list[Problem]]:
+    """One file with its local includes merged in as GitLab merges them: the includes in order,
+    each over the ones before, then the file's own keys over them all, hashes merged deeply."""
     seen.add(relative)
     try:
         config = yaml.load(read_text(root / relative, relative), Loader=GitLabLoader)
     except BrokenFileError as error:
-        return [Problem(error.path, error.reason)]
+        return {}, [Problem(error.path, error.reason)]
     except yaml.YAMLError as error:
-        return [Problem(relative, f"not valid YAML: {yaml_reason(error)}")]
+        return {}, [Problem(relative, f"not valid YAML: {yaml_reason(error)}")]
     if not isinstance(config, dict):
-        return [Problem(relative, "is not a GitLab CI configuration: not a YAML mapping")]
-    variables = config.get("variables")
-    if isinstance(variables, dict):
-        top_variables.update(variables)
-    for name, job in config.items():
-        if isinstance(name, str) and name not in KEYWORDS and isinstance(job, dict):
-            jobs[name] = job
-    problems = []
+        return {}, [Problem(relative, "is not a GitLab CI configuration: not a YAML mapping")]
+    merged: dict[Any, Any] = {}
+    problems: list[Problem] = []
     for include in local_includes(config.get("include")):
         if include not in seen and (root / include).is_file():
-            problems += read_config(root, include, jobs, top_variables, seen)
-    return problems
+            included, found = read_config(root, include, seen)
+            merged, problems = deep_merge(merged, included), problems + found
+    return deep_merge(merged, {key: value for key, value in config.items() if key != "include"}), problems
+
+
+def deep_merge(base: dict[Any, Any], over: dict[Any, Any]) -> dict[Any, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        below = merged.get(key)
+        merged[key] = (
+            deep_merge(below, value) if isinstance(below, dict) and isinstance(value, dict) else value
+        )
+    return merged
+
+
+def resolve(name: str, definitions: dict[str, dict[Any, Any]], depth: int = 0) -> dict[Any, Any]:
+    """The job with what it `extends` merged in (GitLab: deeply, the job's own keys last; at most
+    11 levels)."""
+    job = definitions[name]
+    parents = job.get("extends")
+    merged: dict[Any, Any] = {}
+    for parent in [parents] if isinstance(parents, str) else parents if isinstance(parents, list) else []:
+        if isinstance(parent, str) and parent in definitions and parent != name and depth < 11:
+            merged = deep_merge(merged, resolve(parent, definitions, depth + 1))
+    return deep_merge(merged, {key: value for key, value in job.items() if key != "extends"})
 
 
 def local_includes(include: Any) -> list[str]:
@@ -123,18 +167,181 @@ def local_includes(include: Any) -> list[str]:
     return found
 
 
-def on_merge_requests(job: dict[Any, Any]) -> bool:
-    """Whether the job can run in a merge request pipeline, as far as its own rules tell: no
-    `rules` (`only`/`except` are left to GitLab), or a rule that names merge_request_event."""
+# What a merge request pipeline sets: its source, its merge request; no branch, no tag.
+ON_MERGE_REQUESTS: dict[str, str | None] = {
+    "CI_PIPELINE_SOURCE": "merge_request_event",
+    "CI_MERGE_REQUEST_IID": "",
+    "CI_MERGE_REQUEST_ID": "",
+    "CI_COMMIT_BRANCH": None,
+    "CI_COMMIT_TAG": None,
+    "CI_DEFAULT_BRANCH": "",
+}
+MERGE_REQUEST_RULE = 'if: $CI_PIPELINE_SOURCE == "merge_request_event"'
+SET = ""  # set to a value not known here (in ON_MERGE_REQUESTS: "" is "set, value unknown")
+EXPRESSION_TOKEN = re.compile(
+    r"""\s*(?:\$\{?(?P<var>\w+)\}?|"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|/(?P<re>(?:\\.|[^/\\])*)/(?P<flags>[a-z]*)"""
+    r"""|(?P<null>null)\b|(?P<op>==|!=|=~|!~|&&|\|\|))\s*"""
+)
+Operand = tuple[str, str | None]  # ("value", text) / ("value", None): unset / ("set", None) / ("?", None)
+
+
+def evaluate(expression: str, overridden: set[str]) -> bool | None:
+    """An `if:` expression in a merge request pipeline: True, False, or None when it cannot be
+    told here (other variables, parentheses). `&&` binds tighter than `||`."""
+    tokens, position = [], 0
+    while position < len(expression):
+        match = EXPRESSION_TOKEN.match(expression, position)
+        if match is None or match.end() == position:
+            return None
+        tokens.append(match)
+        position = match.end()
+    alternatives: list[bool | None] = []
+    for alternative in split(tokens, "||"):
+        terms = [term(each, overridden) for each in split(alternative, "&&")]
+        alternatives.append(False if False in terms else True if all(terms) else None)
+    return True if True in alternatives else False if all(a is False for a in alternatives) else None
+
+
+def split(tokens: list[re.Match[str]], operator: str) -> list[list[re.Match[str]]]:
+    parts: list[list[re.Match[str]]] = [[]]
+    for token in tokens:
+        if token["op"] == operator:
+            parts.append([])
+        else:
+            parts[-1].append(token)
+    return parts
+
+
+def operand(token: re.Match[str], overridden: set[str]) -> Operand:
+    if token["var"] is not None:
+        name = token["var"]
+        if name in overridden or name not in ON_MERGE_REQUESTS:
+            return ("?", None)
+        value = ON_MERGE_REQUESTS[name]
+        return ("set", None) if value == SET else ("value", value)
+    if token["null"] is not None:
+        return ("value", None)
+    text = token["dq"] if token["dq"] is not None else token["sq"]
+    return ("value", text) if text is not None else ("?", None)
+
+
+def term(tokens: list[re.Match[str]], overridden: set[str]) -> bool | None:
+    if len(tokens) == 1:
+        kind, value = operand(tokens[0], overridden)
+        return True if kind == "set" else bool(value) if kind == "value" else None
+    if len(tokens) != 3 or tokens[1]["op"] not in ("==", "!=", "=~", "!~"):
+        return None
+    left, operator, right = tokens
+    (kind, value) = operand(left, overridden)
+    if operator["op"] in ("=~", "!~"):
+        if right["re"] is None or kind != "value":
+            return None
+        try:
+            pattern = re.compile(right["re"], re.IGNORECASE if "i" in right["flags"] else 0)
+        except re.error:
+            return None
+        found = value is not None and pattern.search(value) is not None
+        return found if operator["op"] == "=~" else not found
+    other = operand(right, overridden)
+    if "?" in (kind, other[0]):
+        return None
+    if "set" in (kind, other[0]):
+        if (kind, value) != ("value", None) and other != ("value", None):
+            return None  # two values, one of them not known here
+        equal = False  # a set variable is not null
+    else:
+        equal = value == other[1]
+    return equal if operator["op"] == "==" else not equal
+
+
+def matches_merge_requests(rule: dict[Any, Any], overridden: set[str]) -> bool | None:
+    """Whether the rule matches every merge request pipeline (True), none (False), or some."""
+    condition = rule.get("if")
+    matched = True if condition is None else evaluate(str(condition), overridden)
+    if matched is not False and ("changes" in rule or "exists" in rule):
+        return None  # only when those files change, or exist
+    return matched
+
+
+def fails_softly(value: Any) -> bool:
+    """allow_failure: true, or exit codes it may fail with (validate exits 1)."""
+    return value is True or isinstance(value, dict)
+
+
+def not_on_merge_requests(job: dict[Any, Any], top_variables: dict[Any, Any]) -> str:
+    """Why the job may not run, or not fail the pipeline, in every merge request pipeline; ""
+    when it surely does."""
+    variables = job.get("variables")
+    overridden = set(top_variables) | (set(variables) if isinstance(variables, dict) else set())
+    if job.get("when") in ("manual", "never"):
+        return f"when: {job['when']}"
+    if fails_softly(job.get("allow_failure")):
+        return "allow_failure, so its failure does not fail the pipeline"
     rules = job.get("rules")
-    if not isinstance(rules, list):
-        return True
-    return any(
-        isinstance(rule, dict)
-        and "merge_request_event" in str(rule.get("if", ""))
-        and rule.get("when") != "never"
-        for rule in rules
-    )
+    if rules is None:
+        return only_except(job)
+    for rule in rules if isinstance(rules, list) else [None]:
+        if not isinstance(rule, dict):
+            return "rules it cannot read here"
+        matched = matches_merge_requests(rule, overridden)
+        if matched is False:
+            continue
+        when, soft = rule.get("when", "on_success"), fails_softly(rule.get("allow_failure"))
+        if when in ("manual", "never") or soft:
+            shown = f"when: {when}" if when in ("manual", "never") else "allow_failure"
+            if matched:
+                return f"its rule {rule_text(rule)} has {shown}"
+            return f"its rule {rule_text(rule)} may match, before any rule that surely does, and has {shown}"
+        if matched:
+            return ""
+    return f"no rule that matches every merge request pipeline ({MERGE_REQUEST_RULE})"
+
+
+def rule_text(rule: dict[Any, Any]) -> str:
+    return f"`if: {rule['if']}`" if "if" in rule else "without `if:`"
+
+
+def only_except(job: dict[Any, Any]) -> str:
+    """A job without rules: `only`/`except` (refs), by default branches and tags."""
+
+    def refs(value: Any) -> list[Any] | None:
+        if isinstance(value, dict):
+            return value.get("refs") if set(value) == {"refs"} else None
+        return value if isinstance(value, list) else [value]
+
+    only, excepted = job.get("only"), job.get("except")
+    if only is None:
+        return f"no rules, so it runs in branch and tag pipelines only (add rules: - {MERGE_REQUEST_RULE})"
+    only_refs = refs(only)
+    if not isinstance(only_refs, list) or "merge_requests" not in only_refs:
+        return "no rules, and `only` does not name merge_requests"
+    except_refs = refs(excepted)
+    if excepted is not None and (not isinstance(except_refs, list) or "merge_requests" in except_refs):
+        return "`except` may leave merge requests out"
+    return ""
+
+
+def workflow_blocks(workflow: Any, top_variables: dict[Any, Any]) -> str:
+    """Why `workflow: rules` may create no merge request pipeline; "" when it surely does."""
+    rules = workflow.get("rules") if isinstance(workflow, dict) else None
+    if rules is None:
+        return ""
+    for rule in rules if isinstance(rules, list) else [None]:
+        if not isinstance(rule, dict):
+            return "workflow: rules it cannot read here"
+        matched = matches_merge_requests(rule, set(top_variables))
+        if matched is False:
+            continue
+        if rule.get("when") == "never":
+            if matched:
+                return f"workflow: rules: its rule {rule_text(rule)} creates no pipeline (when: never)"
+            return (
+                f"workflow: rules: its rule {rule_text(rule)} may match, before any rule that surely does, "
+                "and creates no pipeline (when: never)"
+            )
+        if matched:
+            return ""
+    return "workflow: rules: no rule surely creates a merge request pipeline"
 
 
 def commands(job: dict[Any, Any]) -> set[str]:

@@ -3,11 +3,11 @@
 GitLab ("Code Owners syntax", "Advanced CODEOWNERS configuration", docs.gitlab.com) first
 normalises a pattern: `*` alone is every file; a pattern without a leading `/` matches at any
 depth (`/**/` is put before it); one ending in `/` is every file below it (`**/*` is put after
-it); `\\#` and `\\ ` stand for `#` and a space. The result is compared with the whole path, with a
-leading `/`, by Ruby's File.fnmatch with FNM_PATHNAME and FNM_DOTMATCH: `*`, `?` and `[ ]` never
-match `/`, `**/` matches any number of directories, `*` matches leading dots too, and braces are
-literal. So, unlike git, `/docs` is the file docs alone (no file below it), and a `**` that ends a
-pattern is a `*`: `/docs/**` is docs' direct children only.
+it); a leading `\\#` stands for `#`, and `\\ ` for a space. The result is compared with the
+whole path, with a leading `/`, by Ruby's File.fnmatch with FNM_PATHNAME and FNM_DOTMATCH: `*`,
+`?` and `[ ]` never match `/`, `**/` matches any number of directories, `*` matches leading dots
+too, and braces are literal. So, unlike git, `/docs` is the file docs alone (no file below it),
+and a `**` that ends a pattern is a `*`: `/docs/**` is docs' direct children only.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ESCAPED_SPACE = re.compile(r"\\(\s)")
+# Ruby's `\s`: ASCII whitespace; `\` and a run of it is one space (File#normalize_pattern).
+ESCAPED_SPACE = re.compile(r"\\\s+", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def compile_gitlab(pattern: str) -> GitLabGlob:
 def normalise(pattern: str) -> str:
     if pattern.startswith("\\#"):
         pattern = pattern[1:]
-    pattern = ESCAPED_SPACE.sub(r"\1", pattern)
+    pattern = ESCAPED_SPACE.sub(" ", pattern)
     if pattern == "*":
         return "/**/*"
     if not pattern.startswith("/"):

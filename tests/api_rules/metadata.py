@@ -82,6 +82,9 @@ _NAME_RULES: dict[tuple[str, str], NameRule] = {
     (_RBAC, "ClusterRole"): path_segment_problem,
     (_RBAC, "RoleBinding"): path_segment_problem,
     (_RBAC, "ClusterRoleBinding"): path_segment_problem,
+    # ValidatePodDisruptionBudget checks no name: only the generic path-segment rule applies (the API
+    # server accepted 'My_App', 'a b' and 254 characters).
+    ("policy", "PodDisruptionBudget"): path_segment_problem,
 }
 
 

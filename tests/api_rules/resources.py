@@ -7,6 +7,7 @@ import fractions
 import math
 
 from .names import qualified_name_problem
+from .quantities import milli_value
 
 _STANDARD_CONTAINER_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage"})
 
@@ -35,17 +36,26 @@ def container_resource_name_problem(resource: str) -> str:
     return ""
 
 
-def quantity_value_problems(resource: str, amount: decimal.Decimal, path: str) -> list[str]:
-    """ValidateResourceQuantityValue: never negative; counts and extended resources whole numbers."""
+def quantity_value_problems(
+    resource: str, amount: decimal.Decimal, path: str, raw: object = None
+) -> list[str]:
+    """ValidateResourceQuantityValue: never negative; counts and extended resources whole numbers.
+
+    Whole as Go's `MilliValue() % 1000 == 0` decides, from `raw` (the value as written) when given:
+    MilliValue rounds up, so 1.9999 passes and 1.5 does not, and it overflows int64 silently, so
+    `1Ei` pods fail (2^60 * 1000 wraps to -2^63) and `1E` pass (the overflow gives 0). The API server
+    showed the overflow: without `raw`, the exact value decides.
+    """
     if amount < 0:
         return [f"{path}: {amount} must be greater than or equal to 0"]
-    if _is_integer_resource(resource) and not _whole_after_milli_rounding(amount):
-        return [f"{path}: {amount} must be an integer"]
-    return []
+    if not _is_integer_resource(resource):
+        return []
+    whole = milli_value(raw) % 1000 == 0 if raw is not None else _whole_after_milli_rounding(amount)
+    return [] if whole else [f"{path}: {amount} must be an integer"]
 
 
 def _whole_after_milli_rounding(amount: decimal.Decimal) -> bool:
-    """Go's `MilliValue() % 1000 == 0`: MilliValue rounds up, so 1.9999 passes and 1.5 does not."""
+    """Go's `MilliValue() % 1000 == 0` without overflow: MilliValue rounds up."""
     if int(amount.as_tuple().exponent) >= 0:
         return True
     return math.ceil(fractions.Fraction(amount) * 1000) % 1000 == 0

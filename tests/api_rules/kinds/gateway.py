@@ -22,10 +22,11 @@ _GATEWAY_HOSTNAME_RE = re.compile(rf"(?:\*\.)?{DNS1123_LABEL}(?:\.{DNS1123_LABEL
 def gateway_hostname_problem(value: str) -> str:
     if not 1 <= glen(value) <= 253:
         return f"hostname {show(value)} must be 1 to 253 characters"
-    if looks_like_ip(value):
-        return f"hostname {value!r} is an IP address, which a route hostname may not be"
     if not _GATEWAY_HOSTNAME_RE.fullmatch(value):
         return f"hostname {show(value)} is not a DNS name with an optional leading '*.'"
+    # The CRD's pattern lets a dotted IPv4 address through; the Gateway API forbids addresses.
+    if looks_like_ip(value):
+        return f"hostname {value!r} is an IP address, which a route hostname may not be"
     return ""
 
 

@@ -15,13 +15,15 @@ from ..ports import port_number_problem
 from ..scalars import show, type_problem
 
 
-def _host_problem(host: object, path: str) -> str:
-    """Ingress rule and TLS hosts: a DNS name, optionally '*.'-prefixed, never an IP address."""
+def _host_problem(host: object, path: str, *, ip_allowed: bool = False) -> str:
+    """Ingress rule and TLS hosts: a DNS name, optionally '*.'-prefixed; a rule's host never an IP
+    address (validateIngressRules), a TLS host may look like one (validateIngressTLS checks only the
+    subdomain grammar: the API server accepted '1.2.3.4')."""
     if not isinstance(host, str):
         return type_problem(path, host, "a host name")
     if not host:
         return ""
-    if looks_like_ip(host):
+    if not ip_allowed and looks_like_ip(host):
         return f"{path}: {host!r} must be a DNS name, not an IP address"
     problem = wildcard_subdomain_problem(host) if "*" in host else dns1123_subdomain_problem(host)
     return f"{path}: {problem}" if problem else ""
@@ -99,7 +101,7 @@ def ingress_problems(obj: Obj) -> list[str]:
     _ingress_rules_problems(spec, out)
     for tls_path, tls in maps_in(list_field(spec, "tls", "spec", out), "spec.tls", out):
         for index, host in enumerate(list_field(tls, "hosts", tls_path, out)):
-            if problem := _host_problem(host, f"{tls_path}.hosts[{index}]"):
+            if problem := _host_problem(host, f"{tls_path}.hosts[{index}]", ip_allowed=True):
                 out.append(problem)
         out.extend(
             name_problems(

@@ -32,7 +32,7 @@ def resource_quota_problems(obj: Obj) -> list[str]:
         if problem := _quota_resource_name_problem(resource):
             out.append(f"{path}: {problem}")
         amount, problem = quantity_problem(raw, path)
-        out.extend([problem] if amount is None else quantity_value_problems(resource, amount, path))
+        out.extend([problem] if amount is None else quantity_value_problems(resource, amount, path, raw))
     return out
 
 

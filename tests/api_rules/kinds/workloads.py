@@ -83,14 +83,9 @@ def controller_problems(obj: Obj) -> list[str]:
 
 def _job_spec_problems(spec: Obj, path: str) -> list[str]:
     out: list[str] = []
-    for key in (
-        "parallelism",
-        "completions",
-        "backoffLimit",
-        "activeDeadlineSeconds",
-        "ttlSecondsAfterFinished",
-    ):
+    for key in ("parallelism", "completions", "backoffLimit", "ttlSecondsAfterFinished"):
         int_field(spec, key, path, out, minimum=0)
+    int_field(spec, "activeDeadlineSeconds", path, out, minimum=0, bits=64)
     template = map_field(spec, "template", path, out)
     return out + pod_template_problems(template, f"{path}.template", JOB_RESTART)
 
@@ -132,7 +127,8 @@ def cronjob_problems(obj: Obj) -> list[str]:
     policy = spec.get("concurrencyPolicy", "Allow")
     if not one_of(policy, _CONCURRENCY_POLICIES):
         out.append(f"spec.concurrencyPolicy: {show(policy)} is not one of Allow, Forbid, Replace")
-    for key in ("startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit"):
+    int_field(spec, "startingDeadlineSeconds", "spec", out, minimum=0, bits=64)
+    for key in ("successfulJobsHistoryLimit", "failedJobsHistoryLimit"):
         int_field(spec, key, "spec", out, minimum=0)
     job_template = map_field(spec, "jobTemplate", "spec", out)
     job_metadata = map_field(job_template, "metadata", "spec.jobTemplate", out)

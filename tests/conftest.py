@@ -58,9 +58,9 @@ LONGEST_FIRST = (
     "test_update_scenarios.py", "test_update_scenarios_state.py", "test_generated_answers_2.py",
     "test_generated_answers_1.py", "test_update_stops_cleanly.py", "test_rename_recipe.py",
     "test_gitops_update.py", "test_environment_list_changes.py", "test_layout_names.py",
-    "test_onboarding.py", "test_render_matrix.py", "test_interactive_copy.py",
-    "test_update_keeps_advanced_answers.py", "test_template_updates.py", "test_promotion.py",
-    "test_api_server.py",
+    "test_onboarding.py", "test_render_matrix.py", "test_kubeconform.py", "test_api_server.py",
+    "test_interactive_copy.py", "test_update_keeps_advanced_answers.py", "test_template_updates.py",
+    "test_promotion.py", "test_argocd_install_dry_run.py", "test_api_rules_vs_server.py",
 )  # fmt: skip
 
 

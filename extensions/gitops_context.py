@@ -52,6 +52,10 @@ _layout = load_layout()
 IN_CLUSTER_SERVER: str = _layout.IN_CLUSTER_SERVER
 app_env_name: Callable[[str, str], str] = _layout.app_env_name
 app_of_answers_file: Callable[[str], str | None] = _layout.app_of_answers_file
+# The rule validate applies to memory, from gitopslib/quantities.py (stdlib only), loaded the same way.
+fractional_byte_problem: Callable[[Decimal, Any], str] = load_layout(
+    LAYOUT_FILE.with_name("quantities.py")
+).fractional_byte_problem
 
 
 def positional_replicas(position: int, count: int) -> int:
@@ -205,6 +209,10 @@ def resources_problem(resources: Any, environments: Any, strict: bool = True) ->
             return problem
     for position, env in enumerate(known if strict else ()):
         merged = positional_resources(position, len(known), resources.get(env))
+        for kind in ("requests", "limits"):
+            memory = merged[kind]["memory"]
+            if problem := fractional_byte_problem(quantity_value(memory), memory):
+                return f"resources: {env}: {kind}.memory: {problem}"
         for name in ("cpu", "memory"):
             request, limit = merged["requests"][name], merged["limits"][name]
             if quantity_value(request) > quantity_value(limit):

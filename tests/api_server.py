@@ -137,7 +137,18 @@ class ApiServer:
 
     def _request(self, method: str, path: str, body: bytes | None = None, content_type: str = "") -> Verdict:
         """One HTTPS request with the kubeconfig's server, certificate authority and token, on a
-        connection of this thread's own (kept open: a TLS handshake costs more than a dry run)."""
+        connection of this thread's own (kept open: a TLS handshake costs more than a dry run).
+        Sent again once on a new connection when a kept-open one was closed meanwhile (every
+        request here is a read or a dry run)."""
+        reused = getattr(self._local, "connection", None) is not None
+        try:
+            return self._request_once(method, path, body, content_type)
+        except (OSError, http.client.HTTPException):
+            if not reused:
+                raise
+            return self._request_once(method, path, body, content_type)
+
+    def _request_once(self, method: str, path: str, body: bytes | None, content_type: str) -> Verdict:
         connection: http.client.HTTPSConnection | None = getattr(self._local, "connection", None)
         if connection is None:
             config = json.loads(self.kubeconfig.read_text())

@@ -813,9 +813,10 @@ def test_each_rule_reports_exactly_the_broken_field(
 # Edge values at every length limit: (factory, path, longest accepted value, one byte more)
 LIMITS: list[Any] = [
     pytest.param(deployment, ("metadata", "labels", "tier"), "a" * 63, "a" * 64, id="label-value-63"),
-    pytest.param(deployment, ("metadata", "name"), "a" * 253, "a" * 254, id="subdomain-253"),
+    pytest.param(config_map, ("metadata", "name"), "a" * 253, "a" * 254, id="subdomain-253"),
+    pytest.param(deployment, ("metadata", "name"), "a" * 63, "a" * 64, id="deployment-label-63"),
     pytest.param(
-        deployment, ("metadata", "name"), ".".join(["a" * 63] * 3), "a" * 63 + "." + "b" * 190, id="sub"
+        config_map, ("metadata", "name"), ".".join(["a" * 63] * 3), "a" * 63 + "." + "b" * 190, id="sub"
     ),
     pytest.param(service, ("metadata", "name"), "a" * 63, "a" * 64, id="dns1035-63"),
     pytest.param(namespace, ("metadata", "name"), "a" * 63, "a" * 64, id="dns1123-label-63"),

@@ -12,17 +12,16 @@ Hypothesis (its own seed per commit, like the generative tests). For every objec
 accepts it exactly when the server does.
 
 The server judges as `kubectl apply --server-side --dry-run=server --validate=strict` does (the same
-request, ApiServer.dry_run_object), each object into one namespace without Pod Security labels
-(Pod Security is tests/dry_run.py's part). Warnings are not refusals here. Left out of the comparison,
-because the API server does not check them (api_rules does, for Argo CD, the kubelet or the runtime,
-see NOT_THE_SERVERS): image references, Argo CD sync windows' cron schedules and durations,
-Application names over 63 characters and destination namespaces (any string to the CRD), relative
-volume mount paths, probes on undeclared port names, HTTPRoute hostnames that are IPv4 addresses and
-parent names no Gateway can have (the CRD lets both through), and integers out of int32 range, which
-server-side apply alone wraps round (2^32 + 1 replicas become 1) where a create or a client-side
-apply, Argo CD's default, refuses them: api_rules refuses them, and judges the rest of the object
-on the wrapped value, as server-side apply does.
-"""
+request, ApiServer.dry_run_object), each object into one namespace without Pod Security labels (Pod
+Security is tests/dry_run.py's part). A warning counts as a refusal, as in the dry run. Left out of
+the comparison, because the API server does not check them (api_rules does, for Argo CD, the kubelet
+or the runtime, see NOT_THE_SERVERS): image references, Argo CD sync windows' cron schedules and
+durations, Application names over 63 characters and destination namespaces (any string to the CRD),
+relative volume mount paths, probes on undeclared port names, HTTPRoute hostnames that are IPv4
+addresses and parent names no Gateway can have (the CRD lets both through), and integers out of
+int32 range, which server-side apply alone wraps round (2^32 + 1 replicas become 1) where a create
+or a client-side apply, Argo CD's default, refuses them: api_rules refuses them, and judges the rest
+of the object on the wrapped value, as server-side apply does."""
 
 from __future__ import annotations
 
@@ -582,12 +581,17 @@ class Judged:
 
     @property
     def agree(self) -> bool:
-        return (not self.rules) == self.server.accepted
+        # A warning counts as a refusal, as in tests/dry_run.py (--warnings-as-errors).
+        return (not self.rules) == (self.server.accepted and not self.server.warnings)
 
     def disagreement(self) -> str:
         rules = "accepts" if not self.rules else f"refuses: {'; '.join(self.rules)}"
         server = (
-            "accepts" if self.server.accepted else f"refuses ({self.server.status}): {self.server.message}"
+            f"refuses ({self.server.status}): {self.server.message}"
+            if not self.server.accepted
+            else f"warns: {'; '.join(self.server.warnings)}"
+            if self.server.warnings
+            else "accepts"
         )
         return f"{self.slot} = {self.value!r}: api_rules {rules}\n    the API server {server}"
 

@@ -34,10 +34,18 @@ INSTALL_TEMPLATE = TEMPLATE_ROOT / "template" / "argocd" / "install"
 # The answers that the files of argocd/install/ depend on: the cases below cover each value of
 # argocd_ha; argocd_version only names the release in the URL that the vendored file replaces.
 COVERED_ANSWERS = {"argocd_ha", "argocd_version"}
+# The release the files were vendored from (SOURCE.md). The cases render that release, so that the
+# pinned URL names exactly the file checked: the template's default (v3.6.2) has no tag in the copy
+# of Argo CD's repository the files came from (SOURCE.md says so).
+VENDORED_TAG = re.search(r"^- Release: tag `(v[0-9.]+)`", (VENDORED / "SOURCE.md").read_text(), re.M)[1]  # type: ignore[index]
 # Case: (answers, the file the pinned URL names in Argo CD's repository, its vendored copy).
 CASES: dict[str, tuple[dict[str, Any], str, str]] = {
-    "defaults": ({}, "manifests/install.yaml", "install.yaml"),
-    "ha": ({"argocd_ha": True}, "manifests/ha/install.yaml", "ha-install.yaml"),
+    "defaults": ({"argocd_version": VENDORED_TAG}, "manifests/install.yaml", "install.yaml"),
+    "ha": (
+        {"argocd_version": VENDORED_TAG, "argocd_ha": True},
+        "manifests/ha/install.yaml",
+        "ha-install.yaml",
+    ),
 }
 PINNED_URL = re.compile(r'"https://raw\.githubusercontent\.com/argoproj/argo-cd/(v\d+\.\d+\.\d+)/([^"]+)"')
 ENFORCE = "pod-security.kubernetes.io/enforce"
@@ -67,7 +75,7 @@ def build_install(root: Path, work: Path, kubectl: str, upstream: str, vendored:
     folder = Path(shutil.copytree(root / "argocd" / "install", work / "install"))
     kustomization = folder / "kustomization.yaml"
     text = kustomization.read_text()
-    assert [path for _, path in PINNED_URL.findall(text)] == [upstream], text
+    assert PINNED_URL.findall(text) == [(VENDORED_TAG, upstream)], text
     local = f"argo-cd-{vendored}"
     shutil.copyfile(VENDORED / vendored, folder / local)
     kustomization.write_text(PINNED_URL.sub(json.dumps(local), text))

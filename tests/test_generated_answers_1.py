@@ -19,6 +19,8 @@ test_generated_answer_set = generated_answer_test(
     {"resources": {"prod": {"requests": {"cpu": "2"}}}, "namespace_quota": True},
     {"writable_paths": ["/" + "a" * 49 + "-/b", "/" + "a" * 70, "/" + "a" * 70 + "/x"]},
     {"secrets": "external-secrets", "secret_keys": ["true", "null"]},
+    # A quarter of a byte: accepted by every check until the API server's warning showed it.
+    {"resources": {"dev": {"requests": {"memory": "250m"}}}},
 )
 
 # After the property (same worker, definition order): its first accepted sets were dry-run on the API server.

@@ -111,12 +111,15 @@ def run_kubeconform(repo: Path, folder: Path, stream: str) -> tuple[subprocess.C
 
 @cache  # built once per repository, for both tests below
 def rendered_objects(repo: Path, kubectl: str) -> tuple[str, list[dict[str, Any]]]:
-    """What the generated CI feeds kubeconform, as it does: every overlay built, then the files of
-    the Argo CD objects under argocd/apps and argocd/bootstrap. The stream as written (kubectl's
-    quoting kept: PyYAML would write the string 1e3 bare, which YAML 1.2 reads as a number) and
-    its objects."""
+    """What the generated CI feeds kubeconform, as it does: every overlay and platform folder
+    built, then the files of the Argo CD objects under argocd/apps and argocd/bootstrap. The stream
+    as written (kubectl's quoting kept: PyYAML would write the string 1e3 bare, which YAML 1.2 reads
+    as a number) and its objects."""
     parts = []
-    for overlay in sorted((repo / "environments").glob("*/*/kustomization.yaml")):
+    folders = sorted(repo.glob("environments/*/*/kustomization.yaml")) + sorted(
+        repo.glob("platform/*/kustomization.yaml")
+    )
+    for overlay in folders:
         built = subprocess.run([kubectl, "kustomize", str(overlay.parent)], capture_output=True, text=True)
         assert built.returncode == 0, f"{overlay.parent} does not build: {built.stderr}"
         parts.append(built.stdout)

@@ -15,7 +15,12 @@ from .names import (
 )
 from .ports import port_number_problem, port_or_name_problem, protocol_problem
 from .quantities import quantity_problem
-from .resources import container_resource_name_problem, overcommit_allowed, quantity_value_problems
+from .resources import (
+    container_resource_name_problem,
+    fractional_byte_problems,
+    overcommit_allowed,
+    quantity_value_problems,
+)
 from .scalars import type_problem
 
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
@@ -102,6 +107,7 @@ def _resource_list(requirements: Obj, key: str, path: str, out: list[str]) -> di
             out.append(problem)
             continue
         out.extend(quantity_value_problems(resource, amount, item_path, raw))
+        out.extend(fractional_byte_problems(resource, amount, item_path, raw))
         values[resource] = amount
     return values
 

@@ -97,9 +97,19 @@ _NAME_LENGTH_CAPS: dict[tuple[str, str], tuple[int, str]] = {
 }
 
 
+# Kinds whose name goes into their pods' names and hostnames: the API server takes any DNS-1123
+# subdomain but warns unless it is a DNS label ("a DNS label is recommended"); a warning fails a
+# dry run here (tests/dry_run.py), as the server showed for names with dots (Deployment, Job, CronJob).
+_DNS_LABEL_RECOMMENDED = {("apps", "Deployment"), ("apps", "ReplicaSet"), ("apps", "DaemonSet"),
+                          ("batch", "Job"), ("batch", "CronJob")}  # fmt: skip
+
+
 def object_name_problems(group_kind: tuple[str, str], name: object) -> list[str]:
     out = name_problems(name, "metadata.name", _NAME_RULES.get(group_kind, dns1123_subdomain_problem))
     cap = _NAME_LENGTH_CAPS.get(group_kind)
     if cap and isinstance(name, str) and glen(name) > cap[0]:
         out.append(f"metadata.name: {show(name)} is longer than {cap[0]} characters ({cap[1]})")
+    recommended = not out and group_kind in _DNS_LABEL_RECOMMENDED and isinstance(name, str)
+    if recommended and (problem := dns1123_label_problem(str(name))):
+        out.append(f"metadata.name: {show(name)}: a DNS label is recommended (the server warns): {problem}")
     return out

@@ -54,6 +54,21 @@ def quantity_value_problems(
     return [] if whole else [f"{path}: {amount} must be an integer"]
 
 
+# The container resources counted in bytes (pkg/api/pod/warnings.go): the server accepts a fraction
+# of a byte with the warning "fractional byte value ... is invalid, must be an integer".
+_BYTE_RESOURCES = frozenset({"memory", "ephemeral-storage"})
+
+
+def fractional_byte_problems(
+    resource: str, amount: decimal.Decimal, path: str, raw: object = None
+) -> list[str]:
+    """A container's memory or ephemeral storage as Go's `MilliValue() % 1000 != 0` judges it."""
+    if resource not in _BYTE_RESOURCES or amount <= 0:
+        return []
+    whole = milli_value(raw) % 1000 == 0 if raw is not None else _whole_after_milli_rounding(amount)
+    return [] if whole else [f"{path}: fractional byte value {amount} is invalid, must be an integer"]
+
+
 def _whole_after_milli_rounding(amount: decimal.Decimal) -> bool:
     """Go's `MilliValue() % 1000 == 0` without overflow: MilliValue rounds up."""
     if int(amount.as_tuple().exponent) >= 0:

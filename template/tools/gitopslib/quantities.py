@@ -100,6 +100,25 @@ def _more_than(low: dict[str, Quantity], high: dict[str, Quantity], field: str, 
     ]
 
 
+# Container resources counted in bytes: the API server warns "fractional byte value ... is invalid,
+# must be an integer" (pkg/api/pod/warnings.go) for a fraction of a byte, e.g. memory 250m.
+BYTE_RESOURCES = ("memory", "ephemeral-storage")
+# The API server counts a quantity in thousandths in an int64 (Quantity.MilliValue); above this
+# the count overflows and the same warning comes for a whole number.
+MAX_MILLI = 2**63 - 1
+
+
+def fractional_byte_problem(value: Decimal, written: Any) -> str:
+    """Why `value` bytes is not a whole number of bytes the API server can count, or ""."""
+    if value <= 0:
+        return ""
+    if value * 1000 > MAX_MILLI:
+        return f"{shown(written)} is more bytes than the API server can count"
+    if value != value.to_integral_value():
+        return f"{shown(written)} is a fraction of a byte (use a whole number, like 128Mi or 500M)"
+    return ""
+
+
 def _is_container_resource(name: Any) -> bool:
     return isinstance(name, str) and (
         name in CONTAINER_RESOURCES or name.startswith("hugepages-") or "/" in name
@@ -119,6 +138,11 @@ def resources_problems(resources: Any, field: str) -> list[Found]:
                 found.append((f"{field}.{section}.{name}", NOT_A_CONTAINER_RESOURCE))
         parsed[section], problems = quantity_map(values, f"{field}.{section}")
         found += problems
+        found += [
+            (f"{field}.{section}.{name}", problem)
+            for name, (value, written) in parsed[section].items()
+            if name in BYTE_RESOURCES and (problem := fractional_byte_problem(value, written))
+        ]
     return found + _more_than(parsed["requests"], parsed["limits"], f"{field}.requests", "its limit")
 
 

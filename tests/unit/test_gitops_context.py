@@ -260,3 +260,12 @@ def test_stored_soak_keeps_listed_environments_that_releases_leave() -> None:
     assert stored["soak"] == {"qa": "1h"}
     assert stored["clusters"] == {}
     assert answers["soak"] == {"staging": "24h", "qa": "1h", "prod": "2h"}  # the answers themselves stay
+
+
+@pytest.mark.parametrize("memory", ["250m", "0.5", "1.0001k"])
+def test_memory_answer_with_a_fraction_of_a_byte_is_refused(memory: str) -> None:
+    for kind in ("requests", "limits"):
+        problem = context.resources_problem({"dev": {kind: {"memory": memory}}}, ENVS)
+        assert f"{kind}.memory: {memory} is a fraction of a byte" in problem, problem
+    # Answers stored by an earlier release are kept (the rule is for new answers).
+    assert context.resources_problem({"dev": {"requests": {"memory": memory}}}, ENVS, strict=False) == ""

@@ -199,3 +199,18 @@ def test_limit_range_in_order_passes() -> None:
     assert limit_range_problems({"spec": {"limits": [item]}}) == []
     assert limit_range_problems({"spec": {"limits": "x"}}) == []
     assert limit_range_problems({}) == []
+
+
+@pytest.mark.parametrize(
+    ("amount", "whole"),
+    [("128Mi", True), ("1.5Ki", True), ("1e3", True), (512, True), ("0", True), ("250m", False),
+     ("0.5", False), (0.5, False), ("1.0001k", False), ("100u", False), ("8E", False)],
+)  # fmt: skip
+def test_memory_is_a_whole_number_of_bytes(amount: object, whole: bool) -> None:
+    """The API server warns "fractional byte value ... must be an integer" for memory and
+    ephemeral storage (and a count beyond int64 milli-units, 8E, overflows into the same warning)."""
+    for resource in ("memory", "ephemeral-storage"):
+        found = resources_problems({"requests": {resource: amount}, "limits": {resource: "9P"}}, "c")
+        assert (found == []) == whole, found
+    # CPU is counted in thousandths of a core: 250m is whole there.
+    assert resources_problems({"requests": {"cpu": amount}}, "c") == []

@@ -9,6 +9,7 @@ what the answers asked for.
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 from dataclasses import dataclass, field
@@ -24,6 +25,29 @@ from tests.conftest import TEMPLATE_ROOT
 IN_CLUSTER = "https://kubernetes.default.svc"
 CRD_SCHEMAS = TEMPLATE_ROOT / "template" / "tools" / "schemas"
 ARGO_SCHEMAS = CRD_SCHEMAS / "argoproj.io"
+
+# kubernetes_validate.validate reads and parses its schema files at every call, most of the time a
+# strict check takes; they do not change during a run.
+kubernetes_validate.utils.schema_contents = functools.cache(kubernetes_validate.utils.schema_contents)
+
+
+@functools.cache
+def schema_validator(path: Path) -> Any:
+    """A validator for the JSON Schema in `path`, the schema itself checked once: what
+    jsonschema.validate does at every call (the meta-schema check alone costs a quarter of a
+    second for Argo CD's Application schema)."""
+    schema = json.loads(path.read_text())
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
+def validate_against(obj: Any, path: Path) -> None:
+    """jsonschema.validate(obj, <the schema in path>): the best-matching error raised."""
+    if (error := jsonschema.exceptions.best_match(schema_validator(path).iter_errors(obj))) is not None:
+        raise error
+
+
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"}
 
 
@@ -93,7 +117,7 @@ def check_builtin_objects_strict(facts: RepoFacts) -> int:
             group = obj["apiVersion"].rpartition("/")[0]
             crd_schema = CRD_SCHEMAS / group / f"{obj['kind']}.json"
             if crd_schema.is_file():
-                jsonschema.validate(obj, json.loads(crd_schema.read_text()))
+                validate_against(obj, crd_schema)
             else:
                 kubernetes_validate.validate(obj, kubernetes_validate.utils.latest_version(), strict=True)
             count += 1
@@ -135,8 +159,7 @@ def check_pod_hardening(facts: RepoFacts) -> None:
 
 def check_argo_objects_strict(facts: RepoFacts) -> int:
     for _path, obj in facts.argo:
-        schema = json.loads((ARGO_SCHEMAS / f"{obj['kind']}.json").read_text())
-        jsonschema.validate(obj, schema)
+        validate_against(obj, ARGO_SCHEMAS / f"{obj['kind']}.json")
     return len(facts.argo)
 
 
@@ -347,9 +370,8 @@ def check_platform_policies(facts: RepoFacts) -> None:
     names = {policy["metadata"]["name"] for policy in facts.platform}
     expected = {"disallow-latest-tag", "require-requests-limits"}
     assert names == expected | ({"verify-image-signatures"} if facts.answers["cosign_public_key"] else set())
-    schema = json.loads((CRD_SCHEMAS / "kyverno.io" / "ClusterPolicy.json").read_text())
     for policy in facts.platform:
-        jsonschema.validate(policy, schema)
+        validate_against(policy, CRD_SCHEMAS / "kyverno.io" / "ClusterPolicy.json")
         for rule in policy["spec"]["rules"]:
             selector = rule["match"]["any"][0]["resources"]["namespaceSelector"]["matchLabels"]
             assert selector == {"gitops-template/app-namespace": "true"}

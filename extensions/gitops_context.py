@@ -19,7 +19,7 @@ import sys
 import types
 import warnings
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -108,9 +108,12 @@ def quantity_value(amount: Any) -> Decimal:
         scale = SUFFIXES[suffix] if suffix in SUFFIXES else Decimal(f"1{suffix}")
     except InvalidOperation as error:
         raise ValueError(f"{text!r} is not a Kubernetes quantity") from error
-    if abs(number * scale) >= LARGEST_QUANTITY:
+    with localcontext() as exact:
+        exact.prec = len(match["number"]) + 40  # exact: 28 digits would round a fraction of a byte away
+        amount = number * scale
+    if abs(amount) >= LARGEST_QUANTITY:
         raise ValueError(f"{text!r} is larger than Kubernetes stores")
-    return number * scale
+    return amount
 
 
 def positional_resources(position: int, count: int, given: Any) -> dict[str, dict[str, str]]:

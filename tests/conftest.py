@@ -111,22 +111,34 @@ def kubectl() -> str:
 @functools.cache
 def template_snapshot() -> Path:
     """This template's work tree as Copier's clone of a dirty repository holds it (tracked files
-    with their uncommitted changes, and untracked ones not ignored), copied once per test process
+    with their uncommitted changes, and untracked ones not ignored; symlinks as symlinks; the
+    executable bit as Git's index records it, which Copier follows), copied once per test process
     into a folder without Git. Copier renders such a folder in place, where it clones a Git
     repository at every render: a third of a render's time, hundreds of renders a run."""
     snapshot = Path(tempfile.mkdtemp(prefix="template-snapshot-")) / "template"
     atexit.register(shutil.rmtree, snapshot.parent, ignore_errors=True)
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=TEMPLATE_ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = TEMPLATE_ROOT / name
-        if source.is_file():  # a tracked file deleted in the work tree is listed too
-            (snapshot / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, snapshot / name)
+
+    def listed(*options: str) -> list[str]:
+        output = subprocess.run(
+            ["git", "ls-files", "-z", *options], cwd=TEMPLATE_ROOT, capture_output=True, check=True
+        ).stdout.decode()
+        return [entry for entry in output.split("\0") if entry]
+
+    # "<mode> <object> <stage>\t<path>" for tracked files.
+    index_modes = {entry.split("\t", 1)[1]: entry.split()[0] for entry in listed("--stage")}
+    for name in listed("--cached", "--others", "--exclude-standard"):
+        source, target = TEMPLATE_ROOT / name, snapshot / name
+        if not source.is_symlink() and not source.exists():
+            continue  # a tracked file deleted in the work tree
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            target.symlink_to(os.readlink(source))
+            continue
+        shutil.copyfile(source, target)
+        executable = index_modes.get(name, "") == "100755" or (
+            name not in index_modes and os.access(source, os.X_OK)
+        )
+        target.chmod(0o755 if executable else 0o644)
     return snapshot
 
 

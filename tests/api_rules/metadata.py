@@ -98,10 +98,11 @@ _NAME_LENGTH_CAPS: dict[tuple[str, str], tuple[int, str]] = {
 
 
 # Kinds whose name goes into their pods' names and hostnames: the API server takes any DNS-1123
-# subdomain but warns unless it is a DNS label ("a DNS label is recommended"); a warning fails a
-# dry run here (tests/dry_run.py), as the server showed for names with dots (Deployment, Job, CronJob).
-_DNS_LABEL_RECOMMENDED = {("apps", "Deployment"), ("apps", "ReplicaSet"), ("apps", "DaemonSet"),
-                          ("batch", "Job"), ("batch", "CronJob")}  # fmt: skip
+# subdomain but warns unless it is a DNS label ("a DNS label is recommended"), as the server showed
+# for Deployment, Job and CronJob names with dots; Pods, ReplicaSets and ReplicationControllers warn
+# the same way (their strategies' WarningsOnCreate), DaemonSets do not. A warning fails a dry run here.
+_DNS_LABEL_RECOMMENDED = {("", "Pod"), ("", "ReplicationController"), ("apps", "Deployment"),
+                          ("apps", "ReplicaSet"), ("batch", "Job"), ("batch", "CronJob")}  # fmt: skip
 
 
 def object_name_problems(group_kind: tuple[str, str], name: object) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 # [0-9] rather than \d: Python's \d also matches non-ASCII digits, which the API server refuses.
@@ -65,9 +65,13 @@ def parse_quantity(value: Any) -> Decimal | None:
         return None
     number, suffix = Decimal(match["number"]), match["suffix"] or ""
     try:
-        if suffix in MULTIPLIERS:  # also E and Ei, which an exponent also starts with
-            return number * MULTIPLIERS[suffix]
-        return number.scaleb(int(suffix[1:]))
+        with localcontext() as exact:
+            # Exact whatever the digits: the default 28 significant digits would round a fraction
+            # of a byte away (1.00000000000000000000000000001).
+            exact.prec = len(match["number"]) + 40
+            if suffix in MULTIPLIERS:  # also E and Ei, which an exponent also starts with
+                return number * MULTIPLIERS[suffix]
+            return number.scaleb(int(suffix[1:]))
     except (InvalidOperation, ArithmeticError):
         return None
 
@@ -103,8 +107,8 @@ def _more_than(low: dict[str, Quantity], high: dict[str, Quantity], field: str, 
 # Container resources counted in bytes: the API server warns "fractional byte value ... is invalid,
 # must be an integer" (pkg/api/pod/warnings.go) for a fraction of a byte, e.g. memory 250m.
 BYTE_RESOURCES = ("memory", "ephemeral-storage")
-# The API server counts a quantity in thousandths in an int64 (Quantity.MilliValue); above this
-# the count overflows and the same warning comes for a whole number.
+# The API server judges whole bytes on the amount in thousandths as an int64 (MilliValue), which
+# overflows above this: then some whole amounts (1Ei) draw the warning too. Refused, conservatively.
 MAX_MILLI = 2**63 - 1
 
 
@@ -113,7 +117,7 @@ def fractional_byte_problem(value: Decimal, written: Any) -> str:
     if value <= 0:
         return ""
     if value * 1000 > MAX_MILLI:
-        return f"{shown(written)} is more bytes than the API server can count"
+        return f"{shown(written)} is more than the API server can check in thousandths of a byte (9.2E)"
     if value != value.to_integral_value():
         return f"{shown(written)} is a fraction of a byte (use a whole number, like 128Mi or 500M)"
     return ""

@@ -110,10 +110,10 @@ def quantity_value(amount: Any) -> Decimal:
         raise ValueError(f"{text!r} is not a Kubernetes quantity") from error
     with localcontext() as exact:
         exact.prec = len(match["number"]) + 40  # exact: 28 digits would round a fraction of a byte away
-        amount = number * scale
-    if abs(amount) >= LARGEST_QUANTITY:
+        value: Decimal = number * scale
+    if abs(value) >= LARGEST_QUANTITY:
         raise ValueError(f"{text!r} is larger than Kubernetes stores")
-    return amount
+    return value
 
 
 def positional_resources(position: int, count: int, given: Any) -> dict[str, dict[str, str]]:

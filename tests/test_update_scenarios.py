@@ -16,7 +16,8 @@ import subprocess
 import pytest
 import yaml
 
-from tests.template_versions import commit_all, git
+from tests.conftest import run_gitops
+from tests.template_versions import commit_all, git, tree_state
 from tests.test_gitops_update import APPS
 from tests.test_rename_recipe import RENAME_RECIPE, resolve
 from tests.update_scenarios import (
@@ -85,47 +86,10 @@ def test_same_line_conflict_is_named_and_never_committed_silently(scenario: Scen
         assert path in validated.stdout, validated.stdout
 
 
-@pytest.mark.parametrize("updater", UPDATERS)
-def test_nearby_edit_and_added_file_survive(scenario: Scenario, updater: str) -> None:
-    for app in APPS:
-        scenario.edit(deployment(app), "periodSeconds: 20", "periodSeconds: 30")
-        (scenario.repo / base_file(app, "NOTES.md")).write_text(f"{app} runbook\n")
-    commit_all(scenario.repo, "Team edits")
-    scenario.template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
-    scenario.template.release("v1.1.0")
-    assert_succeeded(update(scenario, updater, "v1.1.0"))
-    for app in APPS:
-        text = scenario.text(deployment(app))
-        assert "periodSeconds: 30" in text and "revisionHistoryLimit: 10" in text, app
-        assert scenario.text(base_file(app, "NOTES.md")) == f"{app} runbook\n"
-    assert_at(scenario, "v1.1.0")
-    assert_clean_and_valid(scenario)
-
-
 def drop_service(scenario: Scenario, app: str) -> None:
     """A worker app: no Service, and none in its base kustomization."""
     (scenario.repo / base_file(app, "service.yaml")).unlink()
     scenario.edit(base_file(app, "kustomization.yaml"), "  - service.yaml\n", "")
-
-
-@pytest.mark.parametrize("updater", UPDATERS)
-def test_file_the_user_deleted_stays_deleted(scenario: Scenario, updater: str) -> None:
-    """The release changes the deleted file and another one: the other change is applied, the
-    deleted file is not brought back (Copier's rule for intentionally deleted paths)."""
-    drop_service(scenario, "shop")
-    commit_all(scenario.repo, "shop runs as a worker")
-    scenario.template.edit(
-        SERVICE_TEMPLATE, "  type: ClusterIP\n", "  type: ClusterIP\n  internalTrafficPolicy: Cluster\n"
-    )
-    scenario.template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
-    scenario.template.release("v1.1.0")
-    assert_succeeded(update(scenario, updater, "v1.1.0"))
-    assert not (scenario.repo / base_file("shop", "service.yaml")).exists()
-    assert "service.yaml" not in scenario.text(base_file("shop", "kustomization.yaml"))
-    assert "revisionHistoryLimit: 10" in scenario.text(deployment("shop"))
-    assert "internalTrafficPolicy: Cluster" in scenario.text(base_file("cart", "service.yaml"))
-    assert_at(scenario, "v1.1.0")
-    assert_clean_and_valid(scenario)
 
 
 @pytest.mark.parametrize("updater", UPDATERS)
@@ -235,26 +199,84 @@ def test_template_rename_of_a_file_the_user_deleted(scenario: Scenario, updater:
     assert_clean_and_valid(scenario)
 
 
+def tree(scenario: Scenario) -> dict[str, str]:
+    return {path: scenario.text(path) for path in git(scenario.repo, "ls-files").splitlines()}
+
+
 @pytest.mark.parametrize("updater", UPDATERS)
-def test_version_skip_brings_every_release_in_between(scenario: Scenario, updater: str) -> None:
+def test_team_work_and_every_skipped_release_survive(scenario: Scenario, updater: str) -> None:
+    """One update across two releases, each change meeting a different kind of team work.
+
+    The team (committed): tuned the readiness probe of both apps near lines the releases change,
+    added a runbook beside each base, made `shop` a worker without a Service, added a rule to
+    `.yamllint.yaml`, and promoted `cart` to staging. v1.1.0 changes a Deployment line, the
+    Service and the release template, and stops generating `.yamllint.yaml`; v1.2.0 changes
+    another Deployment line. Updated straight to v1.2.0: both
+    releases' changes are applied, the team's lines and files kept, the deleted Service stays
+    deleted (Copier's rule for intentionally deleted paths). The file the template dropped:
+    tools/gitops update keeps the edited file and says so; plain Copier deletes it (its behaviour,
+    in the README): the deletion is a visible commit, and the edit is in history.
+    """
     for app in APPS:
+        scenario.edit(deployment(app), "periodSeconds: 10", "periodSeconds: 30")
         scenario.edit(deployment(app), "failureThreshold: 3", "failureThreshold: 5")
-    commit_all(scenario.repo, "Tune readiness")
+        (scenario.repo / base_file(app, "NOTES.md")).write_text(f"{app} runbook\n")
+    drop_service(scenario, "shop")
+    scenario.edit(".yamllint.yaml", "rules:\n", "rules:\n  # team: allow long lines in runbooks\n")
+    commit_all(scenario.repo, "Team edits")
+    promoted = run_gitops(scenario.repo, "promote", "--app", "cart", "--from", "dev")
+    assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+    commit_all(scenario.repo, "Promote cart to staging")
+    releases = {path: data for path, data in tree_state(scenario.repo).items() if "/release/" in path}
+    assert any(path.endswith("provenance.yaml") for path in releases)
+    edited_yamllint = scenario.text(".yamllint.yaml")
+    edited_at = scenario.head()
     scenario.template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
+    scenario.template.edit(
+        SERVICE_TEMPLATE, "  type: ClusterIP\n", "  type: ClusterIP\n  internalTrafficPolicy: Cluster\n"
+    )
+    (scenario.template.path / "template/.yamllint.yaml").unlink()
+    release_template = next(
+        (scenario.template.path / "template/environments").glob("*/*/release/kustomization.yaml.jinja")
+    )
+    release_template.write_text(release_template.read_text().replace("# Release of", "# The release of"))
     scenario.template.release("v1.1.0")
     scenario.template.edit(DEPLOYMENT_TEMPLATE, "periodSeconds: 20", "periodSeconds: 25")
     scenario.template.release("v1.2.0")
-    assert_succeeded(update(scenario, updater, "v1.2.0"))
+    results = update(scenario, updater, "v1.2.0")
+    assert_succeeded(results)
     for app in APPS:
         text = scenario.text(deployment(app))
-        assert "failureThreshold: 5" in text, app
-        assert "revisionHistoryLimit: 10" in text and "periodSeconds: 25" in text, app
+        assert "periodSeconds: 30" in text and "failureThreshold: 5" in text, app  # the team's
+        assert "revisionHistoryLimit: 10" in text and "periodSeconds: 25" in text, app  # both releases'
+        assert scenario.text(base_file(app, "NOTES.md")) == f"{app} runbook\n"
+    assert not (scenario.repo / base_file("shop", "service.yaml")).exists()
+    assert "service.yaml" not in scenario.text(base_file("shop", "kustomization.yaml"))
+    assert "internalTrafficPolicy: Cluster" in scenario.text(base_file("cart", "service.yaml"))
+    # Releases promoted in dev and staging (with provenance), byte for byte, though the release
+    # template changed.
+    assert {path: data for path, data in tree_state(scenario.repo).items() if "/release/" in path} == releases
+    if updater == "tools":
+        assert ".yamllint.yaml: kept: the template no longer generates it" in results[0].stdout
+        assert scenario.text(".yamllint.yaml") == edited_yamllint
+    else:
+        assert not (scenario.repo / ".yamllint.yaml").exists()
+        assert "D\t.yamllint.yaml" in git(
+            scenario.repo, "log", "--format=", "--name-status", f"{edited_at}..HEAD"
+        )
+        assert git(scenario.repo, "show", f"{edited_at}:.yamllint.yaml") == edited_yamllint
     assert_at(scenario, "v1.2.0")
     assert_clean_and_valid(scenario)
 
 
 @pytest.mark.parametrize("updater", UPDATERS)
-def test_new_question_takes_its_default(scenario: Scenario, updater: str) -> None:
+def test_question_changes_keep_every_stored_answer(scenario: Scenario, updater: str) -> None:
+    """One release that changes the questions three ways; no rendered file changes.
+
+    - a new question (`revision_history_limit`) takes its default, which renders what was there;
+    - a removed question (`probe_path`, its value becomes fixed) leaves the answers files;
+    - new defaults for a plain answer and for the per-environment sizes: stored answers win.
+    """
     scenario.template.edit(
         "copier.yml",
         "sync_policy:\n",
@@ -264,20 +286,6 @@ def test_new_question_takes_its_default(scenario: Scenario, updater: str) -> Non
     scenario.template.edit(
         DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: {{ revision_history_limit }}"
     )
-    scenario.template.release("v1.1.0")
-    before = {app: scenario.text(deployment(app)) for app in APPS}
-    assert_succeeded(update(scenario, updater, "v1.1.0"))
-    for app in APPS:
-        answers = yaml.safe_load(scenario.text(f".copier-answers.{app}.yml"))
-        assert answers["revision_history_limit"] == 5
-        assert scenario.text(deployment(app)) == before[app]
-    assert_at(scenario, "v1.1.0")
-    assert_clean_and_valid(scenario)
-
-
-@pytest.mark.parametrize("updater", UPDATERS)
-def test_removed_question_leaves_the_answers(scenario: Scenario, updater: str) -> None:
-    """The release drops `probe_path` (its value becomes fixed): the answers files stop storing it."""
     copier_yml = (scenario.template.path / "copier.yml").read_text()
     start = copier_yml.index("probe_path:\n")
     scenario.template.write(
@@ -286,19 +294,6 @@ def test_removed_question_leaves_the_answers(scenario: Scenario, updater: str) -
     scenario.template.edit(DEPLOYMENT_TEMPLATE, "path: {{ probe_path | tojson }}", 'path: "/"')
     smoke_test = next((scenario.template.path / "template/environments").glob("*/*/*smoke-test*"))
     smoke_test.write_text(smoke_test.read_text().replace(" ~ probe_path)", ' ~ "/")'))
-    scenario.template.release("v1.1.0")
-    before = {app: scenario.text(deployment(app)) for app in APPS}
-    assert_succeeded(update(scenario, updater, "v1.1.0"))
-    for app in APPS:
-        assert "probe_path" not in yaml.safe_load(scenario.text(f".copier-answers.{app}.yml"))
-        assert scenario.text(deployment(app)) == before[app]
-    assert_at(scenario, "v1.1.0")
-    assert_clean_and_valid(scenario)
-
-
-@pytest.mark.parametrize("updater", UPDATERS)
-def test_changed_defaults_do_not_change_existing_apps(scenario: Scenario, updater: str) -> None:
-    """A new default for a plain answer and for the per-environment sizes: stored answers win."""
     scenario.template.edit("copier.yml", "  default: 8080\n", "  default: 9000\n")
     scenario.template.edit("extensions/gitops_context.py", "        return 3\n", "        return 5\n")
     scenario.template.edit(
@@ -313,35 +308,8 @@ def test_changed_defaults_do_not_change_existing_apps(scenario: Scenario, update
     assert after == before
     for app in APPS:
         answers = yaml.safe_load(scenario.text(f".copier-answers.{app}.yml"))
+        assert answers["revision_history_limit"] == 5
+        assert "probe_path" not in answers
         assert answers["container_port"] == 8080 and answers["replicas"]["prod"] == 3
-    assert_at(scenario, "v1.1.0")
-    assert_clean_and_valid(scenario)
-
-
-def tree(scenario: Scenario) -> dict[str, str]:
-    return {path: scenario.text(path) for path in git(scenario.repo, "ls-files").splitlines()}
-
-
-@pytest.mark.parametrize("updater", UPDATERS)
-def test_template_deletes_a_file_the_user_edited(scenario: Scenario, updater: str) -> None:
-    """tools/gitops update keeps the edited file and says so. Plain Copier deletes it (its
-    behaviour, in the README): the deletion is a visible commit, and the edit is in history."""
-    scenario.edit(".yamllint.yaml", "rules:\n", "rules:\n  # team: allow long lines in runbooks\n")
-    commit_all(scenario.repo, "Team yamllint rule")
-    edited = scenario.text(".yamllint.yaml")
-    edited_at = scenario.head()
-    (scenario.template.path / "template/.yamllint.yaml").unlink()
-    scenario.template.release("v1.1.0")
-    results = update(scenario, updater, "v1.1.0")
-    assert_succeeded(results)
-    if updater == "tools":
-        assert ".yamllint.yaml: kept: the template no longer generates it" in results[0].stdout
-        assert scenario.text(".yamllint.yaml") == edited
-    else:
-        assert not (scenario.repo / ".yamllint.yaml").exists()
-        assert "D\t.yamllint.yaml" in git(
-            scenario.repo, "log", "--format=", "--name-status", f"{edited_at}..HEAD"
-        )
-        assert git(scenario.repo, "show", f"{edited_at}:.yamllint.yaml") == edited
     assert_at(scenario, "v1.1.0")
     assert_clean_and_valid(scenario)

@@ -25,7 +25,8 @@ from tests.template_versions import (
     template_at_commit,
     tree_state,
 )
-from tests.test_gitops_update import APPS, DEPLOYMENT_TEMPLATE, commits_since, two_app_repo
+from tests.test_gitops_update import APPS, DEPLOYMENT_TEMPLATE, commits_since
+from tests.update_scenarios import Scenario
 
 MIGRATIONS = "_migrations:\n"
 
@@ -69,8 +70,15 @@ def assert_stopped(result: subprocess.CompletedProcess[str], app: str) -> None:
 
 
 @pytest.fixture
-def repo(template: TemplateRepo, tmp_path: Path) -> Path:
-    return two_app_repo(template, tmp_path / "repo")
+def template(scenario: Scenario) -> TemplateRepo:
+    """The scenario's template (tests/update_scenarios.py): this work tree released as v1.0.0."""
+    return scenario.template
+
+
+@pytest.fixture
+def repo(scenario: Scenario) -> Path:
+    """Two apps onboarded from `template`, restored from the module's pristine copy."""
+    return scenario.repo
 
 
 def release_broken_migration(template: TemplateRepo, app: str) -> str:

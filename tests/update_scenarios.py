@@ -67,7 +67,10 @@ class Scenario:
 def build_pristine(root: Path) -> None:
     """`root/pristine-template` and `root/pristine-repo`, restored by `restore`."""
     template = TemplateRepo.from_work_tree(root / "template")
-    two_app_repo(template, root / "pristine-repo")
+    repo = two_app_repo(template, root / "pristine-repo")
+    # Validated once, as a team's repository is: the copies start with its secret-scan cache.
+    validated = run_gitops(repo, "validate")
+    assert validated.returncode == 0, validated.stdout + validated.stderr
     template.path.rename(root / "pristine-template")
 
 

@@ -30,11 +30,13 @@ import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from .problems import Problem
 from .repo import Repo
+from .secret_scan_cache import CleanFiles, scan_fingerprint
 from .update_leftovers import repository_files
 
 BASELINE = ".secrets.baseline"
@@ -207,29 +209,69 @@ def broken_baseline(reason: str) -> Baseline:
 def scan_repository(root: Path) -> tuple[list[Finding], list[Problem]]:
     """Every finding in the files git tracks or would track, and the files not scanned.
 
-    detect-secrets is imported here, not at module level: tools/gitops starts fast for the
-    commands that do not scan. When it is missing, the ModuleNotFoundError reaches cli.main,
-    which names the package and how to install it.
+    A file a previous scan found clean, unchanged since, is not scanned again
+    (secret_scan_cache.py); when no file needs a scan, detect-secrets is not even imported.
+    It is imported here, not at module level: tools/gitops starts fast for the commands that do
+    not scan. When it is missing, the ModuleNotFoundError reaches cli.main, which names the
+    package and how to install it.
     """
+    not_scanned: list[Problem] = []
+    clean = CleanFiles(root, scan_fingerprint(Path(__file__).read_bytes(), detect_secrets_version()))
+    to_scan: list[tuple[str, bytes, str]] = []
+    for relative in files_to_scan(root):
+        try:
+            data = (root / relative).read_bytes()
+        except OSError as error:
+            not_scanned.append(unreadable(relative, error))
+            continue
+        key = clean.key(relative, data)
+        if not clean.is_clean(key):
+            to_scan.append((relative, data, key))
+    findings = scan_files(root, to_scan, clean, not_scanned) if to_scan else []
+    clean.save()
+    return findings, not_scanned
+
+
+def unreadable(relative: str, error: OSError) -> Problem:
+    return Problem(relative, f"cannot be read ({error.strerror}): not scanned for secrets")
+
+
+def detect_secrets_version() -> str:
+    """Read from the package's metadata: importing detect-secrets takes longer than a scan of
+    files already known clean. Not installed: the import that follows names it."""
+    try:
+        return version("detect-secrets")
+    except PackageNotFoundError:
+        from detect_secrets.__version__ import VERSION
+
+        return VERSION
+
+
+def scan_files(
+    root: Path, to_scan: list[tuple[str, bytes, str]], clean: CleanFiles, not_scanned: list[Problem]
+) -> list[Finding]:
+    """The findings of the files in `to_scan` (path, bytes, cache key); those with none are
+    marked clean."""
     from detect_secrets.settings import transient_settings
 
     findings: list[Finding] = []
-    not_scanned: list[Problem] = []
     with transient_settings(
         {"plugins_used": [{"name": name} for name in DETECTORS], "filters_used": FILTERS}
     ):
         scanner = Scanner.configured()
-        for relative in files_to_scan(root):
+        for relative, data, key in to_scan:
             try:
-                findings += scanner.file_findings(root, relative)
+                found = scanner.file_findings(root, relative, data)
+                findings += found
+                # detect-secrets read the file again: only what was scanned is known clean.
+                if not found and (root / relative).read_bytes() == data:
+                    clean.mark_clean(key)
             except OSError as error:
-                not_scanned.append(
-                    Problem(relative, f"cannot be read ({error.strerror}): not scanned for secrets")
-                )
+                not_scanned.append(unreadable(relative, error))
             except Exception as error:  # detect-secrets on a file it cannot parse, e.g. YAML nested too deep
                 reason = f"{type(error).__name__}: {' '.join(str(error).split())}"
                 not_scanned.append(Problem(relative, f"could not be scanned for secrets ({reason})"))
-    return findings, not_scanned
+    return findings
 
 
 def files_to_scan(root: Path) -> Iterator[str]:
@@ -255,11 +297,10 @@ class Scanner:
         plugins = get_plugins()
         return cls(plugins, {plugin.secret_type: DETECTORS[type(plugin).__name__] for plugin in plugins})
 
-    def file_findings(self, root: Path, relative: str) -> list[Finding]:
-        """The findings of one file, and what detect-secrets would not see in it: a file that is
-        not UTF-8 (unless binary: a NUL byte, git's rule) is scanned as a UTF-8 copy with the
-        undecodable bytes replaced; the comments of a YAML file are scanned on their own."""
-        data = (root / relative).read_bytes()
+    def file_findings(self, root: Path, relative: str, data: bytes) -> list[Finding]:
+        """The findings of one file (`data`: its bytes), and what detect-secrets would not see in
+        it: a file that is not UTF-8 (unless binary: a NUL byte, git's rule) is scanned as a UTF-8
+        copy with the undecodable bytes replaced; the comments of a YAML file are scanned on their own."""
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:

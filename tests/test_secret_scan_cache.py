@@ -1,0 +1,133 @@
+"""validate's secret scan skips files an earlier run found clean and that are unchanged since
+(gitopslib/secret_scan_cache.py), and that never hides a secret.
+
+The real tools/gitops in a subprocess (a new process: no in-memory cache), on a generated
+repository; the secrets are made up (tests/test_secret_checks.py).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from gitopslib import secret_scan_cache
+from gitopslib.secret_checks import BASELINE
+from gitopslib.secret_scan_cache import KEY_LENGTH, STORE, CleanFiles, scan_fingerprint
+
+from tests.conftest import run_gitops
+from tests.template_versions import commit_all, copy_repo, git
+from tests.test_secret_checks import append, github_token, render_repository
+
+FINDING = "a GitHub token (line"
+# A Python that cannot import detect-secrets, running tools/gitops: proves a run did not scan.
+WITHOUT_DETECT_SECRETS = (
+    "import runpy, sys; sys.modules['detect_secrets'] = None; "
+    "sys.argv = ['tools/gitops', 'validate']; runpy.run_path('tools/gitops', run_name='__main__')"
+)
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render_repository(tmp_path_factory.mktemp("pristine") / "repo", {"app_name": "shop"})
+
+
+@pytest.fixture
+def repo(pristine: Path, tmp_path: Path) -> Path:
+    return copy_repo(pristine, tmp_path / "repo")
+
+
+def store(repo: Path) -> Path:
+    return repo / ".git" / STORE
+
+
+def validate_without_detect_secrets(repo: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_DETECT_SECRETS], cwd=repo, capture_output=True, text=True, env=env
+    )
+
+
+def scanned_files(repo: Path) -> int:
+    """What the scan reads: the tracked files but symlinks and the baseline."""
+    listed = git(repo, "ls-files").splitlines()
+    return len([p for p in listed if p != BASELINE and not (repo / p).is_symlink()])
+
+
+def test_a_clean_run_keeps_one_key_per_file_and_the_next_run_scans_nothing(repo: Path) -> None:
+    assert not store(repo).exists()
+    first = run_gitops(repo, "validate")
+    assert first.returncode == 0, first.stdout + first.stderr
+    keys = store(repo).read_text().split()
+    assert len(keys) == scanned_files(repo) > 50
+    assert all(len(key) == KEY_LENGTH for key in keys)
+    assert "gitops" not in git(repo, "status", "--porcelain"), "the cache is never a change to commit"
+    second = validate_without_detect_secrets(repo)
+    assert second.returncode == 0, second.stdout + second.stderr
+
+
+def test_a_changed_file_is_scanned_again_and_its_secret_reported_every_time(repo: Path) -> None:
+    assert run_gitops(repo, "validate").returncode == 0
+    line = append(repo / "README.md", f"token: {github_token()}")
+    commit_all(repo, "A token in the README")
+    blind = validate_without_detect_secrets(repo)
+    assert blind.returncode != 0, "the changed file needed a scan"
+    assert "missing Python package detect_secrets" in blind.stderr
+    for _ in range(2):  # a finding is never cached
+        found = run_gitops(repo, "validate")
+        assert found.returncode == 1
+        assert f"README.md: {FINDING} {line})" in found.stdout, found.stdout
+
+
+def test_the_same_bytes_at_another_path_are_scanned_there(repo: Path) -> None:
+    """detect-secrets' filters read the path: it skips lock files, so a token in
+    package-lock.json is no finding (and the file is kept as clean), while the same bytes in
+    another file are one."""
+    text = f'{{"token": "{github_token()}"}}\n'
+    (repo / "package-lock.json").write_text(text)
+    assert run_gitops(repo, "validate").returncode == 0
+    (repo / "package-lock.json").rename(repo / "tokens.json")
+    found = run_gitops(repo, "validate")
+    assert found.returncode == 1 and f"tokens.json: {FINDING} 1)" in found.stdout, found.stdout
+
+
+def test_a_broken_or_foreign_store_only_costs_a_rescan(repo: Path) -> None:
+    line = append(repo / "README.md", f"token: {github_token()}")
+    store(repo).parent.mkdir(parents=True)
+    store(repo).write_bytes(b"\xff\xfe not a key\n" + b"0" * KEY_LENGTH + b"\n" + b"z" * KEY_LENGTH + b"\n")
+    found = run_gitops(repo, "validate")
+    assert found.returncode == 1 and f"README.md: {FINDING} {line})" in found.stdout, found.stdout
+    assert "Traceback" not in found.stderr
+    assert "0" * KEY_LENGTH not in store(repo).read_text(), "keys no file has are dropped"
+
+
+def test_a_git_directory_that_cannot_be_written_keeps_nothing(repo: Path) -> None:
+    if os.geteuid() == 0:
+        # root writes through permissions: a plain file where the folder goes fails for anyone.
+        (repo / ".git/gitops").write_text("in the way\n")
+    else:
+        (repo / ".git").chmod(0o555)
+    try:
+        result = run_gitops(repo, "validate")
+    finally:
+        (repo / ".git").chmod(0o755)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not store(repo).exists()
+
+
+def test_keys_hold_path_bytes_and_scanner(tmp_path: Path) -> None:
+    clean = CleanFiles(tmp_path, scan_fingerprint(b"scanner code", "1.5.0"))
+    assert clean.store is None, "outside a git repository nothing is stored"
+    key = clean.key("a.yaml", b"x: 1\n")
+    assert key != clean.key("b.yaml", b"x: 1\n")
+    assert key != clean.key("a.yaml", b"x: 2\n")
+    assert key != CleanFiles(tmp_path, scan_fingerprint(b"scanner code", "1.5.1")).key("a.yaml", b"x: 1\n")
+    assert key != CleanFiles(tmp_path, scan_fingerprint(b"other code", "1.5.0")).key("a.yaml", b"x: 1\n")
+    assert not clean.is_clean(key)
+    clean.mark_clean(key)
+    clean.save()  # no store: nothing written, no error
+    assert CleanFiles(tmp_path, clean.fingerprint).is_clean(key), "kept in this process"
+    secret_scan_cache._seen_clean.discard(key)
+    assert not CleanFiles(tmp_path, clean.fingerprint).is_clean(key)

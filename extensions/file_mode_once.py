@@ -19,7 +19,6 @@ against (SUPPORTED_COPIER); under any other, Copier is left alone (correct, only
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -44,15 +43,16 @@ def copier_series() -> tuple[int, int] | None:
 
 
 def core_file_mode(destination: Path) -> str:
-    """`true`, `false`, or `unset` (also outside a repository, or without git)."""
+    """`true`, `false`, or `unset` (also outside a repository, or without git), read as Copier
+    reads it: its git, with its copy of the environment."""
+    from copier._vcs import get_git
+    from plumbum import CommandNotFound, ProcessExecutionError
+
     try:
-        result = subprocess.run(
-            ["git", "config", "--type=bool", "--get", "core.fileMode"],
-            cwd=destination, capture_output=True, text=True, check=False,
-        )  # fmt: skip
-    except OSError:
+        git = get_git(context_dir=destination)
+        return str(git("config", "--type=bool", "--get", "core.fileMode")).strip()
+    except (ProcessExecutionError, CommandNotFound, OSError):
         return "unset"
-    return result.stdout.strip() if result.returncode == 0 else "unset"
 
 
 def read_once(sync: Callable[..., None]) -> Callable[..., None]:

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from tests.conftest import run_gitops
-from tests.template_versions import TemplateRepo, commit_all, copier_update, generate
+from tests.template_versions import TemplateRepo, commit_all, copier_update, generate, git
 
 ENVIRONMENTS = ["dev", "staging", "prod"]
 APPS: dict[str, dict[str, Any]] = {
@@ -88,9 +88,16 @@ def test_tools_update_keeps_every_remaining_environment(
         assert values == expected, (app, env)
     for app in APPS:
         answers = yaml.safe_load((repo / f".copier-answers.{app}.yml").read_text())
+        assert answers["environments"] == environments
         for question in ("replicas", "resources", "autoscaling", "hosts", "sync_windows", "clusters"):
             assert set(answers[question]) <= set(environments), (app, question)
         assert set(answers["resources"]) == set(environments), "resources stored for every environment"
+        assert not [p for p in repo.glob(f"environments/*/{app}") if p.parent.name not in environments]
+        assert not [p for p in repo.glob(f"argocd/apps/{app}/*.yaml") if p.stem not in environments]
+    assert yaml.safe_load((repo / "gitops.yaml").read_text())["environments"] == environments
+    assert git(repo, "status", "--porcelain") == ""
+    validated = run_gitops(repo, "validate")
+    assert validated.returncode == 0, validated.stdout + validated.stderr
 
 
 def test_plain_copier_update_keeps_existing_environments(

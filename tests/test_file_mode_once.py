@@ -72,7 +72,10 @@ def test_with_file_mode_off_the_index_still_gets_the_executable_bit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A repository with core.fileMode false (Windows' default) tracks tools/gitops as a plain
-    file: copying over it, Copier writes the template's executable bit into the index."""
+    file: copying over it, Copier writes the template's executable bit into the index. A copy
+    into a folder outside git comes first, in the same process: what that run read (unset) is
+    not taken for the next run's setting."""
+    render(tmp_path / "elsewhere", {"app_name": "cart"})
     project = tmp_path / "project"
     project.mkdir()
     git(project, "init", "-q", "-b", "main")
@@ -99,10 +102,9 @@ def test_off_under_an_unchecked_copier() -> None:
     assert getattr(getattr(Worker, file_mode_once.METHOD), file_mode_once.WRAPPED_MARK)
 
 
-def test_git_missing_reads_as_unset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path))  # no git here
-    assert file_mode_once.core_file_mode(tmp_path) == "unset"
-    monkeypatch.undo()
+def test_git_missing_reads_as_unset(tmp_path: Path) -> None:
+    with local.env(PATH=str(tmp_path)):  # no git here (Copier's git, with plumbum's environment)
+        assert file_mode_once.core_file_mode(tmp_path) == "unset"
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     subprocess.run(["git", "-C", str(tmp_path), "config", "core.fileMode", "off"], check=True)
     assert file_mode_once.core_file_mode(tmp_path) == "false"

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
 
 from tests.conftest import run_gitops
 from tests.template_versions import TemplateRepo, commit_all, copier_update, generate, git, tree_state
+
+if TYPE_CHECKING:  # update_scenarios imports this module
+    from tests.update_scenarios import Scenario
 
 APPS = ("cart", "shop")
 DEPLOYMENT_TEMPLATE = "template/applications/base/{{ app_name }}/deployment.yaml.jinja"
@@ -31,8 +36,15 @@ def two_app_repo(template: TemplateRepo, destination: Path) -> Path:
 
 
 @pytest.fixture
-def repo(template: TemplateRepo, tmp_path: Path) -> Path:
-    return two_app_repo(template, tmp_path / "repo")
+def template(scenario: Scenario) -> TemplateRepo:
+    """The scenario's template (tests/update_scenarios.py): this work tree released as v1.0.0."""
+    return scenario.template
+
+
+@pytest.fixture
+def repo(scenario: Scenario) -> Path:
+    """two_app_repo of `template`, restored from the module's pristine copy."""
+    return scenario.repo
 
 
 def commits_since(repo: Path, ref: str) -> list[str]:
@@ -77,9 +89,9 @@ def test_inserted_environment_starts_from_the_release_before_it(repo: Path) -> N
     assert "8 overlays built" in validated.stderr
 
 
-def test_same_tree_as_copier_update_by_hand(template: TemplateRepo, tmp_path: Path) -> None:
-    by_tool = two_app_repo(template, tmp_path / "by-tool")
-    by_hand = two_app_repo(template, tmp_path / "by-hand")
+def test_same_tree_as_copier_update_by_hand(template: TemplateRepo, repo: Path, tmp_path: Path) -> None:
+    by_tool = repo
+    by_hand = Path(shutil.copytree(repo, tmp_path / "by-hand", symlinks=True))
     template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
     template.release("v1.1.0")
     # A repo-level change that every app takes alike. (An environment change differs on purpose:

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from gitopslib import secret_scan_cache
-from gitopslib.secret_checks import BASELINE
+from gitopslib import secret_checks, secret_scan_cache
+from gitopslib.secret_checks import BASELINE, scan_repository
 from gitopslib.secret_scan_cache import KEY_LENGTH, STORE, CleanFiles, scan_fingerprint
 
 from tests.conftest import run_gitops
@@ -131,3 +131,41 @@ def test_keys_hold_path_bytes_and_scanner(tmp_path: Path) -> None:
     assert CleanFiles(tmp_path, clean.fingerprint).is_clean(key), "kept in this process"
     secret_scan_cache._seen_clean.discard(key)
     assert not CleanFiles(tmp_path, clean.fingerprint).is_clean(key)
+
+
+def test_where_the_repository_is_does_not_hide_a_secret(tmp_path: Path) -> None:
+    """detect-secrets' swagger filter dropped every finding under a path holding "swagger";
+    validate runs without it, so a repository there (or an app named swagger-ui) is scanned, and
+    a key found clean in one place says nothing false about another (same process: the keys
+    found clean in memory too)."""
+    token = f"token: {github_token()}\n"
+    found = {}
+    for place in ("swagger-gitops", "plain", "swagger-gitops"):
+        repo = tmp_path / place / "repo"
+        (repo / "apps/swagger-ui").mkdir(parents=True, exist_ok=True)
+        (repo / "apps/swagger-ui/notes.md").write_text(token)
+        git(repo, "init", "-q")
+        found[place] = [finding.path for finding in scan_repository(repo)[0]]
+    assert found == {"swagger-gitops": ["apps/swagger-ui/notes.md"], "plain": ["apps/swagger-ui/notes.md"]}
+
+
+def test_a_locale_detect_secrets_cannot_read_in_is_reported_not_passed(repo: Path) -> None:
+    """detect-secrets reads files in the locale's encoding and silently skips one it cannot
+    decode: under plain ASCII (C locale, Python's UTF-8 mode off) a UTF-8 file with a token and
+    an accent would pass. It is reported as not scanned, and nothing is kept as clean."""
+    append(repo / "README.md", f"Café token: {github_token()}")
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    result = run_gitops(repo, "validate", env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "README.md: not scanned for secrets: detect-secrets reads files as" in result.stdout
+    assert run_gitops(repo, "validate").returncode == 1, "found once the locale is UTF-8"
+
+
+def test_another_scanner_does_not_reuse_the_keys(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keys hold the scanning code and versions: a scan by other code finds every file anew."""
+    assert run_gitops(repo, "validate").returncode == 0
+    before = set(store(repo).read_text().split())
+    monkeypatch.setattr(secret_checks, "fingerprint", lambda: scan_fingerprint(b"other scanning code"))
+    assert scan_repository(repo) == ([], [])
+    after = set(store(repo).read_text().split())
+    assert len(after) == len(before) and after.isdisjoint(before)

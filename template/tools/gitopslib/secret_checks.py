@@ -25,8 +25,12 @@ over the network: a found secret is never sent anywhere.
 
 from __future__ import annotations
 
+import codecs
+import functools
 import json
+import locale
 import re
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,10 +40,12 @@ from typing import Any
 
 from .problems import Problem
 from .repo import Repo
-from .secret_scan_cache import CleanFiles, scan_fingerprint
+from .secret_scan_cache import SCANNING_CACHE_CODE, CleanFiles, scan_fingerprint
 from .update_leftovers import repository_files
 
 BASELINE = ".secrets.baseline"
+# The code that scans, as imported (a fix to it must not reuse what the old code found clean).
+SCANNING_CODE = Path(__file__).read_bytes() + SCANNING_CACHE_CODE
 
 # detect-secrets plugin class -> what it finds, as the problem line names it. Every plugin of
 # detect-secrets 1.5.0 that matches the format of a credential; left out: Base64HighEntropyString
@@ -74,7 +80,10 @@ DETECTORS = {
 
 # detect-secrets' default filters (template placeholders, `pragma: allowlist secret` comments,
 # lock files...), and the baseline file itself. Not the verification filter the command line adds
-# unless --no-verify: it sends every finding to the issuer's API.
+# unless --no-verify: it sends every finding to the issuer's API. Nor its swagger filter: it drops
+# every finding of a file whose absolute path holds "swagger" (an app named swagger-ui, a clone
+# in ~/swagger/), and no other filter reads more of the path than the file's name, which
+# secret_scan_cache.py's keys rely on.
 FILTERS = [
     {"path": "detect_secrets.filters.allowlist.is_line_allowlisted"},
     {"path": "detect_secrets.filters.common.is_baseline_file", "filename": BASELINE},
@@ -85,7 +94,6 @@ FILTERS = [
     {"path": "detect_secrets.filters.heuristic.is_potential_uuid"},
     {"path": "detect_secrets.filters.heuristic.is_prefixed_with_dollar_sign"},
     {"path": "detect_secrets.filters.heuristic.is_sequential_string"},
-    {"path": "detect_secrets.filters.heuristic.is_swagger_file"},
     {"path": "detect_secrets.filters.heuristic.is_templated_secret"},
 ]
 
@@ -216,17 +224,18 @@ def scan_repository(root: Path) -> tuple[list[Finding], list[Problem]]:
     package and how to install it.
     """
     not_scanned: list[Problem] = []
-    clean = CleanFiles(root, scan_fingerprint(Path(__file__).read_bytes(), detect_secrets_version()))
-    to_scan: list[tuple[str, bytes, str]] = []
+    clean = CleanFiles(root, fingerprint())
+    to_scan: list[ToScan] = []
     for relative in files_to_scan(root):
         try:
+            before = file_identity(root / relative)
             data = (root / relative).read_bytes()
         except OSError as error:
             not_scanned.append(unreadable(relative, error))
             continue
         key = clean.key(relative, data)
         if not clean.is_clean(key):
-            to_scan.append((relative, data, key))
+            to_scan.append(ToScan(relative, data, key, before))
     findings = scan_files(root, to_scan, clean, not_scanned) if to_scan else []
     clean.save()
     return findings, not_scanned
@@ -236,22 +245,61 @@ def unreadable(relative: str, error: OSError) -> Problem:
     return Problem(relative, f"cannot be read ({error.strerror}): not scanned for secrets")
 
 
-def detect_secrets_version() -> str:
-    """Read from the package's metadata: importing detect-secrets takes longer than a scan of
-    files already known clean. Not installed: the import that follows names it."""
-    try:
-        return version("detect-secrets")
-    except PackageNotFoundError:
-        from detect_secrets.__version__ import VERSION
+@dataclass(frozen=True)
+class ToScan:
+    relative: str
+    data: bytes
+    key: str  # in the secret scan cache
+    identity: tuple[int, ...]  # file_identity when `data` was read
 
-        return VERSION
+
+def file_identity(path: Path) -> tuple[int, ...]:
+    """Changes whenever the file is written (ctime), even back to the same size and mtime."""
+    stat = path.stat()
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+@functools.cache
+def fingerprint() -> bytes:
+    """All a file's findings depend on besides its path and bytes: this scanning code (as
+    imported), detect-secrets', PyYAML's (its YAML transformer) and Python's versions, and the
+    encoding detect-secrets reads files in."""
+    return scan_fingerprint(
+        SCANNING_CODE,
+        package_version("detect-secrets"),
+        package_version("PyYAML"),
+        sys.version,
+        locale.getpreferredencoding(False),
+    )
+
+
+def package_version(name: str) -> str:
+    """From the package's metadata: importing detect-secrets takes longer than a scan of files
+    already known clean. Not installed: the import of detect-secrets that follows names it."""
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def locale_problem(relative: str, data: bytes) -> Problem | None:
+    """detect-secrets reads a file in the locale's encoding and skips, silently, one it cannot
+    decode: a UTF-8 file with any non-ASCII byte under a Latin-1 or cp1252 locale. Not scanned,
+    so reported (Python's UTF-8 mode, on by default under the C locale, avoids it)."""
+    encoding = locale.getpreferredencoding(False)
+    if data.isascii() or codecs.lookup(encoding).name == "utf-8" or b"\0" in data[:BINARY_SNIFF]:
+        return None
+    return Problem(
+        relative,
+        f"not scanned for secrets: detect-secrets reads files as {encoding}, not UTF-8 "
+        "(run with PYTHONUTF8=1 or a UTF-8 locale)",
+    )
 
 
 def scan_files(
-    root: Path, to_scan: list[tuple[str, bytes, str]], clean: CleanFiles, not_scanned: list[Problem]
+    root: Path, to_scan: list[ToScan], clean: CleanFiles, not_scanned: list[Problem]
 ) -> list[Finding]:
-    """The findings of the files in `to_scan` (path, bytes, cache key); those with none are
-    marked clean."""
+    """The findings of the files in `to_scan`; those with none are marked clean."""
     from detect_secrets.settings import transient_settings
 
     findings: list[Finding] = []
@@ -259,18 +307,21 @@ def scan_files(
         {"plugins_used": [{"name": name} for name in DETECTORS], "filters_used": FILTERS}
     ):
         scanner = Scanner.configured()
-        for relative, data, key in to_scan:
+        for file in to_scan:
+            if problem := locale_problem(file.relative, file.data):
+                not_scanned.append(problem)
+                continue
             try:
-                found = scanner.file_findings(root, relative, data)
+                found = scanner.file_findings(root, file.relative, file.data)
                 findings += found
-                # detect-secrets read the file again: only what was scanned is known clean.
-                if not found and (root / relative).read_bytes() == data:
-                    clean.mark_clean(key)
+                # detect-secrets read the file again: known clean only if it was not written since.
+                if not found and file_identity(root / file.relative) == file.identity:
+                    clean.mark_clean(file.key)
             except OSError as error:
-                not_scanned.append(unreadable(relative, error))
+                not_scanned.append(unreadable(file.relative, error))
             except Exception as error:  # detect-secrets on a file it cannot parse, e.g. YAML nested too deep
                 reason = f"{type(error).__name__}: {' '.join(str(error).split())}"
-                not_scanned.append(Problem(relative, f"could not be scanned for secrets ({reason})"))
+                not_scanned.append(Problem(file.relative, f"could not be scanned for secrets ({reason})"))
     return findings
 
 

@@ -8,8 +8,9 @@ scanned with no finding and no error. A finding is never cached: such a file is 
 reported every time.
 
 The keys live in the repository's git directory (`.git/gitops/secret-scan-clean`), never in a
-commit: a CI checkout starts without them and scans every file. Whoever can write there can also
-change tools/ itself. Each run keeps only the keys of the files it saw, so the file stays the size
+commit: a fresh CI checkout starts without them and scans every file (a runner that keeps `.git`
+between jobs keeps them, which is as safe as keeping them locally). Whoever can write there can
+also change tools/ itself. Each run keeps only the keys of the files it saw, so the file stays the size
 of the repository. Delete it to have the next run scan everything. A process that validates
 several times (tests, tools/gitops update) also keeps them in memory, for any repository.
 """
@@ -29,9 +30,17 @@ KEY_LENGTH = 64  # hex digits of a sha256
 _seen_clean: set[str] = set()
 
 
-def scan_fingerprint(scanner_code: bytes, detect_secrets_version: str) -> bytes:
-    """What besides a file decides its findings: the scanning code and detect-secrets' version."""
-    return hashlib.sha256(scanner_code + b"\0" + detect_secrets_version.encode()).digest()
+# This module's code, as imported: part of the scanning code the keys depend on.
+SCANNING_CACHE_CODE = Path(__file__).read_bytes()
+
+
+def scan_fingerprint(*parts: bytes | str) -> bytes:
+    """One hash of what besides a file decides its findings (secret_checks.fingerprint)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8", "surrogateescape") if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.digest()
 
 
 class CleanFiles:
@@ -65,15 +74,18 @@ class CleanFiles:
         directory that cannot be written to keeps no cache: the next run scans everything."""
         if self.store is None or self.used == self.stored:
             return
+        written = None
         try:
             self.store.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(
                 "w", dir=self.store.parent, prefix=".secret-scan-", delete=False, encoding="ascii"
             ) as file:
+                written = Path(file.name)
                 file.write("".join(f"{key}\n" for key in sorted(self.used)))
-            os.replace(file.name, self.store)
+            os.replace(written, self.store)
         except OSError:
-            return
+            if written is not None:
+                written.unlink(missing_ok=True)
 
 
 def _store_path(root: Path) -> Path | None:

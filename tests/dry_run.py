@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from tests.api_server import ApiServer, DryRun
+from tests.repo_invariants import YAML_LOADER
 
 # Warnings the server gives for what the template generates and that are tolerated: none. (The
 # bare Argo CD finalizer drew one until the template named it with its path.)
@@ -49,7 +50,7 @@ class Generated:
 def build(kubectl: str, folder: Path) -> Objects:
     result = subprocess.run([kubectl, "kustomize", str(folder)], capture_output=True, text=True)
     assert result.returncode == 0, f"{folder} does not build: {result.stderr}"
-    return result.stdout, [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    return result.stdout, load_documents(result.stdout)
 
 
 def generated(root: Path, kubectl: str) -> Generated:
@@ -67,7 +68,7 @@ def generated(root: Path, kubectl: str) -> Generated:
     texts = [path.read_text() for path in files]
     return Generated(
         overlays={folder.relative_to(root).as_posix(): built[folder] for folder in overlays},
-        argo=("\n---\n".join(texts), [doc for text in texts for doc in yaml.safe_load_all(text) if doc]),
+        argo=("\n---\n".join(texts), [doc for text in texts for doc in load_documents(text)]),
         platform={folder.relative_to(root).as_posix(): built[folder] for folder in platform},
     )
 
@@ -139,3 +140,7 @@ def dry_run_repo(api_server: ApiServer, root: Path, kubectl: str) -> int:
     assert applied >= 4 * environments + 2, f"only {applied} objects for {environments} environments"
     assert len(repo.argo[1]) >= 2 * environments + 2, f"only {len(repo.argo[1])} Argo CD objects"
     return applied
+
+
+def load_documents(text: str) -> list[Any]:
+    return [doc for doc in yaml.load_all(text, Loader=YAML_LOADER) if doc]

@@ -22,6 +22,10 @@ import yaml
 
 from tests.conftest import TEMPLATE_ROOT
 
+# libyaml's parser: the same YAML 1.1 safe loading as yaml.safe_load, several times faster on
+# the objects of every overlay these checks read.
+YAML_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 IN_CLUSTER = "https://kubernetes.default.svc"
 CRD_SCHEMAS = TEMPLATE_ROOT / "template" / "tools" / "schemas"
 ARGO_SCHEMAS = CRD_SCHEMAS / "argoproj.io"
@@ -52,7 +56,7 @@ CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResou
 
 
 def load_all(path: Path) -> list[dict[str, Any]]:
-    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+    return [doc for doc in yaml.load_all(path.read_text(), Loader=YAML_LOADER) if doc is not None]
 
 
 def positional_replicas(position: int, count: int) -> int:
@@ -87,12 +91,12 @@ class RepoFacts:
 def read_repo(root: Path, kubectl: str) -> RepoFacts:
     answer_files = sorted(root.glob(".copier-answers.*.yml"))
     assert len(answer_files) == 1, f"expected one answers file, found {answer_files}"
-    facts = RepoFacts(root=root, answers=yaml.safe_load(answer_files[0].read_text()))
+    facts = RepoFacts(root=root, answers=yaml.load(answer_files[0].read_text(), Loader=YAML_LOADER))
     for overlay in sorted(root.glob("environments/*/*/kustomization.yaml")):
         env, app = overlay.parent.parent.name, overlay.parent.name
         result = subprocess.run([kubectl, "kustomize", str(overlay.parent)], capture_output=True, text=True)
         assert result.returncode == 0, f"{overlay.parent} does not build: {result.stderr}"
-        facts.built[(env, app)] = [d for d in yaml.safe_load_all(result.stdout) if d]
+        facts.built[(env, app)] = [d for d in yaml.load_all(result.stdout, Loader=YAML_LOADER) if d]
     for path in sorted((root / "argocd").rglob("*.yaml")):
         if path.name != "kustomization.yaml" and "install" not in path.parts:
             facts.argo += [(path.relative_to(root).as_posix(), doc) for doc in load_all(path)]
@@ -100,7 +104,7 @@ def read_repo(root: Path, kubectl: str) -> RepoFacts:
     if policies.is_dir():
         result = subprocess.run([kubectl, "kustomize", str(policies)], capture_output=True, text=True)
         assert result.returncode == 0, f"{policies} does not build: {result.stderr}"
-        facts.platform = [d for d in yaml.safe_load_all(result.stdout) if d]
+        facts.platform = [d for d in yaml.load_all(result.stdout, Loader=YAML_LOADER) if d]
     return facts
 
 

@@ -1,19 +1,22 @@
-"""Jinja extension: compile each template string once per process instead of once per use.
+"""Jinja extension: compile each template string and file once per process, not once per use.
 
 Copier renders every path part, default, validator, message and migration command with
 `environment.from_string`, which compiles anew each time: for this template about a thousand
 compilations of some two hundred distinct strings per render, most of the time a copy takes
-(see BENCHMARKS.md). The extension replaces the environment's `from_string` with one that keeps
-the compiled templates per environment (reusable across contexts: identical sources share one),
-and keeps their compiled code for the whole process, so that the next environment with the same
-settings (the next render: `tools/gitops update` renders each app's old and new versions, the
-tests render hundreds of times) builds its templates from that code without compiling.
+(see BENCHMARKS.md). And each render builds a new environment, so every `.jinja` file compiles
+again in each of the three renders of an update. The extension replaces the environment's
+`from_string` with one that keeps the compiled templates per environment (reusable across
+contexts: identical sources share one), and gives the environment a bytecode cache (Jinja's own
+hook for file templates); both keep their compiled code for the whole process, so that the next
+environment with the same settings (the next render: `tools/gitops update` renders each app's
+old and new versions, the tests render hundreds of times) builds its templates without compiling.
 
 It leans on Copier internals (tests/test_compiled_string_cache.py fails when they change):
-- Copier renders strings through `jinja_env.from_string(source)`, with no globals;
+- Copier renders strings through `jinja_env.from_string(source)`, with no globals, and files
+  through `jinja_env.get_template(relative path)` of its template-root loader;
 - compiling runs the extensions' `preprocess` hooks, and Copier's `yield` extension resets its
-  per-render state there (which path part yields what): a cached template replays them;
-- strings holding the `yield` tag are compiled every time, as Copier expects.
+  per-render state there (which path part yields what; set when the part renders, not when it
+  compiles): a template served from the cache replays the hooks.
 So it is installed only under the Copier versions it was written against (SUPPORTED_COPIER);
 under any other, Jinja's own `from_string` is left alone (correct, only slower).
 
@@ -31,7 +34,8 @@ from importlib.metadata import PackageNotFoundError, version
 from types import CodeType
 from typing import Any
 
-from jinja2 import Environment
+from jinja2 import BytecodeCache, Environment
+from jinja2.bccache import Bucket
 from jinja2.ext import Extension
 
 # Copier release series (major, minor) whose internals the cache was checked against.
@@ -62,13 +66,14 @@ MAX_PROCESS_CODE = 20_000  # distinct strings; a few hundred per template versio
 SHARED_CODE = "_gitops_template_compiled_code"
 
 
-def process_code() -> dict[tuple[Hashable, str], CodeType]:
-    """Compiled code of every string, by the settings it was compiled under (what `compile` makes
-    of a source depends on the environment's syntax and the extensions' tags, nothing else).
+def process_code() -> dict[tuple[Hashable, str | None, str], CodeType]:
+    """Compiled code of every string and file, by the settings it was compiled under, the file's
+    name (Jinja writes it into the code) and the source (what `compile` makes of a source depends
+    on the environment's syntax and the extensions' tags and filters, nothing else).
     Kept in a module of its own in sys.modules: Copier loads this file anew from each clone of
     the template, so a global here would last one render."""
     holder = sys.modules.setdefault(SHARED_CODE, types.ModuleType(SHARED_CODE))
-    code: dict[tuple[Hashable, str], CodeType] = holder.__dict__.setdefault("code", {})
+    code: dict[tuple[Hashable, str | None, str], CodeType] = holder.__dict__.setdefault("code", {})
     return code
 
 
@@ -113,22 +118,10 @@ def cache_compiled_strings(environment: Environment, copier_version: str | None 
     settings: list[Hashable] = []  # read at first use: extensions load before the settings are set
 
     def from_string(source: Any, globals: Any = None, template_class: Any = None) -> Any:
-        uncached = globals is not None or template_class is not None or not isinstance(source, str)
-        # Copier's `yield` tag keeps per-compilation state: those strings compile every time.
-        if uncached or "yield" in source:
+        if globals is not None or template_class is not None or not isinstance(source, str):
             return compile_string(source, globals, template_class)
         if source not in cache:
-            if not settings:
-                settings.append(compile_settings(environment))
-            key = (settings[0], source)
-            shared = process_code()
-            code = shared.get(key)
-            if code is None:
-                if len(shared) >= MAX_PROCESS_CODE:
-                    shared.clear()
-                code = shared[key] = environment.compile(source)  # runs the preprocess hooks
-            else:
-                environment.preprocess(source)
+            code = shared_code(environment, settings, source, None, None)
             cache[source] = environment.template_class.from_code(
                 environment, code, environment.make_globals(None), None
             )
@@ -140,7 +133,56 @@ def cache_compiled_strings(environment: Environment, copier_version: str | None 
 
     setattr(environment, CACHE_ATTRIBUTE, cache)
     environment.from_string = from_string  # type: ignore[method-assign]
+    environment.bytecode_cache = FileCodeCache(settings)
     return True
+
+
+def shared_code(
+    environment: Environment, settings: list[Hashable], source: str, name: str | None, filename: str | None
+) -> CodeType:
+    """The process's compiled code of `source`, compiled now if no environment with the same
+    settings compiled it before (compiling runs the preprocess hooks; reused code replays them)."""
+    if not settings:
+        settings.append(compile_settings(environment))
+    key = (settings[0], name, source)
+    shared = process_code()
+    code = shared.get(key)
+    if code is None:
+        if len(shared) >= MAX_PROCESS_CODE:
+            shared.clear()
+        code = shared[key] = environment.compile(source, name, filename)
+        return code
+    environment.preprocess(source, name, filename)
+    return code if filename is None else with_filename(code, filename)
+
+
+def with_filename(code: CodeType, filename: str) -> CodeType:
+    """`code` as if compiled from `filename`: the same file of another clone of the template
+    (tracebacks of a template error name the file of this render)."""
+    if code.co_filename == filename:
+        return code
+    constants = tuple(with_filename(c, filename) if isinstance(c, CodeType) else c for c in code.co_consts)
+    return code.replace(co_filename=filename, co_consts=constants)
+
+
+class FileCodeCache(BytecodeCache):
+    """Jinja's bytecode-cache hook for templates loaded from files (Copier's `.jinja` files),
+    over the same process-wide code as the strings, keyed by the template's name (its path in
+    the template, the same in every clone) and its whole source."""
+
+    def __init__(self, settings: list[Hashable]) -> None:
+        self.settings = settings
+
+    def get_bucket(self, environment: Environment, name: str, filename: str | None, source: str) -> Bucket:
+        bucket = Bucket(environment, name, "")
+        bucket.code = shared_code(environment, self.settings, source, name, filename)
+        return bucket
+
+    def load_bytecode(self, bucket: Bucket) -> None:  # get_bucket does the work
+        pass
+
+    def dump_bytecode(self, bucket: Bucket) -> None:  # never called: every bucket holds code
+        pass
 
 
 class CompiledStringCache(Extension):

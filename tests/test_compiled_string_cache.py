@@ -18,6 +18,7 @@ import pytest
 from copier._jinja_ext import YieldExtension, get_yield_context
 from copier._main import Worker
 from copier._user_data import Question
+from copier.errors import MultipleYieldTagsError
 
 from tests.conftest import TEMPLATE_ROOT
 from tests.template_versions import TemplateRepo, tree_state
@@ -164,7 +165,8 @@ def test_a_copy_goes_through_the_cache_and_yields_as_without_it(tiny_template: P
         cache = getattr(worker.jinja_env, cache_module.CACHE_ATTRIBUTE)
     assert "{{ app }}" in cache, "a path part"
     assert "{{ 'shop' }}" in cache, "a question default"
-    assert not [source for source in cache if "yield" in source], "yield parts compile every time"
+    assert YIELD_PART in cache, "a yield part"
+    assert type(worker.jinja_env.bytecode_cache).__name__ == "FileCodeCache", "the files"
     written = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.txt"))
     assert written == ["dev/shop/shop.txt", "other/shop/shop.txt", "prod/shop/shop.txt"]
     assert (tmp_path / "out/prod/shop/shop.txt").read_text() == "shop in prod\n"
@@ -185,14 +187,57 @@ def test_a_cached_string_resets_the_yield_state_as_a_compiled_one_does(tiny_temp
         cached = environment.from_string("{{ a }}")
         assert cached is environment.from_string("{{ a }}"), "served from the cache"
         assert (state.yield_name, state.yield_iterable) == (None, None), "reset as by compiling"
-        # A yield part renders once per value, compiled each time (else: MultipleYieldTagsError).
-        first, second = environment.from_string(YIELD_PART), environment.from_string(YIELD_PART)
-        assert first is not second
-        assert second.render(envs=["prod"]) == "" and state.yield_iterable == ["prod"]
+        # Copier renders a yield part once per value, each time through from_string: the state
+        # is set by rendering, so without the replayed reset the second render would refuse.
+        yield_part = environment.from_string(YIELD_PART)
+        assert yield_part is environment.from_string(YIELD_PART), "served from the cache"
+        assert yield_part.render(envs=["prod"]) == "" and state.yield_iterable == ["prod"]
+        with pytest.raises(MultipleYieldTagsError):
+            yield_part.render(envs=["qa"])
+
+
+def test_a_file_template_compiles_once_per_process_and_names_the_file_of_its_render(tmp_path: Path) -> None:
+    """Copier builds a new environment (and a new clone of the template) for each render: the
+    next one loads the same file of its own clone from the code compiled for the first."""
+    sources = {"deployment.yaml.jinja": "replicas: {{ n | default(1) }} {# unique: files #}\n"}
+    clones = []
+    for clone in ("clone-a", "clone-b"):
+        (tmp_path / clone).mkdir()
+        for name, text in sources.items():
+            (tmp_path / clone / name).write_text(text)
+        clones.append(jinja2.FileSystemLoader(str(tmp_path / clone)))
+    first = jinja2.Environment(loader=clones[0])
+    assert cache_module.cache_compiled_strings(first, "9.19.1")
+    assert first.get_template("deployment.yaml.jinja").render(n=2) == "replicas: 2 "
+    second = jinja2.Environment(loader=clones[1])
+    assert cache_module.cache_compiled_strings(second, "9.19.1")
+    never_compiles(second)
+    template = second.get_template("deployment.yaml.jinja")
+    assert template.render() == "replicas: 1 "
+    code_file = template.root_render_func.__code__.co_filename
+    assert code_file == str(tmp_path / "clone-b" / "deployment.yaml.jinja"), "this render's file"
+
+
+def test_a_changed_file_or_another_name_compiles_its_own_code(tmp_path: Path) -> None:
+    """A template version that changes a file, or the same text under another name (Jinja bakes
+    the name into the code): compiled anew, never served another file's code."""
+    (tmp_path / "v1").mkdir()
+    (tmp_path / "v1/a.jinja").write_text("{{ self._TemplateReference__context.name }} v1 {# changed #}")
+    (tmp_path / "v2").mkdir()
+    (tmp_path / "v2/a.jinja").write_text("{{ self._TemplateReference__context.name }} v2 {# changed #}")
+    (tmp_path / "v2/b.jinja").write_text("{{ self._TemplateReference__context.name }} v1 {# changed #}")
+    old = jinja2.Environment(loader=jinja2.FileSystemLoader(str(tmp_path / "v1")))
+    assert cache_module.cache_compiled_strings(old, "9.19.1")
+    assert old.get_template("a.jinja").render() == "a.jinja v1 "
+    new = jinja2.Environment(loader=jinja2.FileSystemLoader(str(tmp_path / "v2")))
+    assert cache_module.cache_compiled_strings(new, "9.19.1")
+    assert new.get_template("a.jinja").render() == "a.jinja v2 "
+    assert new.get_template("b.jinja").render() == "b.jinja v1 "
 
 
 def test_the_cache_changes_nothing_in_a_generated_repository(tmp_path: Path) -> None:
-    """This template rendered with the cache, and with the guard switched off: the same files."""
+    """This template rendered with the cache (twice: the second from the code the first compiled),
+    and with the guard switched off: the same files."""
     with_cache = TemplateRepo.from_work_tree(tmp_path / "with-cache")
     without = TemplateRepo.from_work_tree(tmp_path / "without-cache")
     without.edit(
@@ -200,8 +245,10 @@ def test_the_cache_changes_nothing_in_a_generated_repository(tmp_path: Path) -> 
     )
     without.release("v1.0.1")
     trees = []
-    for template, ref in ((with_cache, "v1.0.0"), (without, "v1.0.1")):
-        destination = tmp_path / f"repo-{ref}"
+    for number, (template, ref) in enumerate(
+        ((with_cache, "v1.0.0"), (with_cache, "v1.0.0"), (without, "v1.0.1"))
+    ):
+        destination = tmp_path / f"repo-{number}"
         with Worker(
             src_path=str(template.path),
             dst_path=destination,
@@ -217,4 +264,4 @@ def test_the_cache_changes_nothing_in_a_generated_repository(tmp_path: Path) -> 
         answers = destination / ".copier-answers.shop.yml"
         answers.write_text(answers.read_text().replace(str(template.path), "TEMPLATE").replace(ref, "REF"))
         trees.append(tree_state(destination))
-    assert trees[0] == trees[1]
+    assert trees[0] == trees[1] == trees[2]

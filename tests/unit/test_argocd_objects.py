@@ -6,11 +6,19 @@ from typing import Any
 
 import pytest
 import yaml
-from gitopslib.argocd_objects import ARGO_API, ArgoObjects, Located, NoAliasLoader
+from gitopslib.argocd_objects import ARGO_API, C_LOADER, ArgoObjects, Located, load_documents
+
+# Both readers: libyaml's (what validate takes where PyYAML has it, as its wheels do) and the
+# pure-Python one (a PyYAML built without libyaml).
+READERS = pytest.mark.parametrize("fast", [True, False], ids=["libyaml", "pure-python"])
 
 
-def load_all(text: str) -> list[Any]:
-    return list(yaml.load_all(text, Loader=NoAliasLoader))
+def test_libyaml_is_here_so_both_readers_are_tested() -> None:
+    assert C_LOADER is not None
+
+
+def load_all(text: str, fast: bool = True) -> list[Any]:
+    return load_documents(text, fast)
 
 
 @pytest.mark.parametrize(
@@ -28,24 +36,38 @@ def load_all(text: str) -> list[Any]:
         ("kind: AppProject\n---\na: &x 1\n", "anchors and aliases are not allowed under argocd/"),
     ],
 )
-def test_anchors_aliases_and_merge_keys_are_refused(text: str, reason: str) -> None:
+@READERS
+def test_anchors_aliases_and_merge_keys_are_refused(text: str, reason: str, fast: bool) -> None:
     with pytest.raises(yaml.constructor.ConstructorError) as error:
-        load_all(text)
+        load_all(text, fast)
     assert error.value.problem == reason
+    assert error.value.problem_mark is not None, "the message names the line"
 
 
-def test_a_quoted_merge_key_is_a_plain_key() -> None:
-    assert load_all('"<<": 1\n') == [{"<<": 1}]
+@READERS
+def test_a_quoted_merge_key_is_a_plain_key(fast: bool) -> None:
+    assert load_all('"<<": 1\n', fast) == [{"<<": 1}]
 
 
-def test_plain_documents_load_as_safe_load_reads_them() -> None:
-    text = "kind: AppProject\nmetadata:\n  name: shop-prod # a comment, not an anchor\nspec: {a: '&x'}\n---\n"
-    assert load_all(text) == list(yaml.safe_load_all(text))
+@READERS
+def test_plain_documents_load_as_safe_load_reads_them(fast: bool) -> None:
+    text = (
+        "kind: AppProject\nmetadata:\n  name: shop-prod # a comment, not an anchor\n"
+        "spec: {a: '&x', b: \"*y\", on: yes, n: 0o17, t: 2026-12-02}\n---\n---\n- [1, {c: null}]\n"
+    )
+    assert load_all(text, fast) == [doc for doc in yaml.safe_load_all(text) if doc is not None]
 
 
-def test_the_loader_still_refuses_python_tags() -> None:
+@READERS
+def test_the_loader_still_refuses_python_tags(fast: bool) -> None:
     with pytest.raises(yaml.constructor.ConstructorError):
-        load_all("!!python/object/apply:os.system ['true']\n")
+        load_all("!!python/object/apply:os.system ['true']\n", fast)
+
+
+@READERS
+def test_broken_yaml_is_a_yaml_error(fast: bool) -> None:
+    with pytest.raises(yaml.YAMLError):
+        load_all("a: [1\n", fast)
 
 
 def argo(kind: str, name: str, path: str, api: str = ARGO_API) -> Located:

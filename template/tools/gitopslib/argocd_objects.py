@@ -59,25 +59,53 @@ class ArgoObjects:
 SKIP_RENDERING = "+argocd:skip-file-rendering"
 
 
-class NoAliasLoader(yaml.SafeLoader):
+ALIASES_REFUSED = "anchors and aliases are not allowed under argocd/"
+MERGE_KEYS_REFUSED = "merge keys (<<) are not allowed under argocd/"
+
+
+class _NoMergeKeys:
+    """Refuses merge keys where PyYAML's constructor would apply them."""
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        if any(key.tag == "tag:yaml.org,2002:merge" for key, _ in node.value):
+            raise yaml.constructor.ConstructorError(None, None, MERGE_KEYS_REFUSED, node.start_mark)
+        super().flatten_mapping(node)  # type: ignore[misc]
+
+
+class NoAliasLoader(_NoMergeKeys, yaml.SafeLoader):
     """PyYAML, refusing anchors, aliases and merge keys: Argo CD's Go parser reads a merge key
     written after a field as overriding it, where PyYAML keeps the field, so the same file would
-    mean a narrow project here and a wide one in the cluster; aliases also allow alias bombs."""
+    mean a narrow project here and a wide one in the cluster; aliases also allow alias bombs.
+    The pure-Python reader: load_documents takes it when PyYAML was built without libyaml."""
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise yaml.constructor.ConstructorError(
-                None, None, "anchors and aliases are not allowed under argocd/", event.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, ALIASES_REFUSED, event.start_mark)
         return super().compose_node(parent, index)
 
-    def flatten_mapping(self, node: yaml.MappingNode) -> None:
-        if any(key.tag == "tag:yaml.org,2002:merge" for key, _ in node.value):
-            raise yaml.constructor.ConstructorError(
-                None, None, "merge keys (<<) are not allowed under argocd/", node.start_mark
-            )
-        super().flatten_mapping(node)
+
+C_LOADER: type[Any] | None = getattr(yaml, "CSafeLoader", None)
+# libyaml composes in C, where no hook sees an anchor: its events are checked first (a pass of
+# the C parser), then the text is loaded by it. Several times faster than NoAliasLoader, which
+# took a quarter of validate's time for a few apps.
+NoMergeCLoader: type[Any] | None = type("NoMergeCLoader", (_NoMergeKeys, C_LOADER), {}) if C_LOADER else None
+
+
+# libyaml's own limit (1,000 levels), where the pure-Python reader hits Python's recursion limit.
+LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
+
+
+def load_documents(text: str, fast: bool = True) -> list[Any]:
+    """The documents of `text` as `yaml.safe_load_all` reads them, refusing anchors, aliases and
+    merge keys (ConstructorError). `fast=False` takes the pure-Python reader."""
+    if not (fast and C_LOADER and NoMergeCLoader):
+        return [doc for doc in yaml.load_all(text, Loader=NoAliasLoader) if doc is not None]
+    for event in yaml.parse(text, Loader=C_LOADER):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            mark: Any = event.start_mark  # libyaml's Mark, with the same line and column
+            raise yaml.constructor.ConstructorError(None, None, ALIASES_REFUSED, mark)
+    return [doc for doc in yaml.load_all(text, Loader=NoMergeCLoader) if doc is not None]
 
 
 def _is_kustomization(path: Path) -> bool:
@@ -91,10 +119,12 @@ def _documents(path: Path, relative: str) -> list[Any]:
             relative, f"holds {SKIP_RENDERING}: Argo CD would skip it and prune what it held"
         )
     try:
-        return [doc for doc in yaml.load_all(text, Loader=NoAliasLoader) if doc is not None]
+        return load_documents(text)
     except yaml.YAMLError as error:
+        if LIBYAML_TOO_DEEP in str(error):
+            raise BrokenFileError(relative, "nested too deeply to read") from None
         raise BrokenFileError(relative, f"not valid YAML: {yaml_reason(error)}") from None
-    except RecursionError:
+    except RecursionError:  # the pure-Python reader's limit
         raise BrokenFileError(relative, "nested too deeply to read") from None
 
 

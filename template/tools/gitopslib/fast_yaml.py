@@ -2,8 +2,8 @@
 
 The same YAML 1.1 safe loading as `yaml.safe_load`, about five times faster: validate reads
 every built object and every file of the repository, and half of its time went into PyYAML's
-pure-Python scanner. The files under argocd/ are read by argocd_objects.NoAliasLoader instead,
-which needs the Python composer to refuse anchors and aliases.
+pure-Python scanner. The files under argocd/ are read by argocd_objects.load_documents, which
+also refuses anchors, aliases and merge keys.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ environment the values of the one before it. Checked on what the overlays build.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 import yaml
 
 from tests.conftest import run_gitops
+from tests.kustomize_builds import build_overlays
 from tests.template_versions import TemplateRepo, commit_all, copier_update, generate, git
 
 ENVIRONMENTS = ["dev", "staging", "prod"]
@@ -36,11 +36,9 @@ Sizing = dict[str, Any]
 def sizing(repo: Path, kubectl: str) -> dict[tuple[str, str], Sizing]:
     """Per app and environment: what the built Deployment runs and how Argo CD syncs it."""
     found = {}
-    for overlay in sorted(repo.glob("environments/*/*/kustomization.yaml")):
-        env, app = overlay.parent.parent.name, overlay.parent.name
-        built = subprocess.run([kubectl, "kustomize", str(overlay.parent)], capture_output=True, text=True)
-        assert built.returncode == 0, built.stderr
-        objects = [o for o in yaml.safe_load_all(built.stdout) if o]
+    overlays = [path.parent for path in sorted(repo.glob("environments/*/*/kustomization.yaml"))]
+    for overlay, objects in build_overlays(kubectl, overlays).items():
+        env, app = overlay.parent.name, overlay.name
         deployment = next(o for o in objects if o["kind"] == "Deployment")
         hpa = next((o["spec"] for o in objects if o["kind"] == "HorizontalPodAutoscaler"), None)
         application = yaml.safe_load_all((repo / f"argocd/apps/{app}/{env}.yaml").read_text())

@@ -29,6 +29,7 @@ from gitopslib.schemas import kubernetes_version
 from scripts import dev
 from tests.answer_sets import ANSWER_SETS
 from tests.conftest import TEMPLATE_ROOT, render
+from tests.kustomize_builds import build_stream
 
 GITHUB_WORKFLOW = (
     TEMPLATE_ROOT / "template" / "{% if ci_provider == 'github' %}.github{% endif %}" / "workflows"
@@ -115,14 +116,10 @@ def rendered_objects(repo: Path, kubectl: str) -> tuple[str, list[dict[str, Any]
     built, then the files of the Argo CD objects under argocd/apps and argocd/bootstrap. The stream
     as written (kubectl's quoting kept: PyYAML would write the string 1e3 bare, which YAML 1.2 reads
     as a number) and its objects."""
-    parts = []
     folders = sorted(repo.glob("environments/*/*/kustomization.yaml")) + sorted(
         repo.glob("platform/*/kustomization.yaml")
     )
-    for overlay in folders:
-        built = subprocess.run([kubectl, "kustomize", str(overlay.parent)], capture_output=True, text=True)
-        assert built.returncode == 0, f"{overlay.parent} does not build: {built.stderr}"
-        parts.append(built.stdout)
+    parts = [build_stream(kubectl, [path.parent for path in folders])]
     for folder in ("apps", "bootstrap"):
         for path in sorted((repo / "argocd" / folder).rglob("*.yaml")):
             if path.name != "kustomization.yaml":

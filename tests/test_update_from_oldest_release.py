@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tests.conftest import run_gitops
+from tests.kustomize_builds import build_overlays
 from tests.template_versions import (
     OLDEST_RELEASE,
     RELEASES,
@@ -26,12 +24,11 @@ OLDEST = OLDEST_RELEASE
 def sizes(repo: Path, kubectl: str) -> dict[str, Any]:
     """Per overlay: the replicas and resources its Deployment runs with, as built."""
     found = {}
-    for overlay in sorted(repo.glob("environments/*/*/kustomization.yaml")):
-        built = subprocess.run([kubectl, "kustomize", str(overlay.parent)], capture_output=True, text=True)
-        assert built.returncode == 0, built.stderr
-        spec = next(o for o in yaml.safe_load_all(built.stdout) if o and o["kind"] == "Deployment")["spec"]
+    overlays = [path.parent for path in sorted(repo.glob("environments/*/*/kustomization.yaml"))]
+    for overlay, objects in build_overlays(kubectl, overlays).items():
+        spec = next(o for o in objects if o["kind"] == "Deployment")["spec"]
         resources = spec["template"]["spec"]["containers"][0]["resources"]
-        found[overlay.parent.relative_to(repo).as_posix()] = (spec.get("replicas"), resources)
+        found[overlay.relative_to(repo).as_posix()] = (spec.get("replicas"), resources)
     return found
 
 

@@ -7,7 +7,6 @@ files go through: test_update_scenarios.py.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 import yaml
 
 from tests.conftest import TEMPLATE_ROOT, run_gitops
+from tests.kustomize_builds import build_overlays
 from tests.template_versions import commit_all, git, tree_state
 from tests.test_gitops_update import APPS
 from tests.update_scenarios import (
@@ -43,12 +43,8 @@ def test_the_marker_has_one_name() -> None:
 
 def built(scenario: Scenario, kubectl: str) -> dict[tuple[str, str], list[Any]]:
     """Every overlay's objects, as kubectl kustomize builds them."""
-    found = {}
-    for overlay in sorted(scenario.repo.glob("environments/*/*/kustomization.yaml")):
-        result = subprocess.run([kubectl, "kustomize", str(overlay.parent)], capture_output=True, text=True)
-        assert result.returncode == 0, result.stderr
-        found[(overlay.parent.parent.name, overlay.parent.name)] = list(yaml.safe_load_all(result.stdout))
-    return found
+    overlays = [path.parent for path in sorted(scenario.repo.glob("environments/*/*/kustomization.yaml"))]
+    return {(o.parent.name, o.name): objects for o, objects in build_overlays(kubectl, overlays).items()}
 
 
 def workload(objects: list[Any]) -> dict[str, Any]:

@@ -1,0 +1,81 @@
+"""tests/kustomize_builds.py: many overlays built in one kubectl process give each overlay exactly
+what building it alone gives, and anything it cannot attribute falls back to one by one."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests import kustomize_builds
+from tests.conftest import render
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two apps in three environments, one with an Ingress and autoscaling; Kyverno policies."""
+    root = tmp_path_factory.mktemp("builds") / "repo"
+    render(root, {"app_name": "shop", "kyverno_policies": True})
+    render(root, {"app_name": "cart", "exposure": "ingress", "autoscaling": {"prod": {"min": 2, "max": 4}}})
+    return root
+
+
+def overlays(root: Path) -> list[Path]:
+    return [path.parent for path in sorted(root.glob("environments/*/*/kustomization.yaml"))]
+
+
+def alone(kubectl: str, folder: Path) -> list[dict[str, Any]]:
+    built = subprocess.run([kubectl, "kustomize", str(folder)], capture_output=True, text=True, check=True)
+    return [doc for doc in yaml.safe_load_all(built.stdout) if doc]
+
+
+def test_one_build_for_all_overlays_gives_each_what_it_builds_alone(
+    repo: Path, kubectl: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folders = overlays(repo)
+    assert len(folders) == 6
+    calls: list[Path] = []
+    build = kustomize_builds._build
+    monkeypatch.setattr(kustomize_builds, "_build", lambda k, f: calls.append(f) or build(k, f))
+    together = kustomize_builds.build_overlays(kubectl, folders)
+    assert len(calls) == 1, "one kubectl process"
+    assert {folder: alone(kubectl, folder) for folder in folders} == together
+    kinds = {obj["kind"] for objects in together.values() for obj in objects}
+    assert {"Deployment", "Service", "Ingress", "HorizontalPodAutoscaler"} <= kinds
+
+
+def test_the_stream_holds_every_object_of_every_folder(repo: Path, kubectl: str) -> None:
+    folders = [*overlays(repo), repo / "platform" / "policies"]
+    stream = kustomize_builds.build_stream(kubectl, folders)
+    expected = [obj for folder in folders for obj in alone(kubectl, folder)]
+    found = [doc for doc in yaml.safe_load_all(stream) if doc]
+
+    def key(obj: dict[str, Any]) -> str:
+        return yaml.safe_dump(obj, sort_keys=True)
+
+    assert sorted(map(key, found)) == sorted(map(key, expected))
+
+
+def test_overlays_sharing_a_namespace_are_built_one_by_one(repo: Path, kubectl: str, tmp_path: Path) -> None:
+    folders = overlays(repo)[:2]
+    copies = []
+    for number, folder in enumerate(folders):
+        copy = tmp_path / f"copy-{number}"
+        copy.symlink_to(folder)
+        copies.append(copy)
+    shared = kustomize_builds._namespace(folders[0])
+    assert shared and kustomize_builds._namespace(folders[1]) != shared
+    same = [folders[0], copies[0]]  # the same overlay twice: one namespace, two folders
+    built = kustomize_builds.build_overlays(kubectl, same)
+    assert built == {folder: alone(kubectl, folder) for folder in same}
+
+
+def test_a_folder_that_does_not_build_is_named(repo: Path, kubectl: str, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "kustomization.yaml").write_text("namespace: broken\nresources: [missing.yaml]\n")
+    with pytest.raises(AssertionError, match=f"{broken} does not build"):
+        kustomize_builds.build_overlays(kubectl, [*overlays(repo)[:2], broken])

@@ -42,8 +42,11 @@ YIELD_PART = "{% yield env from envs %}{{ env }}{% endyield %}"
 
 @pytest.fixture
 def tiny_template(tmp_path: Path) -> Path:
+    return write_tiny_template(tmp_path / "template")
+
+
+def write_tiny_template(template: Path) -> Path:
     """A template with the cache extension: a default, a repeated path part and a yield part."""
-    template = tmp_path / "template"
     (template / "extensions").mkdir(parents=True)
     shutil.copy2(MODULE, template / "extensions" / MODULE.name)
     (template / "copier.yml").write_text(

@@ -1,0 +1,149 @@
+"""extensions/compiled_string_cache.py, the part that outlives the process: compiled code kept in
+the user's cache folder serves the next process, and a damaged, unreadable or unwritable store
+costs only speed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import jinja2
+import pytest
+from copier._jinja_ext import YieldExtension, get_yield_context
+
+from tests.test_compiled_string_cache import YIELD_PART, load_module, never_compiles, write_tiny_template
+
+cache_module: ModuleType = load_module()
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty cache folder, and an empty process cache: as a new process with a new home."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    saved = dict(cache_module.process_code())
+    cache_module.process_code().clear()
+    yield tmp_path / "cache" / "gitops-template" / "jinja-code"
+    cache_module.process_code().clear()
+    cache_module.process_code().update(saved)
+
+
+def new_process() -> None:
+    cache_module.process_code().clear()
+
+
+def environment(**options: object) -> jinja2.Environment:
+    created = jinja2.Environment(**options)  # type: ignore[arg-type]
+    assert cache_module.cache_compiled_strings(created, "9.19.1")
+    return created
+
+
+def test_the_next_process_loads_the_code_instead_of_compiling(store: Path, tmp_path: Path) -> None:
+    source = "{{ name | upper }} {# unique: stored #}"
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "a.txt.jinja").write_text("{{ n }} from a file {# unique: stored #}")
+    first = environment(loader=jinja2.FileSystemLoader(str(tmp_path / "files")))
+    assert first.from_string(source).render(name="shop") == "SHOP "
+    assert first.get_template("a.txt.jinja").render(n=1) == "1 from a file "
+    assert len(list(store.glob("*.code"))) == 2
+    assert oct(store.stat().st_mode & 0o777) == "0o700", "the user's own"
+    new_process()
+    second = environment(loader=jinja2.FileSystemLoader(str(tmp_path / "files")))
+    never_compiles(second)
+    assert second.from_string(source).render(name="cart") == "CART "
+    assert second.get_template("a.txt.jinja").render(n=2) == "2 from a file "
+
+
+def test_stored_code_replays_the_preprocess_hooks(store: Path) -> None:
+    """Copier's yield state is reset by compiling; code read from the store must reset it too."""
+    environment(extensions=[YieldExtension]).from_string("{{ 1 }} {# unique: replay #}").render()
+    new_process()
+    second = environment(extensions=[YieldExtension])
+    second.from_string(YIELD_PART).render(envs=["dev"])
+    state = get_yield_context(second)
+    assert state.yield_name == "env"
+    never_compiles(second)
+    second.from_string("{{ 1 }} {# unique: replay #}")
+    assert (state.yield_name, state.yield_iterable) == (None, None)
+
+
+@pytest.mark.parametrize("damage", ["cut short", "another payload", "empty", "not marshal"])
+def test_a_damaged_file_is_compiled_again_and_rewritten(store: Path, damage: str) -> None:
+    source = "{{ 6 * 7 }} {# unique: damaged #}"
+    environment().from_string(source)
+    (path,) = store.glob("*.code")
+    data = path.read_bytes()
+    damaged = {
+        "cut short": data[:-5],
+        "another payload": data[:32] + data[32:-1] + b"x",
+        "empty": b"",
+        "not marshal": __import__("hashlib").sha256(b"junk").digest() + b"junk",
+    }[damage]
+    path.write_bytes(damaged)
+    new_process()
+    assert environment().from_string(source).render() == "42 "
+    assert path.read_bytes() == data, "rewritten whole"
+
+
+def test_an_unwritable_or_missing_home_costs_only_speed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    saved = dict(cache_module.process_code())
+    try:
+        for home in (str(tmp_path / "a-file"), "relative/path"):
+            monkeypatch.setenv("XDG_CACHE_HOME", home)
+            new_process()
+            assert environment().from_string("{{ 2 + 2 }} {# unique: unwritable #}").render() == "4 "
+        assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".writing-")]
+    finally:
+        cache_module.process_code().update(saved)
+
+
+def test_the_store_keeps_at_most_its_limit(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.mkdir(parents=True)
+    for number in range(12):
+        (store / f"{number:02}.code").write_bytes(b"")
+        os.utime(store / f"{number:02}.code", (1_000 + number, 1_000 + number))
+    monkeypatch.setattr(cache_module, "MAX_STORED_CODE", 10)
+    monkeypatch.setattr(cache_module, "_pruned", [])
+    environment().from_string("{{ 3 }} {# unique: prune #}")
+    kept = sorted(path.name for path in store.glob("*.code"))
+    assert [name for name in kept if len(name) == 7] == [f"{n:02}.code" for n in range(6, 12)], "oldest half"
+    assert len(kept) == 7, "and the new one"
+
+
+CHILD = """
+import json, sys, jinja2, copier
+compiled = []
+original = jinja2.Environment.compile
+def counting(self, source, name=None, filename=None, raw=False, defer_init=False):
+    compiled.append(name or source[:40])
+    return original(self, source, name, filename, raw, defer_init)
+jinja2.Environment.compile = counting
+copier.run_copy(sys.argv[1], sys.argv[2], defaults=True, unsafe=True, quiet=True)
+print(json.dumps(compiled))
+"""
+
+
+def test_a_second_copier_process_compiles_nothing(tmp_path: Path) -> None:
+    """Two `copier copy` processes in a row with one home: the second reads every template."""
+    tiny_template = write_tiny_template(tmp_path / "template")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    runs = []
+    for number in (1, 2):
+        result = subprocess.run(
+            [sys.executable, "-c", CHILD, str(tiny_template), str(tmp_path / f"out-{number}")],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert result.returncode == 0, result.stderr
+        runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    assert len(runs[0]) >= 3, runs[0]
+    assert runs[1] == [], "compiled again in the second process"
+    assert (tmp_path / "out-2/prod/shop/shop.txt").read_text() == "shop in prod\n"

@@ -20,7 +20,8 @@ from typing import Any
 
 import yaml
 
-from tests.repo_invariants import YAML_LOADER
+# libyaml's parser: the same YAML 1.1 safe loading as tests/repo_invariants.py's reads.
+YAML_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _build(kubectl: str, folder: Path) -> subprocess.CompletedProcess[str]:

@@ -21,6 +21,7 @@ import kubernetes_validate
 import yaml
 
 from tests.conftest import TEMPLATE_ROOT
+from tests.kustomize_builds import build_overlays
 
 # libyaml's parser: the same YAML 1.1 safe loading as yaml.safe_load, several times faster on
 # the objects of every overlay these checks read.
@@ -92,11 +93,9 @@ def read_repo(root: Path, kubectl: str) -> RepoFacts:
     answer_files = sorted(root.glob(".copier-answers.*.yml"))
     assert len(answer_files) == 1, f"expected one answers file, found {answer_files}"
     facts = RepoFacts(root=root, answers=yaml.load(answer_files[0].read_text(), Loader=YAML_LOADER))
-    for overlay in sorted(root.glob("environments/*/*/kustomization.yaml")):
-        env, app = overlay.parent.parent.name, overlay.parent.name
-        result = subprocess.run([kubectl, "kustomize", str(overlay.parent)], capture_output=True, text=True)
-        assert result.returncode == 0, f"{overlay.parent} does not build: {result.stderr}"
-        facts.built[(env, app)] = [d for d in yaml.load_all(result.stdout, Loader=YAML_LOADER) if d]
+    overlays = [path.parent for path in sorted(root.glob("environments/*/*/kustomization.yaml"))]
+    for overlay, objects in build_overlays(kubectl, overlays).items():
+        facts.built[(overlay.parent.name, overlay.name)] = objects
     for path in sorted((root / "argocd").rglob("*.yaml")):
         if path.name != "kustomization.yaml" and "install" not in path.parts:
             facts.argo += [(path.relative_to(root).as_posix(), doc) for doc in load_all(path)]

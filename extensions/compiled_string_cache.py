@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import stat
 import sys
 import tempfile
 import types
@@ -183,13 +184,23 @@ def code_store() -> Path | None:
     return Path(base, "gitops-template", "jinja-code") if os.path.isabs(base) else None
 
 
+def trusted(store: Path) -> bool:
+    """Only a folder of the user's own that nobody else can write to: stored code runs outside
+    Jinja's sandbox (the same check as Jinja's own FileSystemBytecodeCache)."""
+    try:
+        status = os.lstat(store)
+    except OSError:
+        return False
+    return stat.S_ISDIR(status.st_mode) and status.st_uid == os.getuid() and not status.st_mode & 0o077
+
+
 def _stored_path(store: Path, key: Hashable) -> Path:
     return store / (hashlib.sha256(repr((STORE_FORMAT, key)).encode()).hexdigest() + ".code")
 
 
 def read_stored_code(key: Hashable) -> CodeType | None:
     store = code_store()
-    if store is None:
+    if store is None or not trusted(store):
         return None
     try:
         data = _stored_path(store, key).read_bytes()
@@ -213,6 +224,8 @@ def store_code(key: Hashable, code: CodeType) -> None:
     temporary = None
     try:
         store.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not trusted(store):
+            return
         if not _pruned:
             _pruned.append(True)
             _prune(store)

@@ -104,8 +104,24 @@ def test_an_unwritable_or_missing_home_costs_only_speed(
         cache_module.process_code().update(saved)
 
 
+def test_a_store_others_can_write_to_is_neither_read_nor_written(store: Path) -> None:
+    source = "{{ 5 }} {# unique: shared store #}"
+    environment().from_string(source)
+    (path,) = store.glob("*.code")
+    store.chmod(0o777)
+    new_process()
+    compiled = environment()
+    calls: list[str] = []
+    original = compiled.compile
+    compiled.compile = lambda *args, **kwargs: calls.append("compiled") or original(*args, **kwargs)  # type: ignore[method-assign]
+    assert compiled.from_string(source).render() == "5 "
+    assert calls == ["compiled"], "not read from a folder others can write to"
+    environment().from_string("{{ 6 }} {# unique: shared store #}")
+    assert list(store.glob("*.code")) == [path], "nor written to"
+
+
 def test_the_store_keeps_at_most_its_limit(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store.mkdir(parents=True)
+    store.mkdir(mode=0o700, parents=True)
     for number in range(12):
         (store / f"{number:02}.code").write_bytes(b"")
         os.utime(store / f"{number:02}.code", (1_000 + number, 1_000 + number))

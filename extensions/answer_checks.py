@@ -130,7 +130,8 @@ def _stored_answers(conf: Any) -> dict[str, Any] | None:
     try:
         path = Path(str(conf["dst_path"])) / str(conf["answers_file"])
         stored = yaml.safe_load(path.read_text()) if path.is_file() else None
-    except (KeyError, OSError, TypeError, yaml.YAMLError):
+    # ValueError, LookupError, AttributeError: a value safe_load cannot construct (`2024-02-30`).
+    except (LookupError, OSError, TypeError, ValueError, AttributeError, yaml.YAMLError):
         return None
     return stored if isinstance(stored, dict) else None
 

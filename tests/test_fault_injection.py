@@ -173,6 +173,15 @@ CASES = {
         "argocd/install/kustomization.yaml",
         "not valid YAML",
     ),
+    # PyYAML raises ValueError or KeyError for these, not a YAMLError.
+    "validate/application-impossible-date": report(
+        append("argocd/apps/myapp/dev.yaml", b"when: 2024-02-30\n"),
+        "argocd/apps/myapp/dev.yaml",
+        "cannot read the timestamp value '2024-02-30'",
+    ),
+    "validate/overlay-bool-maybe": report(
+        append(DEV_OVERLAY, b"x: !!bool maybe\n"), DEV_OVERLAY, "cannot read the bool value"
+    ),
     # validate: what every check needs stops it with one line, exit 1.
     "validate/schema-not-json": Case(
         write("tools/schemas/argoproj.io/Application.json", "{\n"),
@@ -215,6 +224,12 @@ CASES = {
     ),
     "status-json/release-not-yaml": Case(
         write(DEV_RELEASE, NOT_YAML), ("status", "--json"), 1, DEV_RELEASE, "not valid YAML"
+    ),
+    "status/release-int-abc": Case(
+        append(DEV_RELEASE, b"x: !!int abc\n"), ("status",), 1, DEV_RELEASE, "cannot read the int value"
+    ),
+    "status/settings-impossible-date": Case(
+        append(SETTINGS, b"x: 2024-02-30\n"), ("status",), 1, SETTINGS, "not valid YAML: cannot read"
     ),
     "status/settings-not-yaml": Case(
         append(SETTINGS, b"environments: [dev\n"), ("status",), 1, SETTINGS, "not valid YAML"

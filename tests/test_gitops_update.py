@@ -127,6 +127,19 @@ def test_dirty_work_tree_is_refused(repo: Path) -> None:
     assert "work tree not clean" in result.stderr
 
 
+@pytest.mark.parametrize("broken", ["environments: [dev\n", "x: !!int abc\n"], ids=["not-yaml", "int-abc"])
+def test_an_unreadable_answers_file_is_named_in_one_line(repo: Path, broken: str) -> None:
+    answers = repo / ".copier-answers.cart.yml"
+    answers.write_text(answers.read_text() + broken)
+    commit_all(repo, "Break the answers")
+    before = tree_state(repo)
+    result = run_gitops(repo, "update")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [result.stderr.strip()], result.stderr
+    assert result.stderr.startswith(".copier-answers.cart.yml: not valid YAML: "), result.stderr
+    assert tree_state(repo) == before
+
+
 def test_unknown_app_and_bad_data_are_usage_errors(repo: Path) -> None:
     assert run_gitops(repo, "update", "--app", "nope").returncode == 2
     bad = run_gitops(repo, "update", "--data", "argocd_version")

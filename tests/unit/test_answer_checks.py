@@ -5,6 +5,8 @@ repository's layout, under change) are tested there and in tests/test_onboarding
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -627,3 +629,17 @@ def test_sync_windows() -> None:
     stored = {"prod": {"schedule": "99 99 99 99 99", "duration": "1d"}}
     assert "sync_windows: prod: " in checks.sync_windows_problem(stored, ENVS)
     assert checks.sync_windows_problem(stored, ENVS, strict=False) == ""  # stored before the cron rules
+
+
+@pytest.mark.parametrize("content", ["app_name: [shop\n", "app_name: shop\nwhen: 2024-02-30\n", "- a\n"])
+def test_an_unreadable_stored_answers_file_reads_as_none(tmp_path: Path, content: str) -> None:
+    """safe_load raises ValueError for `2024-02-30`: a validator must not end in a traceback."""
+    (tmp_path / ".copier-answers.shop.yml").write_text(content)
+    conf = {"dst_path": str(tmp_path), "answers_file": ".copier-answers.shop.yml"}
+    assert checks._stored_answers(conf) is None
+
+
+def test_a_stored_answers_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".copier-answers.shop.yml").write_text("app_name: shop\nwhen: 2024-02-29\n")
+    conf = {"dst_path": str(tmp_path), "answers_file": ".copier-answers.shop.yml"}
+    assert checks._stored_answers(conf) == {"app_name": "shop", "when": date(2024, 2, 29)}

@@ -70,6 +70,14 @@ def test_broken_yaml_is_a_yaml_error(fast: bool) -> None:
         load_all("a: [1\n", fast)
 
 
+@pytest.mark.parametrize("text", ["a: 2024-02-30\n", "a: !!int abc\n", "a: !!bool maybe\n"])
+@READERS
+def test_a_value_that_cannot_be_constructed_is_a_yaml_error(text: str, fast: bool) -> None:
+    """yaml.safe_load raises ValueError or KeyError for these, which validate used to let through."""
+    with pytest.raises(yaml.constructor.ConstructorError, match="cannot read the"):
+        load_all(text, fast)
+
+
 def argo(kind: str, name: str, path: str, api: str = ARGO_API) -> Located:
     return Located(path, {"apiVersion": api, "kind": kind, "metadata": {"name": name}})
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from . import fast_yaml
 from .api_checks import mapping
 from .errors import BrokenFileError
 from .problems import Problem
@@ -72,7 +73,7 @@ class _NoMergeKeys:
         super().flatten_mapping(node)  # type: ignore[misc]
 
 
-class NoAliasLoader(_NoMergeKeys, yaml.SafeLoader):
+class NoAliasLoader(_NoMergeKeys, fast_yaml.PureSafeLoader):
     """PyYAML, refusing anchors, aliases and merge keys: Argo CD's Go parser reads a merge key
     written after a field as overriding it, where PyYAML keeps the field, so the same file would
     mean a narrow project here and a wide one in the cluster; aliases also allow alias bombs.
@@ -85,7 +86,7 @@ class NoAliasLoader(_NoMergeKeys, yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-C_LOADER: type[Any] | None = getattr(yaml, "CSafeLoader", None)
+C_LOADER = fast_yaml.CSafeLoader
 # libyaml composes in C, where no hook sees an anchor: its events are checked first (a pass of
 # the C parser), then the text is loaded by it. Several times faster than NoAliasLoader, which
 # took a quarter of validate's time for a few apps.

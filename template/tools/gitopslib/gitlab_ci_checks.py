@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from . import fast_yaml
 from .ci_provider import ci_provider
 from .errors import BrokenFileError
 from .problems import Problem
@@ -48,7 +49,7 @@ KEYWORDS = frozenset(
 FULL_HISTORY = 'GIT_DEPTH: "0"'
 
 
-class GitLabLoader(yaml.SafeLoader):
+class GitLabLoader(fast_yaml.PureSafeLoader):
     """Reads GitLab's own tags (`!reference [.job, script]`) as the plain values they carry."""
 
 

@@ -53,6 +53,7 @@ from .layout import (
     release_dir_of,
 )
 from .per_environment import answers_for_environments, unresolved_answers_problem
+from .repo import read_yaml
 from .update_leftovers import MARKER, unfinished_update_reason
 
 SHORTHANDS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
@@ -77,7 +78,7 @@ def read_apps(root: Path) -> list[AppAnswers]:
     apps = []
     for path in sorted(root.glob(ANSWERS_GLOB)):
         app = app_of_answers_file(path.name)
-        answers = fast_yaml.load(path.read_text()) or {}
+        answers = read_yaml(path, path.name) or {}
         if app and isinstance(answers, dict):
             apps.append(
                 AppAnswers(
@@ -582,7 +583,7 @@ def update_apps(
             pending.append(app)
     if "environments" in data:
         for app in pending:
-            stored = fast_yaml.load((root / app.file).read_text()) or {}
+            stored = read_yaml(root / app.file, app.file) or {}
             if problem := unresolved_answers_problem(stored, data):
                 raise UsageError(f"{app.file}: {problem}")
     if not pending:

@@ -34,6 +34,7 @@ import os
 import stat
 import sys
 import tempfile
+import time
 import types
 from collections.abc import Callable, Hashable
 from importlib.metadata import PackageNotFoundError, version
@@ -80,9 +81,13 @@ def process_code() -> dict[tuple[Hashable, str | None, str], CodeType]:
     on the environment's syntax and the extensions' tags and filters, nothing else).
     Kept in a module of its own in sys.modules: Copier loads this file anew from each clone of
     the template, so a global here would last one render."""
-    holder = sys.modules.setdefault(SHARED_CODE, types.ModuleType(SHARED_CODE))
-    code: dict[tuple[Hashable, str | None, str], CodeType] = holder.__dict__.setdefault("code", {})
+    code: dict[tuple[Hashable, str | None, str], CodeType] = _process_state("code", dict)
     return code
+
+
+def _process_state(name: str, empty: Callable[[], Any]) -> Any:
+    holder = sys.modules.setdefault(SHARED_CODE, types.ModuleType(SHARED_CODE))
+    return holder.__dict__.setdefault(name, empty())
 
 
 def compile_settings(environment: Environment) -> Hashable:
@@ -109,7 +114,15 @@ def compile_settings(environment: Environment) -> Hashable:
         for kind, table in (("filter", environment.filters), ("test", environment.tests))
         for name, function in sorted(table.items())
     )
-    return (type(environment).__qualname__, repr(syntax), extensions, tags, callables)
+    # The compiler wraps every output in `finalize` when one is set, again by its jinja_pass_arg.
+    finalize = environment.finalize
+    finalizer = (
+        f"{getattr(finalize, '__module__', '')}.{getattr(finalize, '__qualname__', type(finalize).__name__)}"
+        f" {getattr(finalize, 'jinja_pass_arg', None)}"
+        if finalize is not None
+        else None
+    )
+    return (type(environment).__qualname__, repr(syntax), extensions, tags, callables, finalizer)
 
 
 def cache_compiled_strings(environment: Environment, copier_version: str | None = None) -> bool:
@@ -171,11 +184,26 @@ def shared_code(
 # Compiled code also outlives the process, in the user's cache folder: every `copier` command
 # and every `tools/gitops update` is a new process, whose first render compiled some 300
 # templates (a quarter of a copy). Keyed by everything the code depends on, as in the process,
-# plus the Python, Jinja and marshal versions; written whole or not at all; anything unreadable
-# is compiled again. Delete the folder to drop it.
-STORE_FORMAT = f"{sys.implementation.cache_tag} jinja {jinja2.__version__} marshal {marshal.version}"
+# plus the Python, Jinja, Copier and marshal versions; written whole or not at all; anything
+# unreadable is compiled again. Delete the folder to drop it.
+def store_format(copier_version: str | None) -> str:
+    """What stored code depends on beyond its key. Copier's full version: its `yield` tag
+    compiles to a call of its own code, which a patch release may change."""
+    python = sys.implementation.cache_tag
+    return f"{python} jinja {jinja2.__version__} copier {copier_version} marshal {marshal.version}"
+
+
+STORE_FORMAT = store_format(installed_copier_version())
 MAX_STORED_CODE = 5_000  # files; the oldest half goes when there are more
-_pruned: list[bool] = []
+# A `.writing-` file this old was left by a process killed while writing it.
+ABANDONED_WRITE_SECONDS = 3_600
+
+
+def pruned_stores() -> set[str]:
+    """The stores this process pruned: kept beside the process's code, since the module is
+    loaded anew for each clone of the template."""
+    pruned: set[str] = _process_state("pruned", set)
+    return pruned
 
 
 def code_store() -> Path | None:
@@ -226,8 +254,8 @@ def store_code(key: Hashable, code: CodeType) -> None:
         store.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not trusted(store):
             return
-        if not _pruned:
-            _pruned.append(True)
+        if str(store) not in pruned_stores():
+            pruned_stores().add(str(store))
             _prune(store)
         payload = marshal.dumps(code)
         descriptor, temporary = tempfile.mkstemp(dir=store, prefix=".writing-")
@@ -243,13 +271,25 @@ def store_code(key: Hashable, code: CodeType) -> None:
 
 
 def _prune(store: Path) -> None:
-    """Once per process: the oldest half of the files when there are too many."""
+    """Once per process: the oldest half of the files when there are too many, and what killed
+    processes left half-written. Other processes may prune or write at the same time."""
+    now = time.time()
+    for path in store.glob(".writing-*"):
+        if now - _modified(path) > ABANDONED_WRITE_SECONDS:
+            path.unlink(missing_ok=True)
     files = list(store.glob("*.code"))
     if len(files) <= MAX_STORED_CODE:
         return
-    files.sort(key=lambda path: path.stat().st_mtime)
+    files.sort(key=_modified)
     for path in files[: len(files) // 2]:
         path.unlink(missing_ok=True)
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # gone: pruned by another process
+        return time.time()
 
 
 def with_filename(code: CodeType, filename: str) -> CodeType:

@@ -99,9 +99,68 @@ def test_an_unwritable_or_missing_home_costs_only_speed(
             monkeypatch.setenv("XDG_CACHE_HOME", home)
             new_process()
             assert environment().from_string("{{ 2 + 2 }} {# unique: unwritable #}").render() == "4 "
-        assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".writing-")]
+        assert [p.name for p in tmp_path.rglob("*")] == ["a-file"]
     finally:
         cache_module.process_code().update(saved)
+
+
+def test_a_write_that_fails_midway_leaves_nothing_behind(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(source: str, target: str) -> None:
+        assert Path(source).name.startswith(".writing-") and Path(source).exists(), "written first"
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cache_module.os, "replace", full_disk)
+    assert environment().from_string("{{ 2 + 3 }} {# unique: full disk #}").render() == "5 "
+    assert store.is_dir() and list(store.iterdir()) == []
+
+
+def test_writes_abandoned_by_a_killed_process_are_pruned(store: Path) -> None:
+    store.mkdir(mode=0o700, parents=True)
+    abandoned, in_progress = store / ".writing-abandoned", store / ".writing-in-progress"
+    abandoned.write_bytes(b"half")
+    in_progress.write_bytes(b"half")
+    old = cache_module.time.time() - cache_module.ABANDONED_WRITE_SECONDS - 60
+    os.utime(abandoned, (old, old))
+    environment().from_string("{{ 1 }} {# unique: abandoned #}")
+    assert not abandoned.exists()
+    assert in_progress.exists(), "another process may be writing it now"
+
+
+def test_the_store_is_pruned_once_per_process_though_each_clone_loads_the_module(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.mkdir(mode=0o700, parents=True)
+    clones = [load_module(), load_module()]  # Copier loads the extension anew from each clone
+    assert clones[0] is not clones[1]
+    for clone in clones:
+        monkeypatch.setattr(clone, "MAX_STORED_CODE", 3)
+    for number, clone in enumerate(clones):
+        for extra in range(5):
+            (store / f"{number}-{extra}.code").write_bytes(b"")
+            os.utime(store / f"{number}-{extra}.code", (1_000 * (number + 1) + extra,) * 2)
+        created = jinja2.Environment()
+        assert clone.cache_compiled_strings(created, "9.19.1")
+        created.from_string(f"{{{{ {number} }}}} {{# unique: once per process #}}")
+    left = sorted(path.name for path in store.glob("?-?.code"))
+    # The first render took the oldest half of 5 + 0 files; a second pruning would take 0-2 to 1-0.
+    assert left == ["0-2.code", "0-3.code", "0-4.code"] + [f"1-{n}.code" for n in range(5)]
+
+
+def test_stored_code_is_kept_apart_per_copier_version() -> None:
+    """Copier's `yield` compiles to a call into Copier: a patch release may change it."""
+    assert cache_module.store_format("9.19.1") != cache_module.store_format("9.19.2")
+    assert cache_module.installed_copier_version() in cache_module.STORE_FORMAT
+
+
+def test_environments_that_finalize_differently_do_not_share_code(store: Path) -> None:
+    source = "[{{ nothing }}] {# unique: finalize #}"
+    assert environment().from_string(source).render(nothing=None) == "[None] "
+    finalizing = environment(finalize=lambda value: "" if value is None else value)
+    assert finalizing.from_string(source).render(nothing=None) == "[] "
+    new_process()
+    assert environment(finalize=lambda value: "-").from_string(source).render(nothing=None) == "[-] "
 
 
 def test_a_store_others_can_write_to_is_neither_read_nor_written(store: Path) -> None:
@@ -126,7 +185,6 @@ def test_the_store_keeps_at_most_its_limit(store: Path, monkeypatch: pytest.Monk
         (store / f"{number:02}.code").write_bytes(b"")
         os.utime(store / f"{number:02}.code", (1_000 + number, 1_000 + number))
     monkeypatch.setattr(cache_module, "MAX_STORED_CODE", 10)
-    monkeypatch.setattr(cache_module, "_pruned", [])
     environment().from_string("{{ 3 }} {# unique: prune #}")
     kept = sorted(path.name for path in store.glob("*.code"))
     assert [name for name in kept if len(name) == 7] == [f"{n:02}.code" for n in range(6, 12)], "oldest half"

@@ -3,11 +3,14 @@
 Each kubectl process spends about 0.2 s of CPU before it builds anything (its start and
 Kustomize's OpenAPI schema for patches): the suite ran some 1,750 of them, a quarter of its CPU
 time. One build of a temporary kustomization listing many folders prints the same objects
-(they are only accumulated, nothing transforms them again); each overlay's objects are told
-apart by the namespace its kustomization sets. Whenever that is not possible (two overlays
-with one namespace, an object in another or none, a failing batch), every folder is built on
-its own, as before, which also names the folder that does not build. Written apart from
-tools/gitopslib/kustomize.py, which validate uses: these builds check its results.
+(they are only accumulated, nothing transforms them again). To tell each overlay's objects
+apart, each is listed through a wrapper kustomization of its own whose only transformer writes
+the overlay's number into each object's `metadata.annotations` (and nowhere else), taken out
+again after the build: what the overlay's own kustomization does (its namespace, components,
+replacements) plays no part. When the batch fails (two overlays with the same object, a folder
+that does not build), every folder is built on its own, as before, which also names the folder
+that does not build. Written apart from tools/gitopslib/kustomize.py, which validate uses:
+these builds check its results.
 """
 
 from __future__ import annotations
@@ -51,29 +54,48 @@ def build_stream(kubectl: str, folders: list[Path]) -> str:
     return "---\n".join(part if part.endswith("\n") else part + "\n" for part in parts if part)
 
 
-def _namespace(overlay: Path) -> str | None:
-    kustomization = yaml.load((overlay / "kustomization.yaml").read_text(), Loader=YAML_LOADER)
-    namespace = kustomization.get("namespace") if isinstance(kustomization, dict) else None
-    return namespace if isinstance(namespace, str) and namespace else None
-
-
 def _objects(text: str) -> list[dict[str, Any]]:
     return [doc for doc in yaml.load_all(text, Loader=YAML_LOADER) if doc]
 
 
+MARK = "tests.gitops-template.dev/batch-overlay"
+
+
+def _marked(scratch: Path, number: int, overlay: Path) -> Path:
+    """A kustomization of `overlay` that writes `number` into each object's own annotations."""
+    wrapper = scratch / f"overlay-{number}"
+    wrapper.mkdir()
+    (wrapper / "mark.yaml").write_text(
+        "apiVersion: builtin\nkind: AnnotationsTransformer\nmetadata:\n  name: mark\n"
+        f"annotations:\n  {MARK}: '{number}'\nfieldSpecs:\n- path: metadata/annotations\n  create: true\n"
+    )
+    resource = os.path.relpath(overlay, wrapper)
+    (wrapper / "kustomization.yaml").write_text(f"resources:\n- {resource}\ntransformers:\n- mark.yaml\n")
+    return wrapper
+
+
+def _owner(obj: dict[str, Any]) -> int | None:
+    """The overlay number the wrapper wrote, taken out of the object again."""
+    metadata = obj.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    if not isinstance(annotations, dict) or not isinstance(number := annotations.pop(MARK, None), str):
+        return None
+    if not annotations:  # only the mark: the overlay's own build has no annotations at all
+        del metadata["annotations"]  # type: ignore[union-attr]
+    return int(number)
+
+
 def build_overlays(kubectl: str, overlays: list[Path]) -> dict[Path, list[dict[str, Any]]]:
     """Each overlay's objects, as `kubectl kustomize <overlay>` builds them."""
-    namespaces = {overlay: _namespace(overlay) for overlay in overlays}
-    by_namespace = {namespace: overlay for overlay, namespace in namespaces.items() if namespace}
-    if len(overlays) > 1 and len(by_namespace) == len(overlays):
-        together = _build_together(kubectl, overlays)
+    if len(overlays) > 1:
+        with tempfile.TemporaryDirectory(prefix="tests-build-") as scratch:
+            wrappers = [_marked(Path(scratch), number, overlay) for number, overlay in enumerate(overlays)]
+            together = _build_together(kubectl, wrappers)
         if together is not None:
             found: dict[Path, list[dict[str, Any]]] = {overlay: [] for overlay in overlays}
             for obj in _objects(together):
-                owner = by_namespace.get((obj.get("metadata") or {}).get("namespace"))
-                if owner is None:
-                    break
-                found[owner].append(obj)
-            else:
-                return found
+                number = _owner(obj)
+                assert number is not None, f"an object the batch did not mark: {obj}"
+                found[overlays[number]].append(obj)
+            return found
     return {overlay: _objects(_build_one(kubectl, overlay)) for overlay in overlays}

@@ -3,6 +3,7 @@ what building it alone gives, and anything it cannot attribute falls back to one
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -59,18 +60,43 @@ def test_the_stream_holds_every_object_of_every_folder(repo: Path, kubectl: str)
     assert sorted(map(key, found)) == sorted(map(key, expected))
 
 
-def test_overlays_sharing_a_namespace_are_built_one_by_one(repo: Path, kubectl: str, tmp_path: Path) -> None:
-    folders = overlays(repo)[:2]
-    copies = []
-    for number, folder in enumerate(folders):
-        copy = tmp_path / f"copy-{number}"
-        copy.symlink_to(folder)
-        copies.append(copy)
-    shared = kustomize_builds._namespace(folders[0])
-    assert shared and kustomize_builds._namespace(folders[1]) != shared
-    same = [folders[0], copies[0]]  # the same overlay twice: one namespace, two folders
-    built = kustomize_builds.build_overlays(kubectl, same)
-    assert built == {folder: alone(kubectl, folder) for folder in same}
+def test_objects_are_told_apart_by_the_overlay_that_built_them_not_its_namespace(
+    repo: Path, kubectl: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kustomization that says `namespace: decoy` while a replacement moves its Deployment into
+    another overlay's namespace: the Deployment is still its own."""
+    staging = repo / "environments/staging/shop"
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    dev = os.path.relpath(repo / "environments/dev/shop", moved)
+    (moved / "kustomization.yaml").write_text(
+        f"namespace: decoy\nnameSuffix: -moved\nresources:\n- {dev}\n"
+        "configMapGenerator:\n- name: where\n  literals: [ns=shop-staging]\n"
+        "  options: {disableNameSuffixHash: true}\n"
+        "replacements:\n- source: {kind: ConfigMap, name: where, fieldPath: data.ns}\n"
+        "  targets:\n  - select: {kind: Deployment}\n    fieldPaths: [metadata.namespace]\n"
+    )
+    by_itself = alone(kubectl, moved)
+    deployment = next(obj for obj in by_itself if obj["kind"] == "Deployment")
+    assert deployment["metadata"]["namespace"] == "shop-staging" == kustomize_namespace(staging)
+    calls: list[Path] = []
+    build = kustomize_builds._build
+    monkeypatch.setattr(kustomize_builds, "_build", lambda k, f: calls.append(f) or build(k, f))
+    built = kustomize_builds.build_overlays(kubectl, [moved, staging])
+    assert len(calls) == 1, "built together"
+    assert built == {moved: by_itself, staging: alone(kubectl, staging)}
+
+
+def test_overlays_with_the_same_object_are_built_one_by_one(repo: Path, kubectl: str, tmp_path: Path) -> None:
+    folder = overlays(repo)[0]
+    copy = tmp_path / "copy"
+    copy.symlink_to(folder)
+    same = [folder, copy]  # Kustomize refuses one object twice in one build
+    assert kustomize_builds.build_overlays(kubectl, same) == {path: alone(kubectl, path) for path in same}
+
+
+def kustomize_namespace(overlay: Path) -> str:
+    return str(yaml.safe_load((overlay / "kustomization.yaml").read_text())["namespace"])
 
 
 def test_a_folder_that_does_not_build_is_named(repo: Path, kubectl: str, tmp_path: Path) -> None:

@@ -125,11 +125,23 @@ OLDEST_ARGOCD = (3, 3, 0)
 GIT_REF = re.compile(r"^[A-Za-z0-9._/-]+$", re.ASCII)
 
 
+# libyaml where PyYAML has it: the validators read the answers file some thirty times a render.
+_YAML_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_parsed_answers: dict[str, Any] = {}  # by the file's text; read-only to every caller
+
+
 def _stored_answers(conf: Any) -> dict[str, Any] | None:
     """The answers file an update starts from; None on a copy and in Copier's scratch renders."""
     try:
         path = Path(str(conf["dst_path"])) / str(conf["answers_file"])
-        stored = yaml.safe_load(path.read_text()) if path.is_file() else None
+        text = path.read_text() if path.is_file() else None
+        if text is None:
+            return None
+        if text not in _parsed_answers:
+            if len(_parsed_answers) >= 64:
+                _parsed_answers.clear()
+            _parsed_answers[text] = yaml.load(text, Loader=_YAML_LOADER)
+        stored = _parsed_answers[text]
     # ValueError, LookupError, AttributeError: a value safe_load cannot construct (`2024-02-30`).
     except (LookupError, OSError, TypeError, ValueError, AttributeError, yaml.YAMLError):
         return None

@@ -4,15 +4,19 @@ what building it alone gives, and anything it cannot attribute falls back to one
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from gitopslib import kustomize as gitops_kustomize
+from gitopslib.repo import load_repo
 
 from tests import kustomize_builds
 from tests.conftest import render
+from tests.template_versions import edit
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +109,42 @@ def test_a_folder_that_does_not_build_is_named(repo: Path, kubectl: str, tmp_pat
     (broken / "kustomization.yaml").write_text("namespace: broken\nresources: [missing.yaml]\n")
     with pytest.raises(AssertionError, match=f"{broken} does not build"):
         kustomize_builds.build_overlays(kubectl, [*overlays(repo)[:2], broken])
+
+
+def test_validates_own_batch_gives_each_overlay_what_it_builds_alone(
+    repo: Path, kubectl: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tools/gitopslib/kustomize.py (validate's builds, written apart from the tests' own): one
+    kubectl process, each overlay's objects exactly, also an object a replacement moved into
+    another overlay's namespace."""
+    copy = tmp_path / "repo"
+    shutil.copytree(repo, copy, symlinks=True)
+    edit(
+        copy,
+        "environments/dev/shop/kustomization.yaml",
+        "components:\n",
+        "configMapGenerator:\n- name: where\n  literals: [ns=shop-staging]\n"
+        "  options: {disableNameSuffixHash: true}\n"
+        "replacements:\n- source: {kind: ConfigMap, name: where, fieldPath: data.ns}\n"
+        "  targets:\n  - select: {kind: ConfigMap, name: where}\n    fieldPaths: [metadata.namespace]\n"
+        "components:\n",
+    )
+    loaded = load_repo(copy)
+    overlays_of = loaded.overlays()
+    calls: list[str] = []
+    run = gitops_kustomize.subprocess.run
+
+    def counting(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        calls.append(args[-1])
+        return run(args, **kwargs)
+
+    monkeypatch.setattr(gitops_kustomize.subprocess, "run", counting)
+    built = gitops_kustomize.build_overlays(loaded, overlays_of)
+    assert len(calls) == 1 and not built.errors
+    monkeypatch.undo()
+    assert {o.path: objects for o, objects in built.objects.items()} == {
+        o.path: alone(kubectl, copy / o.path) for o in overlays_of
+    }
+    dev = next(overlay for overlay in overlays_of if overlay.path == "environments/dev/shop")
+    where = [obj for obj in built.objects[dev] if obj["metadata"]["name"] == "where"]
+    assert [obj["metadata"]["namespace"] for obj in where] == ["shop-staging"]

@@ -153,6 +153,21 @@ BREAKAGES = {
         where="argocd/apps/myapp/prod.yaml: Application/myapp-prod:",
         reason="source.repoURL",
     ),
+    # validate builds the overlays in one batch: the object is dev's though it lands in
+    # staging's namespace (told apart by namespace, it passed as staging's).
+    "object-moved-into-another-overlays-namespace": Breakage(
+        file="environments/dev/myapp/kustomization.yaml",
+        old="components:\n",
+        new=(
+            "configMapGenerator:\n- name: where\n  literals: [ns=myapp-staging]\n"
+            "  options: {disableNameSuffixHash: true}\n"
+            "replacements:\n- source: {kind: ConfigMap, name: where, fieldPath: data.ns}\n"
+            "  targets:\n  - select: {kind: ConfigMap, name: where}\n    fieldPaths: [metadata.namespace]\n"
+            "components:\n"
+        ),
+        where="environments/dev/myapp: ConfigMap/where:",
+        reason="in namespace myapp-staging, expected myapp-dev",
+    ),
     "application-on-the-wrong-cluster": Breakage(
         file="argocd/apps/myapp/prod.yaml",
         old='    server: "https://kubernetes.default.svc"\n    namespace: "myapp-prod"\n  sync',

@@ -1,9 +1,13 @@
 """Builds overlays with Kustomize (kubectl's built-in or a standalone kustomize).
 
 One `kustomize build` over a temporary kustomization that lists many overlays is several
-times faster than building them one by one. Each overlay's objects are then told apart by
-namespace; when the batch fails or an object cannot be attributed, the overlays are built
-one by one, which also names the broken overlay.
+times faster than building them one by one. Each overlay is listed through a wrapper
+kustomization of its own whose only transformer writes the overlay's number into its objects'
+own annotations, taken out again after the build: the objects are told apart by the overlay
+that built them, never by the namespace they landed in (a replacement or patch can put an
+overlay's object into another overlay's namespace, which the checks must see as that
+overlay's). When the batch fails, the overlays are built one by one, which also names the
+broken overlay.
 """
 
 from __future__ import annotations
@@ -81,44 +85,66 @@ def overlay_namespace(repo: Repo, overlay: Overlay) -> str | None:
     return namespace_of(data)
 
 
-def _batchable(repo: Repo, overlays: list[Overlay]) -> dict[str, Overlay]:
-    """Overlays whose namespace is their own, keyed by that namespace."""
-    by_namespace: dict[str, list[Overlay]] = {}
-    for overlay in overlays:
-        if namespace := overlay_namespace(repo, overlay):
-            by_namespace.setdefault(namespace, []).append(overlay)
-    return {ns: group[0] for ns, group in by_namespace.items() if len(group) == 1}
+# Written by the batch's wrappers and removed before any check sees the objects.
+BATCH_MARK = "gitops-template.build/overlay"
+
+
+def _mark_transformer(number: int) -> dict[str, Any]:
+    """Kustomize's built-in AnnotationsTransformer limited to the objects' own metadata (its
+    default field specs would also write into pod templates)."""
+    return {
+        "apiVersion": "builtin",
+        "kind": "AnnotationsTransformer",
+        "metadata": {"name": "batch-mark"},
+        "annotations": {BATCH_MARK: str(number)},
+        "fieldSpecs": [{"path": "metadata/annotations", "create": True}],
+    }
+
+
+def _write_wrapper(scratch: Path, number: int, overlay: Path) -> str:
+    wrapper = scratch / str(number)
+    wrapper.mkdir()
+    (wrapper / "mark.yaml").write_text(yaml.safe_dump(_mark_transformer(number)))
+    kustomization = {"resources": [os.path.relpath(overlay, wrapper)], "transformers": ["mark.yaml"]}
+    (wrapper / KUSTOMIZATION).write_text(yaml.safe_dump(kustomization))
+    return str(number)
+
+
+def _unmarked(doc: Any) -> int | None:
+    """The number of the overlay that built `doc`, its mark removed; None if unmarked."""
+    metadata = doc.get("metadata") if isinstance(doc, dict) else None
+    if not isinstance(metadata, dict) or not isinstance(annotations := metadata.get("annotations"), dict):
+        return None
+    number = annotations.pop(BATCH_MARK, None)
+    if not annotations:  # the overlay's own build has none
+        del metadata["annotations"]
+    return int(number) if isinstance(number, str) and number.isdigit() else None
 
 
 def _build_batch(
-    repo: Repo, batch: dict[str, Overlay], command: list[str]
+    repo: Repo, overlays: list[Overlay], command: list[str]
 ) -> dict[Overlay, list[dict[str, Any]]] | None:
-    """All overlays of `batch` in one build, or None when that is not possible."""
+    """All of `overlays` in one build, or None when that is not possible."""
     with tempfile.TemporaryDirectory(prefix="gitops-build-") as tmp:
-        resources = [os.path.relpath(repo.root / o.path, tmp) for o in batch.values()]
-        kustomization: dict[str, Any] = {
-            "apiVersion": "kustomize.config.k8s.io/v1beta1",
-            "kind": "Kustomization",
-        }
-        kustomization["resources"] = resources
-        Path(tmp, "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
-        docs, error = _run_build(command, Path(tmp))
+        scratch = Path(tmp)
+        wrappers = [_write_wrapper(scratch, n, repo.root / o.path) for n, o in enumerate(overlays)]
+        (scratch / KUSTOMIZATION).write_text(yaml.safe_dump({"resources": wrappers}))
+        docs, error = _run_build(command, scratch)
     if error:
         return None
-    objects: dict[Overlay, list[dict[str, Any]]] = {overlay: [] for overlay in batch.values()}
+    objects: dict[Overlay, list[dict[str, Any]]] = {overlay: [] for overlay in overlays}
     for doc in docs:
-        namespace = (doc.get("metadata") or {}).get("namespace") if isinstance(doc, dict) else None
-        if namespace not in batch:
+        number = _unmarked(doc)
+        if number is None or number >= len(overlays):
             return None
-        objects[batch[namespace]].append(doc)
+        objects[overlays[number]].append(doc)
     return objects
 
 
 def build_overlays(repo: Repo, overlays: list[Overlay]) -> BuildResult:
     command = kustomize_command()
     result = BuildResult()
-    batch = _batchable(repo, overlays)
-    if len(batch) > 1 and (objects := _build_batch(repo, batch, command)) is not None:
+    if len(overlays) > 1 and (objects := _build_batch(repo, overlays, command)) is not None:
         result.objects.update(objects)
     for overlay in overlays:
         if overlay in result.objects:

@@ -153,7 +153,11 @@ def test_copier_renders_strings_through_from_string() -> None:
     """Paths, migration commands, messages (Worker._render_string), question defaults and
     validators (Question.render_value) and the answers file's name: all through `from_string`
     of the environment the extensions were given, with the source alone."""
-    for function in (Worker._render_string, Question.render_value, Worker.answers_relpath.fget):
+    for function in (
+        Worker._render_string,
+        Question.render_value,
+        inspect.unwrap(Worker.answers_relpath.fget),
+    ):
         assert "self.jinja_env.from_string(" in inspect.getsource(function), function.__qualname__
     jinja_env = inspect.getsource(Worker.jinja_env.func)
     assert "extensions = default_extensions + list(self.template.jinja_extensions)" in jinja_env

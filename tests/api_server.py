@@ -211,6 +211,21 @@ class ApiServer:
         body = json.dumps(obj).encode()
         return self._request("PATCH", f"{collection}/{name}?{query}", body, "application/apply-patch+yaml")
 
+    def namespaces(self, labelled: Mapping[str, Mapping[str, str]]) -> None:
+        """namespace() for each of `labelled` (name: labels), in one apply."""
+        documents = []
+        for name, labels in labelled.items():
+            documents += [
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict(labels)}},
+                {
+                    "apiVersion": "v1",
+                    "kind": "ServiceAccount",
+                    "metadata": {"name": "default", "namespace": name},
+                },
+            ]
+        # In this order: each Namespace exists when its ServiceAccount is created.
+        self.apply("\n---\n".join(json.dumps(document) for document in documents))
+
     def namespace(self, name: str, labels: Mapping[str, str] | None = None) -> str:
         """Create (or relabel) a namespace for real, with its `default` ServiceAccount.
 

@@ -4,23 +4,27 @@ Shared by tests/test_api_server.py (every answer set of the render matrix) and t
 property (tests/generated_answers.py, the first accepted sets of each run): every built overlay
 into its namespace, labelled as its Application's managedNamespaceMetadata labels it plus
 `pod-security.kubernetes.io/warn: restricted`; every Argo CD object of argocd/apps and
-argocd/bootstrap into `argocd`; the platform's objects. Each group is one
+argocd/bootstrap into `argocd`; the platform's objects. Each group (all overlays, built in one
+kubectl process by tests/kustomize_builds.py; Argo CD's files; the platform) is one
 `kubectl apply --server-side --dry-run=server --validate=strict --warnings-as-errors`, the groups
 in parallel: any refusal and any warning (Pod Security's included) fails, with the server's words.
+Every kubectl process costs some 0.3 to 0.8 s of CPU before it does anything (its start and the
+server's OpenAPI), so the groups are few.
 """
 
 from __future__ import annotations
 
 import re
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from tests.api_server import ApiServer, DryRun
+from tests.kustomize_builds import build_stream
 from tests.repo_invariants import YAML_LOADER
 
 # Warnings the server gives for what the template generates and that are tolerated: none. (The
@@ -31,7 +35,6 @@ KNOWN_WARNINGS: tuple[str, ...] = ()
 WARN_RESTRICTED = {"pod-security.kubernetes.io/warn": "restricted"}
 # Where the template installs Argo CD, and its Applications and AppProjects live.
 ARGOCD_NAMESPACE = "argocd"
-PARALLEL = 4
 
 Objects = tuple[str, list[dict[str, Any]]]
 
@@ -42,23 +45,22 @@ class Generated:
     Argo CD files as they are (their text, never re-serialized: PyYAML and Go's YAML disagree on
     what `1e3` or `on` is), each with its parsed objects."""
 
-    overlays: dict[str, Objects] = field(default_factory=dict)
+    overlay_paths: list[str] = field(default_factory=list)
+    overlays: Objects = ("", [])
     argo: Objects = ("", [])
-    platform: dict[str, Objects] = field(default_factory=dict)
+    platform: Objects = ("", [])
 
 
-def build(kubectl: str, folder: Path) -> Objects:
-    result = subprocess.run([kubectl, "kustomize", str(folder)], capture_output=True, text=True)
-    assert result.returncode == 0, f"{folder} does not build: {result.stderr}"
-    return result.stdout, load_documents(result.stdout)
+def build(kubectl: str, folders: list[Path]) -> Objects:
+    text = build_stream(kubectl, folders) if folders else ""
+    return text, load_documents(text)
 
 
 def generated(root: Path, kubectl: str) -> Generated:
     overlays = sorted(path.parent for path in root.glob("environments/*/*/kustomization.yaml"))
     platform = sorted(path.parent for path in root.glob("platform/*/kustomization.yaml"))
-    folders = overlays + platform
-    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-        built = dict(zip(folders, pool.map(lambda folder: build(kubectl, folder), folders), strict=True))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        built_overlays, built_platform = pool.map(partial(build, kubectl), (overlays, platform))
     files = [
         path
         for folder in ("apps", "bootstrap")
@@ -67,9 +69,10 @@ def generated(root: Path, kubectl: str) -> Generated:
     ]
     texts = [path.read_text() for path in files]
     return Generated(
-        overlays={folder.relative_to(root).as_posix(): built[folder] for folder in overlays},
+        overlay_paths=[folder.relative_to(root).as_posix() for folder in overlays],
+        overlays=built_overlays,
         argo=("\n---\n".join(texts), [doc for text in texts for doc in load_documents(text)]),
-        platform={folder.relative_to(root).as_posix(): built[folder] for folder in platform},
+        platform=built_platform,
     )
 
 
@@ -95,15 +98,14 @@ def namespaces_of(repo: Generated) -> dict[str, dict[str, str]]:
         if obj.get("kind") == "Application" and "source" in obj.get("spec", {})
     }
     namespaces: dict[str, dict[str, str]] = {}
-    for path in repo.overlays:
+    for path in repo.overlay_paths:
         assert path in applications, f"no Application deploys {path}"
         spec = applications[path]["spec"]
         labels = (spec.get("syncPolicy") or {}).get("managedNamespaceMetadata", {}).get("labels", {})
         namespaces[spec["destination"]["namespace"]] = {**labels, **WARN_RESTRICTED}
-    for _, objects in repo.platform.values():
-        for obj in objects:
-            if obj["metadata"].get("namespace"):  # cluster-scoped objects have none
-                namespaces.setdefault(obj["metadata"]["namespace"], {})
+    for obj in repo.platform[1]:
+        if obj["metadata"].get("namespace"):  # cluster-scoped objects have none
+            namespaces.setdefault(obj["metadata"]["namespace"], {})
     namespaces.setdefault(ARGOCD_NAMESPACE, {})
     return namespaces
 
@@ -116,10 +118,11 @@ def dry_run_repo(api_server: ApiServer, root: Path, kubectl: str) -> int:
     exactly these labels): on this server they never go away, and nothing else is stored.
     """
     repo = generated(root, kubectl)
-    namespaces = namespaces_of(repo)
-    checks = {**repo.overlays, "argocd/apps, argocd/bootstrap": repo.argo, **repo.platform}
-    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-        list(pool.map(lambda name: api_server.namespace(name, namespaces[name]), namespaces))
+    api_server.namespaces(namespaces_of(repo))
+    checks = {"environments/*/*": repo.overlays, "argocd/apps, argocd/bootstrap": repo.argo}
+    if repo.platform[1]:
+        checks["platform/*"] = repo.platform
+    with ThreadPoolExecutor(max_workers=len(checks)) as pool:
         results = dict(
             zip(
                 checks,
@@ -134,7 +137,7 @@ def dry_run_repo(api_server: ApiServer, root: Path, kubectl: str) -> int:
     ]
     assert not problems, "\n\n".join(problems)
     applied = sum(result.applied() for result in results.values())
-    environments = len(repo.overlays)
+    environments = len(repo.overlay_paths)
     # At least a Deployment and a Service per overlay, an AppProject and an Application per
     # environment, the root Application and its AppProject.
     assert applied >= 4 * environments + 2, f"only {applied} objects for {environments} environments"

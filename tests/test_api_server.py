@@ -180,3 +180,18 @@ def test_application_finalizer_draws_no_warning(api_server: ApiServer, argocd: s
     text = (root / "argocd" / "apps" / "myapp" / "dev.yaml").read_text()
     result = api_server.apply_dry_run(text)
     assert result.ok, result.output
+
+
+def test_dry_run_repo_names_what_the_server_refuses(
+    api_server: ApiServer, tmp_path: Path, kubectl: str
+) -> None:
+    """The other side of test_generated_objects_are_accepted: all overlays go to the server in one
+    apply, and one refused field in one of them fails the check with the server's words."""
+    root = render(tmp_path / "repo", {"app_name": "refused"})
+    deployment = root / "applications/base/refused/deployment.yaml"
+    deployment.write_text(deployment.read_text() + "bogus: 1\n")
+    with pytest.raises(
+        AssertionError,
+        match=r"(?s)environments/\*/\*: .*refused-staging/refused.*\.bogus: field not declared",
+    ):
+        dry_run_repo(api_server, root, kubectl)

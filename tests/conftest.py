@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
+import hashlib
+import io
 import os
 import shutil
 import subprocess
@@ -153,9 +156,30 @@ def render(destination: Path, answers: dict[str, Any]) -> Path:
     return destination
 
 
+# The commands a test may run in its own process (see run_gitops); `update` runs Copier, installs
+# signal handlers and is killed mid-way by some tests: always a process of its own.
+IN_PROCESS_COMMANDS = frozenset({"validate", "promote", "release", "status", "diff"})
+TEMPLATE_TOOLS = TEMPLATE_ROOT / "template" / "tools"
+
+
 def run_gitops(repo: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the generated repo's own tools/gitops with this interpreter (and its kubectl),
-    in this process's environment or in `env`."""
+    """The generated repo's own tools/gitops, in `repo`, with this interpreter (and its kubectl).
+
+    When the repository's tools/ is this template's tools/ byte for byte (it is copied verbatim,
+    so the code is the same) and the command is one of IN_PROCESS_COMMANDS, it runs in this
+    process (gitopslib.cli.main, the function tools/gitops calls): each interpreter start and
+    cold secret scan costs about a second, and the suite runs these commands hundreds of times.
+    Anything else (another command, tools/ changed or older, an `env` of its own) is a real
+    process, and so is every run_gitops_process: the tests of the process itself use that."""
+    if env is None and args and args[0] in IN_PROCESS_COMMANDS and tools_are_this_templates(repo):
+        return run_gitops_in_process(repo, *args)
+    return run_gitops_process(repo, *args, env=env)
+
+
+def run_gitops_process(
+    repo: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """tools/gitops as a process of its own, in this process's environment or in `env`."""
     base = os.environ if env is None else env
     env = {**base, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{base.get('PATH', '')}"}
     return subprocess.run(
@@ -165,3 +189,33 @@ def run_gitops(repo: Path, *args: str, env: dict[str, str] | None = None) -> sub
         text=True,
         env=env,
     )
+
+
+def run_gitops_in_process(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """gitopslib.cli.main(args) with `repo` as the working directory, its output captured."""
+    from gitopslib.cli import main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+        patch.chdir(repo)
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = main(list(args))
+    command = [sys.executable, str(repo / "tools" / "gitops"), *args]
+    return subprocess.CompletedProcess(command, code, stdout.getvalue(), stderr.getvalue())
+
+
+def tools_are_this_templates(repo: Path) -> bool:
+    """The same files with the same bytes under repo/tools/ as under template/tools/."""
+    return _tree_digest(repo / "tools") == _tree_digest(TEMPLATE_TOOLS)
+
+
+def _tree_digest(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if "__pycache__" in path.parts or path.is_dir():
+            continue
+        relative = path.relative_to(root).as_posix()
+        data = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+        digest.update(f"{relative}\0{len(data)}\0".encode() + data)
+    return digest.hexdigest()

@@ -8,8 +8,6 @@ Loaded as a pytest plugin (tests/conftest.py) for its `template` fixtures.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import shutil
 import subprocess
@@ -20,7 +18,7 @@ from typing import Any
 import copier
 import pytest
 
-from tests.conftest import GIT_IDENTITY, TEMPLATE_ROOT
+from tests.conftest import GIT_IDENTITY, TEMPLATE_ROOT, run_gitops_in_process
 
 # What a release of the template consists of (`migrations` holds scripts its `_migrations` run).
 TEMPLATE_PARTS = ("copier.yml", "template", "extensions", "migrations")
@@ -237,17 +235,12 @@ def gitops_in_process(repo: Path, *args: str, scan_secrets: bool = True) -> subp
     tests the scan.
     """
     from gitopslib import validate
-    from gitopslib.cli import main
 
     assert_tools_unchanged(repo)
-    stdout, stderr = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(repo)
         if not scan_secrets:
             patch.setattr(validate, "secret_problems", lambda repo: [])
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            code = main(list(args))
-    return subprocess.CompletedProcess(["tools/gitops", *args], code, stdout.getvalue(), stderr.getvalue())
+        return run_gitops_in_process(repo, *args)
 
 
 def check_lines(repo: Path, check: Callable[[Any], Iterable[Any]]) -> list[str]:

@@ -1,0 +1,70 @@
+"""run_gitops runs some commands in the test process: there it must say what the real process says.
+
+conftest.run_gitops takes the in-process route only when the repository's tools/ is this
+template's tools/ byte for byte; these tests hold the two routes to the same exit code and the
+same output, on a repository that passes and on one with problems, and show that a changed
+tools/ file sends the run to a real process.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import (
+    render,
+    run_gitops,
+    run_gitops_in_process,
+    run_gitops_process,
+    tools_are_this_templates,
+)
+from tests.template_versions import commit_all, git
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = render(tmp_path_factory.mktemp("runner") / "repo", {})
+    git(root, "init", "-q", "-b", "main")
+    commit_all(root, "Generated")
+    return root
+
+
+def same_outcome(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    process, in_process = run_gitops_process(repo, *args), run_gitops_in_process(repo, *args)
+    assert (in_process.returncode, in_process.stdout, in_process.stderr) == (
+        process.returncode,
+        process.stdout,
+        process.stderr,
+    )
+    return process
+
+
+def test_both_routes_agree_on_a_repository_that_passes(repo: Path) -> None:
+    assert tools_are_this_templates(repo)
+    assert same_outcome(repo, "validate").returncode == 0
+    assert same_outcome(repo, "status").returncode == 0
+    assert same_outcome(repo, "promote", "--from", "nowhere").returncode == 2
+
+
+def test_both_routes_agree_on_problems(repo: Path) -> None:
+    overlay = repo / "environments" / "dev" / "myapp" / "kustomization.yaml"
+    original = overlay.read_text()
+    try:
+        overlay.write_text(original.replace('namespace: "myapp-dev"', 'namespace: "Not_A_Namespace"'))
+        result = same_outcome(repo, "validate")
+        assert result.returncode == 1 and "Not_A_Namespace" in result.stdout + result.stderr
+    finally:
+        overlay.write_text(original)
+
+
+def test_a_changed_tools_file_runs_the_real_process(repo: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "repo"
+    subprocess.run(["cp", "-a", str(repo), str(copy)], check=True)
+    schema = next((copy / "tools" / "schemas").glob("*/*.json"))
+    schema.write_text("not JSON")
+    assert not tools_are_this_templates(copy)
+    result = run_gitops(copy, "validate")
+    # Only the copy's own tools/ reads its broken schema: the in-process route would not see it.
+    assert result.returncode == 1 and schema.relative_to(copy).as_posix() in result.stdout + result.stderr

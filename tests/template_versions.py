@@ -18,7 +18,7 @@ from typing import Any
 import copier
 import pytest
 
-from tests.conftest import GIT_IDENTITY, TEMPLATE_ROOT, run_gitops_in_process
+from tests.conftest import GIT_IDENTITY, TEMPLATE_ROOT, render, run_gitops_in_process
 
 # What a release of the template consists of (`migrations` holds scripts its `_migrations` run).
 TEMPLATE_PARTS = ("copier.yml", "template", "extensions", "migrations")
@@ -35,6 +35,15 @@ def git(cwd: Path, *args: str) -> str:
 def commit_all(repo: Path, message: str) -> None:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "--allow-empty", "-m", message)
+
+
+def committed_render(destination: Path, branch: str = "main", message: str = "Generate") -> Path:
+    """The template's defaults rendered into `destination`, a new Git repository on `branch` with
+    everything committed (diff, --changed-since and promote need a commit to compare with)."""
+    render(destination, {})
+    git(destination, "init", "-q", "-b", branch)
+    commit_all(destination, message)
+    return destination
 
 
 def edit(root: Path, relative: str, old: str, new: str) -> None:

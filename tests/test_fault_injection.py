@@ -24,8 +24,15 @@ from typing import NamedTuple
 
 import pytest
 
-from tests.conftest import render, run_gitops
-from tests.template_versions import commit_all, copy_repo, git, gitops_in_process, tree_state
+from tests.conftest import run_gitops
+from tests.template_versions import (
+    commit_all,
+    committed_render,
+    copy_repo,
+    git,
+    gitops_in_process,
+    tree_state,
+)
 
 DEV_OVERLAY = "environments/dev/myapp/kustomization.yaml"
 DEV_RELEASE = "environments/dev/myapp/release/kustomization.yaml"
@@ -38,10 +45,7 @@ Breaks = Callable[[Path], None]
 @pytest.fixture(scope="module")
 def committed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One app, everything committed: `diff` and `--changed-since` need a commit to compare with."""
-    repo = render(tmp_path_factory.mktemp("committed") / "repo", {})
-    git(repo, "init", "-q", "-b", "main")
-    commit_all(repo, "Generate")
-    return repo
+    return committed_render(tmp_path_factory.mktemp("committed") / "repo")
 
 
 @pytest.fixture

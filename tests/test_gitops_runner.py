@@ -14,21 +14,17 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import (
-    render,
     run_gitops,
     run_gitops_in_process,
     run_gitops_process,
     tools_are_this_templates,
 )
-from tests.template_versions import commit_all, git
+from tests.template_versions import committed_render
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = render(tmp_path_factory.mktemp("runner") / "repo", {})
-    git(root, "init", "-q", "-b", "main")
-    commit_all(root, "Generated")
-    return root
+    return committed_render(tmp_path_factory.mktemp("runner") / "repo")
 
 
 def same_outcome(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:

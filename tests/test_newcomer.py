@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from gitopslib import cli
 
-from tests.conftest import TEMPLATE_ROOT, render, run_gitops
-from tests.template_versions import commit_all, git
+from tests.conftest import TEMPLATE_ROOT, run_gitops
+from tests.template_versions import committed_render, git
 
 SUBCOMMANDS = ["validate", "update", "promote", "release", "diff", "status"]
 COPY = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref", "HEAD"]
@@ -27,10 +27,7 @@ COPY = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated repository committed on `master`, as `git init` without -b leaves it."""
-    root = render(tmp_path_factory.mktemp("newcomer") / "repo", {})
-    git(root, "init", "-q", "-b", "master")
-    commit_all(root, "generated")
-    return root
+    return committed_render(tmp_path_factory.mktemp("newcomer") / "repo", branch="master")
 
 
 @pytest.mark.parametrize("command", SUBCOMMANDS)

@@ -17,8 +17,15 @@ from gitopslib import releases, roundtrip
 from gitopslib.image_refs import image_tag_problem, version_label
 from gitopslib.release_command import set_reference, set_version_label
 
-from tests.conftest import render, run_gitops
-from tests.template_versions import commit_all, copy_repo, git, gitops_in_process, tree_state
+from tests.conftest import run_gitops
+from tests.template_versions import (
+    commit_all,
+    committed_render,
+    copy_repo,
+    git,
+    gitops_in_process,
+    tree_state,
+)
 from tests.test_git_identity import assert_stopped_on_identity, no_identity_env
 
 APP = "myapp"
@@ -54,10 +61,7 @@ labels:
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    repo = render(tmp_path_factory.mktemp("release") / "repo", {})
-    git(repo, "init", "-q", "-b", "main")
-    commit_all(repo, "Generate")
-    return repo
+    return committed_render(tmp_path_factory.mktemp("release") / "repo")
 
 
 @pytest.fixture

@@ -54,6 +54,7 @@ from .layout import (
 )
 from .per_environment import answers_for_environments, unresolved_answers_problem
 from .repo import read_yaml
+from .template_clones import clones_folder, shared_template_clones
 from .update_leftovers import MARKER, unfinished_update_reason
 
 SHORTHANDS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
@@ -416,11 +417,12 @@ def update_one(
         return AppResult(app.app, "failed", reason=failure_reason(error) + stash)
 
 
-def _worker(root: str, app: AppAnswers, data: dict[str, str], vcs_ref: str | None) -> AppResult:
+def _worker(root: str, app: AppAnswers, data: dict[str, str], vcs_ref: str | None, clones: Path) -> AppResult:
     """update_one in a worker process. Never raises: an exception that does not unpickle in the
     parent (Copier's TaskError) breaks the whole pool and loses which app failed."""
     try:
-        return update_one(Path(root), app, data, vcs_ref, scratch=True)
+        with shared_template_clones(clones):
+            return update_one(Path(root), app, data, vcs_ref, scratch=True)
     except Exception as error:
         return AppResult(app.app, "failed", reason=failure_reason(error))
 
@@ -433,7 +435,7 @@ def _collected(app: AppAnswers, future: Future[AppResult]) -> AppResult:
 
 
 def update_in_parallel(
-    root: Path, apps: list[AppAnswers], data: dict[str, str], vcs_ref: str | None, jobs: int
+    root: Path, apps: list[AppAnswers], data: dict[str, str], vcs_ref: str | None, jobs: int, clones: Path
 ) -> Generator[AppResult, None, None]:
     """Each app in its own git worktree, `jobs` at a time, yielded in app order as soon as it
     is done (for progress and to stop early); the caller picks their commits onto the branch.
@@ -449,7 +451,7 @@ def update_in_parallel(
                 trees.append(tree)
             with ProcessPoolExecutor(max_workers=jobs) as pool:
                 futures = [
-                    pool.submit(_worker, tree, app, data, vcs_ref)
+                    pool.submit(_worker, tree, app, data, vcs_ref, clones)
                     for tree, app in zip(trees, apps, strict=True)
                 ]
                 try:
@@ -593,20 +595,22 @@ def update_apps(
     require_identity(root)
     start = git(root, "rev-parse", "HEAD").strip()
     ignored_at_start = ignored_paths(root)
-    if jobs > 1 and len(pending) > 1:
-        code = _parallel(root, pending, data, vcs_ref, jobs, prefixes, out)
-        # The worktrees never see the user's ignored files, so update_one cannot catch a release
-        # whose .gitignore stops ignoring one: it shows up here, untracked and uncommitted.
-        if exposed := _no_longer_ignored(root, ignored_at_start):
-            for path in exposed:
-                print(
-                    f"{path}: ignored before this update, no longer ignored now (the template changed "
-                    ".gitignore); keep it out of commits: move it or list it in .git/info/exclude",
-                    file=out,
-                )
-            return 1
-    else:
-        code = _sequential(root, pending, data, vcs_ref, prefixes, out)
+    parallel = jobs > 1 and len(pending) > 1
+    with clones_folder() as clones:
+        if parallel:
+            code = _parallel(root, pending, data, vcs_ref, jobs, prefixes, out, clones)
+        else:
+            code = _sequential(root, pending, data, vcs_ref, prefixes, out, clones)
+    # The worktrees never see the user's ignored files, so update_one cannot catch a release
+    # whose .gitignore stops ignoring one: it shows up here, untracked and uncommitted.
+    if parallel and (exposed := _no_longer_ignored(root, ignored_at_start)):
+        for path in exposed:
+            print(
+                f"{path}: ignored before this update, no longer ignored now (the template changed "
+                ".gitignore); keep it out of commits: move it or list it in .git/info/exclude",
+                file=out,
+            )
+        return 1
     if code == 0 and repo_level and git(root, "rev-parse", "HEAD").strip() != start:
         return _validate_rollout(root, start, repo_level, out)
     return code
@@ -620,10 +624,11 @@ def _parallel(
     jobs: int,
     prefixes: dict[str, str],
     out: TextIO,
+    clones: Path,
 ) -> int:
     replay_from: int | None = None
     failure: AppResult | None = None
-    with closing(update_in_parallel(root, apps, data, vcs_ref, jobs)) as results:
+    with closing(update_in_parallel(root, apps, data, vcs_ref, jobs, clones)) as results:
         for index, (app, result) in enumerate(zip(apps, results, strict=False)):
             if result.status == "failed":
                 failure = result  # its worktree is discarded: the branch never saw the update
@@ -653,7 +658,7 @@ def _parallel(
     if failure is not None:
         return _stop_at_failure(failure, out)
     if replay_from is not None:
-        return _sequential(root, apps[replay_from:], data, vcs_ref, prefixes, out)
+        return _sequential(root, apps[replay_from:], data, vcs_ref, prefixes, out, clones)
     return 0
 
 
@@ -664,9 +669,11 @@ def _sequential(
     vcs_ref: str | None,
     prefixes: dict[str, str],
     out: TextIO,
+    clones: Path,
 ) -> int:
     for app in apps:
-        result = update_one(root, app, data, vcs_ref)
+        with shared_template_clones(clones):
+            result = update_one(root, app, data, vcs_ref)
         if result.status == "conflict":
             return _stop_at_conflict(prefixes[app.app], result, out)
         if result.status == "failed":

@@ -98,6 +98,24 @@ def test_a_moved_tag_is_cloned_again(small_template: Path, tmp_path: Path, git_t
     assert clones_in(git_trace) == 2
 
 
+def test_a_kept_clone_something_wrote_into_is_cloned_again(
+    small_template: Path, tmp_path: Path, git_trace: Path
+) -> None:
+    """A template's task or migration may write into its own folder: the next app must not see it."""
+    with template_clones.clones_folder() as folder, shared_template_clones(folder):
+        copy(small_template, tmp_path / "first", "v1")
+        (kept,) = folder.iterdir()
+        (kept / "hello.txt.jinja").write_text("written by a task\n")
+        again = copy(small_template, tmp_path / "again", "v1")
+        assert clones_in(git_trace) == 2
+        (recloned,) = set(folder.iterdir()) - {kept}
+        (recloned / "__pycache__").mkdir()
+        (recloned / "__pycache__" / "task.cpython-311.pyc").write_bytes(b"bytecode is not a change")
+        python_only = copy(small_template, tmp_path / "python-only", "v1")
+    assert again["hello.txt"] == python_only["hello.txt"] == b"hello world, release one\n"
+    assert clones_in(git_trace) == 2, "bytecode beside a module made a clone count as changed"
+
+
 def test_head_of_a_dirty_template_is_copiers_own_clone(small_template: Path, tmp_path: Path) -> None:
     (small_template / "hello.txt.jinja").write_text("hello {{ name }}, not committed\n")
     with template_clones.clones_folder() as folder, shared_template_clones(folder):

@@ -5,7 +5,10 @@ of one app makes five of them (the new release, the old one, and the renders mad
 each clone is a `git clone`, a checkout and a `git submodule` shell script, some 28 processes.
 An update of N apps at one release clones the same one or two commits 5N times. While
 `shared_template_clones` is active, the first clone of a commit is kept in the run's folder and
-every later one is a plain copy of it, `.git` included (no git process).
+handed to every later Template object that asks for that commit: Copier only reads a template's
+clone, and deletes the empty folder it made for the clone, not the folder clone() returns.
+Before each reuse one `git status` checks that the clone is still as cloned (a template's task or
+migration could write into its own folder); if not, it is cloned again.
 
 Only clones that depend on nothing but the commit are shared: a template in a local folder (a
 remote one Copier already keeps as a mirror), at a ref other than HEAD (Copier adds a local
@@ -19,7 +22,6 @@ tools/requirements.txt pins); under any other Copier clones as usual (correct, o
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -31,6 +33,7 @@ from types import ModuleType
 # Copier release series (major, minor) whose internals were checked (tests/test_template_clones.py).
 SUPPORTED_COPIER = ((9, 19),)
 FOLDER_PREFIX = "gitops-template-clones-"
+BYTECODE = "**/__pycache__/**"
 
 Clone = Callable[[str, str, "str | None"], str]
 
@@ -89,18 +92,35 @@ def _sharing(original: Clone, folder: Path) -> Clone:
             return original(url, ref, location)
         key = (str(folder), str(template), commit)
         kept = _kept.get(key)
-        if kept is None or not Path(kept).is_dir():
+        if kept is None or not _as_cloned(Path(kept)):
             kept = original(url, commit, tempfile.mkdtemp(prefix="clone-", dir=folder))
             _kept[key] = kept
-        if location is None:
-            from copier._vcs import CLONE_PREFIX
-
-            location = tempfile.mkdtemp(prefix=CLONE_PREFIX)
-        # Contents and modes (Copier reads both); times and extended attributes matter to no one.
-        shutil.copytree(kept, location, symlinks=True, dirs_exist_ok=True, copy_function=shutil.copy)
-        return location
+        # The kept clone itself: Copier reads the template from the folder clone() returns and
+        # deletes only the (still empty) `location` it made for it.
+        return kept
 
     return clone
+
+
+def _as_cloned(clone: Path) -> bool:
+    """Nothing in the kept clone changed since it was made (a task or migration of the template
+    may write into its own folder), bytecode Python writes beside imported modules aside."""
+    result = subprocess.run(
+        [
+            "git",
+            "status",
+            "--porcelain",
+            "--untracked-files=all",
+            "--",
+            ".",
+            ":(exclude,glob)**/__pycache__/**",
+        ],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.returncode == 0 and not result.stdout.strip()
 
 
 def _local_folder(url: str) -> Path | None:

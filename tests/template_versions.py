@@ -126,18 +126,20 @@ def generate(template: TemplateRepo, destination: Path, answers: dict[str, Any],
 def copier_update(
     repo: Path, app: str, data: dict[str, Any] | None = None, vcs_ref: str | None = None
 ) -> None:
-    """`copier update` of one app by hand, as the README tells users to run it."""
-    copier.run_update(
-        repo,
-        answers_file=f".copier-answers.{app}.yml",
-        data=data or {},
-        defaults=True,
-        overwrite=True,
-        unsafe=True,
-        conflict="inline",
-        vcs_ref=vcs_ref,
-        quiet=True,
-    )
+    """`copier update` of one app by hand, as the README tells users to run it (the template's
+    clones shared as in generate())."""
+    with shared_template_clones(_CLONES):
+        copier.run_update(
+            repo,
+            answers_file=f".copier-answers.{app}.yml",
+            data=data or {},
+            defaults=True,
+            overwrite=True,
+            unsafe=True,
+            conflict="inline",
+            vcs_ref=vcs_ref,
+            quiet=True,
+        )
 
 
 # Released versions of this template, named by commit: a clean clone of main may have no tags.

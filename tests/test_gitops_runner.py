@@ -2,12 +2,13 @@
 
 conftest.run_gitops takes the in-process route only when the repository's tools/ is this
 template's tools/ byte for byte; these tests hold the two routes to the same exit code and the
-same output, on a repository that passes and on one with problems, and show that a changed
-tools/ file sends the run to a real process.
+same output, on a repository that passes, on one with problems and on an update of two apps in
+worker processes, and show that a changed tools/ file sends the run to a real process.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from tests.conftest import (
     run_gitops_process,
     tools_are_this_templates,
 )
-from tests.template_versions import committed_render
+from tests.template_versions import committed_render, tree_state
+from tests.update_scenarios import restore
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +44,29 @@ def test_both_routes_agree_on_a_repository_that_passes(repo: Path) -> None:
     assert same_outcome(repo, "validate").returncode == 0
     assert same_outcome(repo, "status").returncode == 0
     assert same_outcome(repo, "promote", "--from", "nowhere").returncode == 2
+    assert same_outcome(repo, "update", "--app", "nowhere").returncode == 2
+
+
+def test_both_routes_agree_on_an_update(scenario_pristine: Path, tmp_path: Path) -> None:
+    """Two apps, each in a worker process of its own (--jobs 2): the same output (but for the
+    commits' hashes, which hold their time) and the same tree."""
+    by_process = restore(scenario_pristine, tmp_path / "process").repo
+    by_this_process = restore(scenario_pristine, tmp_path / "in-process").repo
+    arguments = ("update", "--jobs", "2", "--data", "argocd_version=v3.6.3")
+    process = run_gitops_process(by_process, *arguments)
+    in_process = run_gitops_in_process(by_this_process, *arguments)
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert "[2/2] shop: updated to v1.0.0" in process.stdout
+    assert (in_process.returncode, without_hashes(in_process.stdout), in_process.stderr) == (
+        process.returncode,
+        without_hashes(process.stdout),
+        process.stderr,
+    )
+    assert tree_state(by_this_process) == tree_state(by_process)
+
+
+def without_hashes(text: str) -> str:
+    return re.sub(r"\(commit [0-9a-f]{7}\)", "(commit ...)", text)
 
 
 def test_both_routes_agree_on_problems(repo: Path) -> None:

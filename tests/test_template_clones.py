@@ -98,6 +98,19 @@ def test_a_moved_tag_is_cloned_again(small_template: Path, tmp_path: Path, git_t
     assert clones_in(git_trace) == 2
 
 
+def test_a_new_tag_on_a_kept_commit_is_what_the_answers_record(small_template: Path, tmp_path: Path) -> None:
+    """Copier stores the clone's `git describe --tags` as `_commit`: a clone made before the tag
+    existed would name the old one."""
+    git(small_template, "tag", "v0")
+    with template_clones.clones_folder() as folder, shared_template_clones(folder):
+        copy(small_template, tmp_path / "before", "v1")
+        git(small_template, "tag", "-d", "v0")
+        git(small_template, "tag", "v2")
+        shared = copy(small_template, tmp_path / "shared", "v2")
+    unshared = copy(small_template, tmp_path / "unshared", "v2")
+    assert shared[".copier-answers.yml"] == unshared[".copier-answers.yml"]
+
+
 def test_a_kept_clone_something_wrote_into_is_cloned_again(
     small_template: Path, tmp_path: Path, git_trace: Path
 ) -> None:

@@ -92,11 +92,11 @@ def renovate_command(app: str, vcs_ref: str, data: dict[str, str] | None = None)
     return command
 
 
-def tools_command(repo: Path, vcs_ref: str, data: dict[str, str] | None, jobs: str | None) -> list[str]:
-    command = [sys.executable, str(repo / "tools/gitops"), "update", "--vcs-ref", vcs_ref]
+def tools_arguments(vcs_ref: str, data: dict[str, str] | None, jobs: str | None) -> list[str]:
+    arguments = ["update", "--vcs-ref", vcs_ref]
     for key, value in (data or {}).items():
-        command += ["--data", f"{key}={value}"]
-    return command + (["--jobs", jobs] if jobs else [])
+        arguments += ["--data", f"{key}={value}"]
+    return arguments + (["--jobs", jobs] if jobs else [])
 
 
 def run(
@@ -122,7 +122,10 @@ def update(
 ) -> list[subprocess.CompletedProcess[str]]:
     """Every app with `updater`; the copier updater commits after each app unless told not to."""
     if updater == "tools":
-        return [run(tools_command(scenario.repo, vcs_ref, data, jobs), scenario.repo, env)]
+        if env is None:  # conftest.run_gitops: in this process when the repo's tools/ is this template's
+            return [run_gitops(scenario.repo, *tools_arguments(vcs_ref, data, jobs))]
+        command = [sys.executable, str(scenario.repo / "tools/gitops"), *tools_arguments(vcs_ref, data, jobs)]
+        return [run(command, scenario.repo, env)]
     results = []
     for app in APPS:
         results.append(run(renovate_command(app, vcs_ref, data), scenario.repo, env))

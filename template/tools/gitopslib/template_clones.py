@@ -12,8 +12,9 @@ migration could write into its own folder); if not, it is cloned again.
 
 Only clones that depend on nothing but the commit are shared: a template in a local folder (a
 remote one Copier already keeps as a mirror), at a ref other than HEAD (Copier adds a local
-template's uncommitted changes to HEAD), resolved to a commit in that folder on every call, so
-a tag moved meanwhile gives a new clone. Anything else is Copier's own clone, untouched.
+template's uncommitted changes to HEAD), resolved to a commit in that folder on every call, and
+with the same tags as then (Copier records the clone's `git describe --tags`): a tag moved or
+added meanwhile gives a new clone. Anything else is Copier's own clone, untouched.
 
 It leans on a Copier internal (`copier._template` calls `clone` by that name), so it is active
 only under the Copier versions it was checked against (SUPPORTED_COPIER, the version
@@ -37,9 +38,9 @@ BYTECODE = "**/__pycache__/**"
 
 Clone = Callable[[str, str, "str | None"], str]
 
-# (run folder, template folder, commit) -> the kept clone. Module-level so that an update's
+# (run folder, template folder, commit, tags) -> the kept clone. Module-level so that an update's
 # worker process shares its clones across the apps it takes, within one run's folder.
-_kept: dict[tuple[str, str, str], str] = {}
+_kept: dict[tuple[str, str, str, str], str] = {}
 
 
 def copier_series() -> tuple[int, int] | None:
@@ -90,7 +91,9 @@ def _sharing(original: Clone, folder: Path) -> Clone:
         commit = _commit(template, ref) if template is not None else None
         if template is None or commit is None:
             return original(url, ref, location)
-        key = (str(folder), str(template), commit)
+        # The tags too: Copier records `git describe --tags` of its clone, and a clone knows the
+        # tags the template had when it was made (a new tag on the same commit must be seen).
+        key = (str(folder), str(template), commit, _tags(template))
         kept = _kept.get(key)
         if kept is None or not _as_cloned(Path(kept)):
             kept = original(url, commit, tempfile.mkdtemp(prefix="clone-", dir=folder))
@@ -113,7 +116,7 @@ def _as_cloned(clone: Path) -> bool:
             "--untracked-files=all",
             "--",
             ".",
-            ":(exclude,glob)**/__pycache__/**",
+            f":(exclude,glob){BYTECODE}",
         ],
         cwd=clone,
         capture_output=True,
@@ -143,3 +146,14 @@ def _commit(template: Path, ref: str) -> str | None:
     )
     commit = result.stdout.strip()
     return commit if result.returncode == 0 and len(commit) in (40, 64) else None
+
+
+def _tags(template: Path) -> str:
+    """Every tag of the template's repository and what it points at, as one string."""
+    return subprocess.run(
+        ["git", "for-each-ref", "--format=%(objectname) %(refname)", "refs/tags"],
+        cwd=template,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout

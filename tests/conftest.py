@@ -85,19 +85,21 @@ def pytest_report_header() -> str:
 
 @pytest.fixture(scope="session", autouse=True)
 def isolated_git(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """A fixed git identity and no global or system git config, as Copier's own tests do.
+    """A fixed git identity and no system or user git config, as Copier's own tests do.
 
     Set in os.environ, so that every git this process starts inherits it: Copier's, the
     helpers', and `tools/gitops` subprocesses (which commit and need an identity). Each
     xdist worker is a process of its own and runs this session fixture itself. The
     developer's ~/.gitconfig (signing, hooks, default branch) cannot change the results.
     """
-    empty = tmp_path_factory.mktemp("git-config") / "gitconfig"
-    empty.write_text("")
+    config = tmp_path_factory.mktemp("git-config") / "gitconfig"
+    # Nothing but this: no `git maintenance run --auto` process after every commit (thousands a
+    # run; the throwaway repositories never grow enough for it to do anything).
+    config.write_text("[maintenance]\n\tauto = false\n")
     with pytest.MonkeyPatch.context() as patch:
         for name, value in GIT_IDENTITY.items():
             patch.setenv(name, value)
-        patch.setenv("GIT_CONFIG_GLOBAL", str(empty))
+        patch.setenv("GIT_CONFIG_GLOBAL", str(config))
         patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
         yield
 

@@ -8,18 +8,16 @@ Loaded as a pytest plugin (tests/conftest.py) for its `template` fixtures.
 
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import copier
 import pytest
-from gitopslib.template_clones import FOLDER_PREFIX, shared_template_clones
+from gitopslib.template_clones import clones_folder, shared_template_clones
 
 from tests.conftest import GIT_IDENTITY, TEMPLATE_ROOT, render, run_gitops_in_process
 
@@ -99,24 +97,11 @@ class TemplateRepo:
         git(self.path, "tag", version)
 
 
-# Kept clones of the templates generate() copies (gitopslib/template_clones.py, as tools/gitops
-# update uses it): the same files, one `git clone` per commit instead of one per copy.
-_CLONES = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
-atexit.register(shutil.rmtree, _CLONES, ignore_errors=True)
-
-
 def generate(template: TemplateRepo, destination: Path, answers: dict[str, Any], vcs_ref: str) -> Path:
     """`copier copy` into a new or existing git repository, then commit."""
-    with shared_template_clones(_CLONES):
-        copier.run_copy(
-            str(template.path),
-            destination,
-            data=answers,
-            defaults=True,
-            unsafe=True,
-            vcs_ref=vcs_ref,
-            quiet=True,
-        )
+    copier.run_copy(
+        str(template.path), destination, data=answers, defaults=True, unsafe=True, vcs_ref=vcs_ref, quiet=True
+    )
     if not (destination / ".git").exists():
         git(destination, "init", "-q", "-b", "main")
     commit_all(destination, f"Onboard {answers.get('app_name', 'myapp')}")
@@ -126,9 +111,9 @@ def generate(template: TemplateRepo, destination: Path, answers: dict[str, Any],
 def copier_update(
     repo: Path, app: str, data: dict[str, Any] | None = None, vcs_ref: str | None = None
 ) -> None:
-    """`copier update` of one app by hand, as the README tells users to run it (the template's
-    clones shared as in generate())."""
-    with shared_template_clones(_CLONES):
+    """`copier update` of one app by hand, as the README tells users to run it; its five clones of
+    the template shared as `tools/gitops update` shares them (one folder per run, then removed)."""
+    with clones_folder() as folder, shared_template_clones(folder):
         copier.run_update(
             repo,
             answers_file=f".copier-answers.{app}.yml",

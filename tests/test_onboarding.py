@@ -14,6 +14,7 @@ import yaml
 from tests import repo_invariants as inv
 from tests.conftest import run_gitops
 from tests.template_versions import TemplateRepo, commit_all, copier_update, generate, git, tree_state
+from tests.update_scenarios import Scenario, restore
 
 DEPLOYMENT_TEMPLATE = "template/applications/base/{{ app_name }}/deployment.yaml.jinja"
 REPO_LEVEL = {
@@ -70,10 +71,9 @@ def copy_cli(
     )  # fmt: skip
 
 
-@pytest.fixture
-def repo(template: TemplateRepo, tmp_path: Path) -> Path:
+def onboard_three_apps(template: TemplateRepo, destination: Path) -> Path:
     """Three apps onboarded one after the other, a user edit to shared files in between."""
-    repo = generate(template, tmp_path / "repo", APPS["shop"], "v1.0.0")
+    repo = generate(template, destination, APPS["shop"], "v1.0.0")
     (repo / "README.md").write_text((repo / "README.md").read_text() + "\nPlatform team: #platform.\n")
     root_project = repo / "argocd/bootstrap/root-project.yaml"
     root_project.write_text(
@@ -87,6 +87,35 @@ def repo(template: TemplateRepo, tmp_path: Path) -> Path:
         commit_all(repo, f"Onboard {app}")
         assert shared_files(repo, ["shop", "cart", "search"]) == shared_before, f"{app} changed shared files"
     return repo
+
+
+@pytest.fixture(scope="module")
+def onboarded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once per module (each `copier copy` process takes seconds), restored for each test:
+    this work tree released as v1.0.0 and onboard_three_apps of it, as update_scenarios keeps
+    its pristine template and repository."""
+    root = tmp_path_factory.mktemp("onboarded")
+    template = TemplateRepo.from_work_tree(root / "template")
+    onboard_three_apps(template, root / "pristine-repo")
+    template.path.rename(root / "pristine-template")
+    return root
+
+
+@pytest.fixture
+def restored(onboarded: Path, tmp_path: Path) -> Scenario:
+    return restore(onboarded, tmp_path)
+
+
+@pytest.fixture
+def template(restored: Scenario) -> TemplateRepo:
+    """The module's template, as released (a test may release more versions of it)."""
+    return restored.template
+
+
+@pytest.fixture
+def repo(restored: Scenario) -> Path:
+    """onboard_three_apps of the module's template, restored."""
+    return restored.repo
 
 
 def test_onboarded_apps_take_repo_level_answers_and_build(repo: Path, kubectl: str) -> None:
@@ -191,7 +220,7 @@ def test_onboarding_refusal(template: TemplateRepo, repo: Path, case: str) -> No
 
 def test_namespace_collision_is_refused(template: TemplateRepo, tmp_path: Path) -> None:
     repo = generate(
-        template, tmp_path / "repo", {"app_name": "a", "environments": ["eu", "prod-eu"]}, "v1.0.0"
+        template, tmp_path / "collision", {"app_name": "a", "environments": ["eu", "prod-eu"]}, "v1.0.0"
     )
     before = tree_state(repo)
     result = copy_cli(template, repo, {"app_name": "a-prod"})

@@ -35,6 +35,10 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_EMAIL": "tests@example.com",
 }
 
+# The tests' whole user-level git config: no `git maintenance run --auto` process after every
+# commit (thousands a run; the throwaway repositories never grow enough for it to do anything).
+TESTS_GIT_CONFIG = "[maintenance]\n\tauto = false\n"
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
@@ -93,9 +97,7 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     developer's ~/.gitconfig (signing, hooks, default branch) cannot change the results.
     """
     config = tmp_path_factory.mktemp("git-config") / "gitconfig"
-    # Nothing but this: no `git maintenance run --auto` process after every commit (thousands a
-    # run; the throwaway repositories never grow enough for it to do anything).
-    config.write_text("[maintenance]\n\tauto = false\n")
+    config.write_text(TESTS_GIT_CONFIG)
     with pytest.MonkeyPatch.context() as patch:
         for name, value in GIT_IDENTITY.items():
             patch.setenv(name, value)

@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.conftest import GIT_IDENTITY, render, run_gitops
+from tests.conftest import GIT_IDENTITY, TESTS_GIT_CONFIG, render, run_gitops
 from tests.template_versions import TemplateRepo, commit_all, generate, git, tree_state
 
 DEV = "environments/dev/myapp/release/kustomization.yaml"
@@ -35,10 +35,10 @@ def assert_stopped_on_identity(repo: Path, result: subprocess.CompletedProcess[s
     assert "Traceback" not in result.stderr
 
 
-def test_suite_runs_with_its_own_identity_and_no_global_config() -> None:
+def test_suite_runs_with_its_own_identity_and_git_config() -> None:
     # Runs in an xdist worker under the default options: the worker has the identity too.
     assert git(Path.cwd(), "var", "GIT_COMMITTER_IDENT").startswith("Template Tests <tests@example.com> ")
-    assert Path(os.environ["GIT_CONFIG_GLOBAL"]).read_text() == ""
+    assert Path(os.environ["GIT_CONFIG_GLOBAL"]).read_text() == TESTS_GIT_CONFIG
     assert os.environ["GIT_CONFIG_NOSYSTEM"] == "1"
 
 

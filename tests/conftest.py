@@ -12,8 +12,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import traceback
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -216,19 +217,44 @@ def run_gitops_in_process(repo: Path, *args: str) -> subprocess.CompletedProcess
     """gitopslib.cli.main(args) with `repo` as the working directory, its output captured."""
     from gitopslib.cli import main
 
+    command = [sys.executable, str(repo / "tools" / "gitops"), *args]
+    return run_as_a_process(command, repo, lambda: main(list(args)))
+
+
+def run_copier_in_process(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m copier <args>` in this process: Copier's own command-line entry (what
+    copier/__main__.py runs), in `cwd`, its output and exit code as the process gives them.
+    Starting an interpreter and importing Copier costs about a second a run."""
+    from copier._cli import CopierApp
+
+    def copier_main() -> int:
+        try:
+            _, code = CopierApp.run(["copier", *args], exit=False)
+        except Exception:  # what the interpreter does with an exception that ends the program
+            traceback.print_exc()
+            return 1
+        return int(code or 0)
+
+    return run_as_a_process([sys.executable, "-m", "copier", *args], cwd, copier_main)
+
+
+def run_as_a_process(
+    command: list[str], cwd: Path, main: Callable[[], int]
+) -> subprocess.CompletedProcess[str]:
+    """main() as `command` would run in `cwd`: this interpreter's bin/ first on PATH, Python's
+    default warning filters, stdout and stderr captured, warnings printed on stderr."""
     stdout, stderr = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings(record=True) as shown:
         patch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-        patch.chdir(repo)
+        patch.chdir(cwd)
         warnings.simplefilter("default")
         for category in HIDDEN_BY_DEFAULT:
             warnings.simplefilter("ignore", category)
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            code = main(list(args))
+            code = main()
     # Where a process prints them: on its stderr, not in pytest's warnings summary.
     for seen in shown:
         stderr.write(warnings.formatwarning(seen.message, seen.category, seen.filename, seen.lineno))
-    command = [sys.executable, str(repo / "tools" / "gitops"), *args]
     return subprocess.CompletedProcess(command, code, stdout.getvalue(), stderr.getvalue())
 
 

@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import (
+    run_copier_in_process,
     run_gitops,
     run_gitops_in_process,
     run_gitops_process,
     tools_are_this_templates,
 )
 from tests.template_versions import committed_render, tree_state
-from tests.update_scenarios import restore
+from tests.update_scenarios import COPIER_COMMAND, DEPLOYMENT_TEMPLATE, renovate_arguments, restore, run
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +90,36 @@ def test_a_changed_tools_file_runs_the_real_process(repo: Path, tmp_path: Path) 
     result = run_gitops(copy, "validate")
     # Only the copy's own tools/ reads its broken schema: the in-process route would not see it.
     assert result.returncode == 1 and schema.relative_to(copy).as_posix() in result.stdout + result.stderr
+
+
+def test_copiers_command_line_gives_the_same_in_this_process(scenario_pristine: Path, tmp_path: Path) -> None:
+    """Renovate's `copier update` of one app to a new release, and a refused `copier copy`: the
+    same exit code, output and tree from Copier's command line in this process as from
+    `python -m copier`."""
+    by_process = restore(scenario_pristine, tmp_path / "process")
+    by_this_process = restore(scenario_pristine, tmp_path / "in-process")
+    template = by_this_process.template  # one template, at the path both repositories record
+    template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 7")
+    template.release("v1.1.0")
+    update = renovate_arguments("shop", "v1.1.0")
+    refused = ["copy", "--trust", "--defaults", "--vcs-ref", "v1.0.0", "--data", "app_name=shop"]
+    for arguments in (update, [*refused, str(template.path), "."]):
+        process = run([*COPIER_COMMAND, *arguments], by_process.repo)
+        in_process = run_copier_in_process(by_this_process.repo, *arguments)
+        assert (in_process.returncode, in_process.stdout, comparable(in_process.stderr)) == (
+            process.returncode,
+            process.stdout,
+            comparable(process.stderr.replace(str(by_process.repo), str(by_this_process.repo))),
+        )
+        assert tree_state(by_this_process.repo) == tree_state(by_process.repo)
+    assert process.returncode == 1 and "an app called 'shop' already exists" in process.stderr
+    assert "revisionHistoryLimit: 7" in by_process.text("applications/base/shop/deployment.yaml")
+
+
+def comparable(stderr: str) -> str:
+    """Copier's temporary clone of the template has a random name in each run, and a traceback
+    lists the frames that led to the call (runpy's in a process): its last line is compared."""
+    stderr = re.sub(r"copier\._vcs\.clone\.\w+", "copier._vcs.clone.<random>", stderr)
+    if stderr.startswith("Traceback (most recent call last):"):
+        return "Traceback ...\n" + stderr.rstrip("\n").splitlines()[-1]
+    return stderr

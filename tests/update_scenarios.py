@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_gitops
+from tests.conftest import run_copier_in_process, run_gitops
 from tests.template_versions import TemplateRepo, commit_all, edit, git
 from tests.test_gitops_update import APPS, two_app_repo
 
@@ -83,13 +83,17 @@ def restore(root: Path, destination: Path) -> Scenario:
     return Scenario(TemplateRepo(template), Path(repo))
 
 
-def renovate_command(app: str, vcs_ref: str, data: dict[str, str] | None = None) -> list[str]:
-    """Renovate's copier manager command line, exactly, plus any `--data` a user would add."""
-    command = [sys.executable, "-m", "copier", "update", "--skip-answered", "--defaults", "--trust",
-               "--answers-file", f".copier-answers.{app}.yml", "--vcs-ref", vcs_ref]  # fmt: skip
+COPIER_COMMAND = [sys.executable, "-m", "copier"]
+
+
+def renovate_arguments(app: str, vcs_ref: str, data: dict[str, str] | None = None) -> list[str]:
+    """Renovate's copier manager command line after `copier`, exactly, plus any `--data` a user
+    would add."""
+    arguments = ["update", "--skip-answered", "--defaults", "--trust",
+                 "--answers-file", f".copier-answers.{app}.yml", "--vcs-ref", vcs_ref]  # fmt: skip
     for key, value in (data or {}).items():
-        command += ["--data", f"{key}={value}"]
-    return command
+        arguments += ["--data", f"{key}={value}"]
+    return arguments
 
 
 def tools_arguments(vcs_ref: str, data: dict[str, str] | None, jobs: str | None) -> list[str]:
@@ -128,7 +132,11 @@ def update(
         return [run(command, scenario.repo, env)]
     results = []
     for app in APPS:
-        results.append(run(renovate_command(app, vcs_ref, data), scenario.repo, env))
+        arguments = renovate_arguments(app, vcs_ref, data)
+        if env is None:  # Copier's own command line, in this process (conftest.run_copier_in_process)
+            results.append(run_copier_in_process(scenario.repo, *arguments))
+        else:
+            results.append(run([*COPIER_COMMAND, *arguments], scenario.repo, env))
         if commit and scenario.status():
             commit_all(scenario.repo, f"Update {app} to {vcs_ref}")
     return results

@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import os
 import re
+import shutil
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,3 +183,18 @@ def test_an_update_of_two_apps_clones_the_template_once(scenario: Scenario, tmp_
     assert result.returncode == 0, result.stdout + result.stderr
     assert "[2/2] shop: updated to v1.0.0" in result.stdout
     assert clones_in(trace) == 1
+
+
+def test_a_runs_folder_forgets_its_clones(small_template: Path, tmp_path: Path) -> None:
+    """A later run that gets the same folder name (tempfile may give it out again) clones anew."""
+    with template_clones.clones_folder() as folder, shared_template_clones(folder):
+        copy(small_template, tmp_path / "first", "v1")
+        assert any(key[0] == str(folder) for key in template_clones._kept)
+    assert not any(key[0] == str(folder) for key in template_clones._kept)
+    folder.mkdir()
+    try:
+        with shared_template_clones(folder):
+            files = copy(small_template, tmp_path / "again", "v1")
+    finally:
+        shutil.rmtree(folder)
+    assert files["hello.txt"] == b"hello world, release one\n"

@@ -66,7 +66,11 @@ def _patchable_template_module() -> ModuleType | None:
 def clones_folder() -> Iterator[Path]:
     """A folder for one run's kept clones, removed with everything in it at the end."""
     with tempfile.TemporaryDirectory(prefix=FOLDER_PREFIX) as folder:
-        yield Path(folder)
+        try:
+            yield Path(folder)
+        finally:
+            for key in [key for key in _kept if key[0] == folder]:
+                del _kept[key]
 
 
 @contextmanager
@@ -108,6 +112,8 @@ def _sharing(original: Clone, folder: Path) -> Clone:
 def _as_cloned(clone: Path) -> bool:
     """Nothing in the kept clone changed since it was made (a task or migration of the template
     may write into its own folder), bytecode Python writes beside imported modules aside."""
+    if not clone.is_dir():  # its run's folder is gone (a name tempfile gave out again)
+        return False
     result = subprocess.run(
         [
             "git",

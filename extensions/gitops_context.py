@@ -10,6 +10,7 @@ come from template/tools/gitopslib/layout.py, loaded by path (load_layout).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -18,7 +19,7 @@ import re
 import sys
 import types
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Any
@@ -345,7 +346,28 @@ def mark_update_unfinished(conf: Mapping[str, Any]) -> None:
 
 
 def _key(conf: Mapping[str, Any]) -> str:
-    return str(Path(str(conf["dst_path"])).resolve())
+    return _resolved(str(conf["dst_path"]))
+
+
+@functools.lru_cache(maxsize=256)
+def _resolved(path: str) -> str:
+    """Asked for every string Copier renders once an update started in this process."""
+    return str(Path(path).resolve())
+
+
+_ABSENT = object()
+# environment_settings' result: each environment's resolved values, in promotion order.
+Settings = dict[str, dict[str, Any]]
+
+
+def same_objects(before: Sequence[Any], now: Sequence[Any]) -> bool:
+    """The very same objects: what was derived from `before` holds for `now` (nothing changes an
+    answer in place while Copier renders)."""
+    return len(before) == len(now) and all(a is b for a, b in zip(before, now, strict=True))
+
+
+def same_mapping(before: Sequence[tuple[str, Any]], now: Mapping[str, Any]) -> bool:
+    return len(before) == len(now) and all(now.get(key, _ABSENT) is value for key, value in before)
 
 
 class GitOpsContext(ContextHook):
@@ -362,6 +384,11 @@ class GitOpsContext(ContextHook):
         environment.filters["resources_default"] = resources_default
         ignore_missing_external_data()
         self._settings: dict[str, dict[str, dict[str, Any]]] = {}
+        # The hook runs for every string Copier renders (about a thousand per copy), nearly always
+        # with the very same answer objects: what it derived last time, with what from.
+        self._last_settings: tuple[list[Any], Settings] | None = None
+        self._last_stored: tuple[list[tuple[str, Any]], Settings, dict[str, Any]] | None = None
+        self._last_volumes: tuple[Any, list[dict[str, str]]] | None = None
 
     SETTINGS_INPUTS = (
         "app_name", "environments", "replicas", "clusters", "autoscaling", "manual_sync_environments",
@@ -389,17 +416,43 @@ class GitOpsContext(ContextHook):
         ):
             return
         try:
-            # The hook runs for every string Copier renders (about a thousand per copy) with the
-            # same answers: derive the settings once per distinct set of inputs.
-            key = json.dumps(
-                [context.get(name) for name in self.SETTINGS_INPUTS], sort_keys=True, default=str
-            )
-            if key not in self._settings:
-                self._settings[key] = environment_settings(context, environments, replicas, clusters)
-            context["gitops_envs"] = self._settings[key]
+            settings = self._settings_for(context, environments, replicas, clusters)
+            context["gitops_envs"] = settings
             if isinstance(answers := context.get("_copier_answers"), Mapping):
-                context["gitops_answers"] = answers_to_store(answers, self._settings[key])
-            context["writable_volumes"] = writable_volumes(context.get("writable_paths") or [])
+                context["gitops_answers"] = self._stored_for(answers, settings)
+            context["writable_volumes"] = self._volumes_for(context.get("writable_paths") or [])
         except (AttributeError, KeyError, TypeError, ValueError):
             return  # answers not validated yet: their own validators say what is wrong
         context["in_cluster_server"] = IN_CLUSTER_SERVER
+
+    def _settings_for(
+        self,
+        context: dict[str, Any],
+        environments: list[str],
+        replicas: dict[str, Any],
+        clusters: dict[str, Any],
+    ) -> Settings:
+        """environment_settings, derived once per distinct set of inputs."""
+        inputs = [context.get(name) for name in self.SETTINGS_INPUTS]
+        if self._last_settings is not None and same_objects(self._last_settings[0], inputs):
+            return self._last_settings[1]
+        key = json.dumps(inputs, sort_keys=True, default=str)
+        if key not in self._settings:
+            self._settings[key] = environment_settings(context, environments, replicas, clusters)
+        self._last_settings = (inputs, self._settings[key])
+        return self._settings[key]
+
+    def _stored_for(self, answers: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
+        """answers_to_store, again only when an answer or the settings are other objects. Copier
+        makes a new mapping of the same answers for each string."""
+        last = self._last_stored
+        if last is not None and last[1] is settings and same_mapping(last[0], answers):
+            return last[2]
+        stored = answers_to_store(answers, settings)
+        self._last_stored = (list(answers.items()), settings, stored)
+        return stored
+
+    def _volumes_for(self, paths: Any) -> list[dict[str, str]]:
+        if self._last_volumes is None or self._last_volumes[0] is not paths:
+            self._last_volumes = (paths, writable_volumes(paths))
+        return self._last_volumes[1]

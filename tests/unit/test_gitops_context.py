@@ -4,6 +4,7 @@ unfinished-update marker are under change; tests/test_update_* cover them end to
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from decimal import Decimal
@@ -13,6 +14,7 @@ import pytest
 from gitopslib.quantities import parse_quantity
 from hypothesis import given
 from hypothesis import strategies as st
+from jinja2 import Environment
 
 from extensions import gitops_context as context
 from tests.unit.properties import PROPERTY
@@ -269,3 +271,38 @@ def test_memory_answer_with_a_fraction_of_a_byte_is_refused(memory: str) -> None
         assert f"{kind}.memory: {memory} is a fraction of a byte" in problem, problem
     # Answers stored by an earlier release are kept (the rule is for new answers).
     assert context.resources_problem({"dev": {"requests": {"memory": memory}}}, ENVS, strict=False) == ""
+
+
+def rendered_context(answers: dict[str, Any]) -> dict[str, Any]:
+    """What Copier hands the hook for each string: the answers, a new mapping of them, its conf."""
+    conf = {"dst_path": "/nonexistent/repo", "answers_file": ".copier-answers.shop.yml"}
+    return {**answers, "_copier_answers": dict(answers), "_copier_conf": conf, "_copier_phase": "render"}
+
+
+def derived(hook: context.GitOpsContext, answers: dict[str, Any]) -> dict[str, Any]:
+    rendered = rendered_context(answers)
+    hook.hook(rendered)
+    return {name: rendered[name] for name in ("gitops_envs", "gitops_answers", "writable_volumes")}
+
+
+def test_the_hook_derives_anew_whenever_an_answer_is_another_object() -> None:
+    """The hook keeps what it derived last while the answers are the very same objects; any other
+    object, equal or not, is derived again: each result equals a fresh hook's."""
+    hook = context.GitOpsContext(Environment())
+    answers = {
+        "app_name": "shop", "environments": ENVS, "replicas": {"prod": 5}, "clusters": {},
+        "writable_paths": ["/tmp"], "image": "ghcr.io/example/shop",
+    }  # fmt: skip
+    first = derived(hook, answers)
+    again = derived(hook, answers)
+    assert all(again[name] is first[name] for name in first)
+    for changed in (
+        {**answers, "replicas": {"prod": 7}},
+        {**answers, "image": "ghcr.io/example/other"},
+        {**answers, "writable_paths": ["/var/cache"]},
+        copy.deepcopy(answers),
+        {key: value for key, value in answers.items() if key != "image"},
+    ):
+        assert derived(hook, changed) == derived(context.GitOpsContext(Environment()), changed)
+    assert derived(hook, {**answers, "replicas": {"prod": 7}})["gitops_envs"]["prod"]["replicas"] == 7
+    assert derived(hook, answers) == first

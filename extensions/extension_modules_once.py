@@ -7,13 +7,15 @@ PYTHONDONTWRITEBYTECODE) each time also compiles the source: about 60 of the tes
 CPU-seconds of Python went there (BENCHMARKS.md).
 
 The extension wraps the loader's `_import_template_module`: the first load of a file runs the
-loader's own code; later loads of the same file get the module it made, as long as nothing an
-extension may read while it is executed has changed: the extension files beside it and the
-gitopslib files the extensions load by path (`template/tools/gitopslib/*.py`), compared by
-path, size, inode and modification time in nanoseconds (what Python's own bytecode cache
-trusts, and more). Another template version is another clone, at another path: its own
-modules. State an extension keeps at module level therefore lives for the process, so every
-such cache is bounded or keyed by what it depends on.
+loader's own code; later loads of a file with the same content get the module it made, as long
+as everything an extension may read while it is executed has the same content too: the
+extension files beside it and the gitopslib files the extensions load by path
+(`template/tools/gitopslib/*.py`). The content is hashed once per folder state (path, size,
+inode and modification time in nanoseconds of each file, more than Python's own bytecode cache
+trusts), so another clone of the same commit, at another path, gets the same modules: which is
+why an extension of this template reads files only while it is executed, never later (the clone
+it was executed from may be gone). State an extension keeps at module level lives for the
+process, so every such cache is bounded or keyed by what it depends on.
 
 It leans on copier-template-extensions internals (tests/test_extension_modules_once.py fails
 when they change): the method's name and argument, the search path it resolves the file
@@ -24,6 +26,7 @@ only slower).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from collections.abc import Callable
@@ -40,11 +43,14 @@ PACKAGE = "copier-template-extensions"
 SUPPORTED_SERIES = ((0, 3),)
 METHOD = "_import_template_module"
 WRAPPED_MARK = "_gitops_extension_modules_once"
-# What an extension of this template may read while it is executed, relative to the template's root.
-IMPORT_INPUTS = ("extensions/*.py", "template/tools/gitopslib/*.py")
 MODULE_PREFIX = "copier_template_extensions."
 
-Key = tuple[str, tuple[tuple[str, int, int, int], ...]]
+# What an extension of this template may read while it is executed: .py files of these folders,
+# relative to the template's root.
+IMPORT_INPUTS = ("extensions", "template/tools/gitopslib")
+MAX_DIGESTS = 256  # folder states remembered; a few per template version a process renders
+
+Stamp = tuple[str, str, int, int, int]
 
 
 def package_series() -> tuple[int, int] | None:
@@ -55,29 +61,49 @@ def package_series() -> tuple[int, int] | None:
         return None
 
 
-def import_inputs(root: Path) -> tuple[tuple[str, int, int, int], ...]:
+def import_inputs(root: Path) -> tuple[Stamp, ...]:
     """The files an extension of the template at `root` may read at import, with what says they
     are unchanged."""
-    stamps = []
-    for pattern in IMPORT_INPUTS:
-        for path in sorted(root.glob(pattern)):
-            status = os.stat(path)
-            stamps.append((path.name, status.st_size, status.st_ino, status.st_mtime_ns))
-    return tuple(stamps)
+    stamps: list[Stamp] = []
+    for folder in IMPORT_INPUTS:
+        try:
+            entries = list(os.scandir(root / folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.endswith(".py") and entry.is_file():
+                status = entry.stat()
+                stamps.append((folder, entry.name, status.st_size, status.st_ino, status.st_mtime_ns))
+    return tuple(sorted(stamps))
+
+
+def inputs_digest(root: Path, digests: dict[tuple[str, tuple[Stamp, ...]], str]) -> str:
+    """The content of what `import_inputs` lists, hashed once per state of the folders."""
+    stamps = import_inputs(root)
+    key = (str(root), stamps)
+    if key not in digests:
+        content = hashlib.sha256()
+        for folder, name, *_ in stamps:
+            data = (root / folder / name).read_bytes()
+            content.update(f"{folder}/{name}\0{len(data)}\0".encode() + data)
+        if len(digests) >= MAX_DIGESTS:
+            digests.clear()
+        digests[key] = content.hexdigest()
+    return digests[key]
 
 
 def load_once(load: Callable[[Any, str | Path], ModuleType]) -> Callable[[Any, str | Path], ModuleType]:
-    """The loader's method, run once per extension file and state of what it may read."""
-    modules: dict[Key, ModuleType] = {}
+    """The loader's method, run once per extension file and content of what it may read."""
+    modules: dict[tuple[str, str], ModuleType] = {}
+    digests: dict[tuple[str, tuple[Stamp, ...]], str] = {}
 
     def load_module_once(loader: Any, relative_path: str | Path) -> ModuleType:
         for search_path in loader.environment.loader.searchpath:
-            file = Path(search_path) / relative_path
-            if file.is_file():
+            if (Path(search_path) / relative_path).is_file():
                 break
         else:
             return load(loader, relative_path)  # its own error for a missing file
-        key = (str(file.resolve()), import_inputs(Path(search_path)))
+        key = (Path(relative_path).as_posix(), inputs_digest(Path(search_path), digests))
         module = modules.get(key)
         if module is None:
             module = modules[key] = load(loader, relative_path)

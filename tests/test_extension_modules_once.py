@@ -13,6 +13,7 @@ from typing import Any
 
 import copier
 import pytest
+import yaml
 from copier_template_extensions import TemplateExtensionLoader
 
 from extensions import extension_modules_once
@@ -118,17 +119,30 @@ def test_a_changed_extension_file_is_executed_again(executed: list[str], tmp_pat
     assert sys.modules[EXTENSION_MODULE].CHANGED_FOR_A_TEST is True
 
 
-def test_the_same_files_elsewhere_are_their_own_modules(executed: list[str], tmp_path: Path) -> None:
-    """Another clone of the same commit: its modules read files under their own folder, which
-    outlives the first one's."""
+def test_another_clone_of_the_same_files_reuses_the_modules_after_the_first_is_gone(
+    executed: list[str], tmp_path: Path
+) -> None:
+    """Copier clones the template anew for each run: the same content at another path executes
+    nothing again, and nothing an extension does later reads the first clone (deleted here)."""
     first = template_copy(tmp_path / "one")
     copy_from(first, tmp_path / "first")
     shutil.rmtree(first)
     executed.clear()
     second = template_copy(tmp_path / "two")
     copy_from(second, tmp_path / "second")
-    assert "extensions/answer_checks.py" in executed
-    assert Path(str(sys.modules[EXTENSION_MODULE].__file__)).is_relative_to(second)
+    assert executed == []
+    reference = template_copy(tmp_path / "reference")
+    (reference / "extensions/answer_checks.py").write_text(
+        (reference / "extensions/answer_checks.py").read_text() + "\n# another content\n"
+    )
+    copy_from(reference, tmp_path / "third")
+    # Another content of any extension file: each is executed again, as at a first render.
+    assert "extensions/answer_checks.py" in executed and len(executed) == len(set(executed)) >= 6
+    stored = [next((tmp_path / name).glob(".copier-answers.*.yml")) for name in ("first", "second", "third")]
+    answers = [
+        {k: v for k, v in yaml.safe_load(path.read_text()).items() if k != "_src_path"} for path in stored
+    ]
+    assert answers[0] == answers[1] == answers[2]
 
 
 def test_a_missing_extension_file_is_the_loaders_own_error(tmp_path: Path) -> None:

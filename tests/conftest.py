@@ -25,7 +25,12 @@ from tests import generative_settings
 
 # Fixtures shared by several modules: the template repositories (template, module_template) and
 # the update scenarios (scenario, scenario_pristine).
-pytest_plugins = ["tests.template_versions", "tests.update_scenarios", "tests.api_server"]
+pytest_plugins = [
+    "tests.template_versions",
+    "tests.update_scenarios",
+    "tests.api_server",
+    "tests.helm_repository",
+]
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 # Who commits in tests, whoever runs them (or nobody: a fresh machine has no git identity).

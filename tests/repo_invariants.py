@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,16 +93,17 @@ def read_repo(root: Path, kubectl: str) -> RepoFacts:
     assert len(answer_files) == 1, f"expected one answers file, found {answer_files}"
     facts = RepoFacts(root=root, answers=yaml.load(answer_files[0].read_text(), Loader=YAML_LOADER))
     overlays = [path.parent for path in sorted(root.glob("environments/*/*/kustomization.yaml"))]
-    for overlay, objects in build_overlays(kubectl, overlays).items():
-        facts.built[(overlay.parent.name, overlay.name)] = objects
+    policies = root / "platform" / "policies"
+    # The platform's policies in the same batch: one kubectl process fewer per repository.
+    folders = [*overlays, policies] if policies.is_dir() else overlays
+    built = build_overlays(kubectl, folders)
+    for overlay in overlays:
+        facts.built[(overlay.parent.name, overlay.name)] = built[overlay]
     for path in sorted((root / "argocd").rglob("*.yaml")):
         if path.name != "kustomization.yaml" and "install" not in path.parts:
             facts.argo += [(path.relative_to(root).as_posix(), doc) for doc in load_all(path)]
-    policies = root / "platform" / "policies"
     if policies.is_dir():
-        result = subprocess.run([kubectl, "kustomize", str(policies)], capture_output=True, text=True)
-        assert result.returncode == 0, f"{policies} does not build: {result.stderr}"
-        facts.platform = [d for d in yaml.load_all(result.stdout, Loader=YAML_LOADER) if d]
+        facts.platform = built[policies]
     return facts
 
 

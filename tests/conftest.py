@@ -6,6 +6,7 @@ import atexit
 import contextlib
 import functools
 import hashlib
+import inspect
 import io
 import os
 import shutil
@@ -277,3 +278,19 @@ def _tree_digest(root: Path) -> str:
         data = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
         digest.update(f"{relative}\0{len(data)}\0".encode() + data)
     return digest.hexdigest()
+
+
+def count_calls_to_the_original(
+    monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, record: Callable[..., None]
+) -> None:
+    """Puts a copy of `owner.name`'s original (what inspect.unwrap finds under any wrapper) in its
+    place that first passes its arguments to `record`: a wrapper installed over it afterwards
+    wraps a counting original, so a test sees each time the wrapper lets the original run."""
+    own = inspect.unwrap(getattr(owner, name))
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        record(*args, **kwargs)
+        return own(*args, **kwargs)
+
+    counting.__wrapped__ = own  # type: ignore[attr-defined]  # inspect.unwrap still finds the original
+    monkeypatch.setattr(owner, name, counting)

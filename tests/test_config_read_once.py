@@ -11,7 +11,7 @@ import pytest
 from copier import _template
 
 from extensions import config_read_once
-from tests.conftest import TEMPLATE_ROOT, render
+from tests.conftest import TEMPLATE_ROOT, count_calls_to_the_original, render
 
 COPIER_YML = TEMPLATE_ROOT / "copier.yml"
 
@@ -24,14 +24,12 @@ def copiers_own() -> Any:
 def counted(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The wrapper installed over a counting copy of Copier's own function: the paths it parsed."""
     parsed: list[Path] = []
-    own = copiers_own()
-
-    def counting(conf_path: Path, quiet: bool = False) -> dict[str, Any]:
-        parsed.append(conf_path)
-        return own(conf_path, quiet)  # type: ignore[no-any-return]
-
-    counting.__wrapped__ = own  # type: ignore[attr-defined]  # copiers_own() still finds Copier's
-    monkeypatch.setattr(_template, config_read_once.FUNCTION, counting)
+    count_calls_to_the_original(
+        monkeypatch,
+        _template,
+        config_read_once.FUNCTION,
+        lambda conf_path, quiet=False: parsed.append(conf_path),
+    )
     assert config_read_once.install()
     return parsed
 

@@ -8,7 +8,6 @@ import re
 import shutil
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import copier
@@ -17,7 +16,7 @@ import yaml
 from copier_template_extensions import TemplateExtensionLoader
 
 from extensions import extension_modules_once
-from tests.conftest import template_snapshot
+from tests.conftest import count_calls_to_the_original, template_snapshot
 
 EXTENSION_MODULE = "copier_template_extensions.answer_checks"
 
@@ -30,14 +29,12 @@ def loaders_own() -> Any:
 def executed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """A fresh wrapper over a counting copy of the loader's own method: the files it executed."""
     files: list[str] = []
-    own = loaders_own()
-
-    def counting(loader: Any, relative_path: str | Path) -> ModuleType:
-        files.append(str(relative_path))
-        return own(loader, relative_path)  # type: ignore[no-any-return]
-
-    counting.__wrapped__ = own  # type: ignore[attr-defined]  # loaders_own() still finds the loader's
-    monkeypatch.setattr(TemplateExtensionLoader, extension_modules_once.METHOD, counting)
+    count_calls_to_the_original(
+        monkeypatch,
+        TemplateExtensionLoader,
+        extension_modules_once.METHOD,
+        lambda loader, relative_path: files.append(str(relative_path)),
+    )
     assert extension_modules_once.install()
     return files
 

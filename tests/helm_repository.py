@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from scripts import dev
+from tests.go_tools import built_tool
 
 CHARTS = Path(__file__).resolve().parent / "charts"
 # The versions the repository serves: (chart version, app version).
@@ -28,15 +29,10 @@ VERSIONS = (("0.1.0", "1.0.0"), ("0.2.0", "1.1.0"))
 
 
 def helm() -> Path:
-    found = dev.helm_path()
-    if not found.is_file():
-        pytest.fail(
-            f"helm {dev.HELM_VERSION} not found at {found}: `python3 scripts/dev.py test` builds it "
-            f"(Go needed), or run: {dev.helm_build_command()}"
-        )
-    # `go install` stamps only "v4.2" into `helm version`; Go's build information has the module's.
-    assert f"helm.sh/helm/v4\t{dev.HELM_VERSION}\t".encode() in found.read_bytes()
-    return found
+    # `go install` stamps only "v4.2" into `helm version`: built_tool checks Go's build information.
+    return built_tool(
+        "helm", dev.helm_path(), dev.HELM_VERSION, dev.helm_build_command(), module="helm.sh/helm/v4"
+    )
 
 
 def run_helm(*args: str, cwd: Path) -> str:

@@ -29,6 +29,7 @@ from gitopslib.schemas import kubernetes_version
 from scripts import dev
 from tests.answer_sets import ANSWER_SETS
 from tests.conftest import TEMPLATE_ROOT, render
+from tests.go_tools import built_tool
 from tests.kustomize_builds import build_stream
 
 GITHUB_WORKFLOW = (
@@ -55,16 +56,13 @@ CI_SETS = sorted(
 
 
 def kubeconform() -> Path:
-    found = dev.kubeconform_path()
-    if not found.is_file():
-        pytest.fail(
-            f"kubeconform {dev.KUBECONFORM_VERSION} not found at {found}: `python3 scripts/dev.py test` "
-            f"builds it (Go needed), or run: {dev.kubeconform_build_command()}"
-        )
-    # `go install` stamps no version into kubeconform -v ("development"); Go's build information
-    # in the binary names the module's version.
-    assert f"github.com/yannh/kubeconform\t{dev.KUBECONFORM_VERSION}\t".encode() in found.read_bytes()
-    return found
+    return built_tool(
+        "kubeconform",
+        dev.kubeconform_path(),
+        dev.KUBECONFORM_VERSION,
+        dev.kubeconform_build_command(),
+        module="github.com/yannh/kubeconform",
+    )
 
 
 def kubeconform_env(path: str = "") -> dict[str, str]:

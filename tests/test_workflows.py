@@ -17,6 +17,7 @@ import yaml
 from scripts import dev
 from tests.answer_sets import ANSWER_SETS
 from tests.conftest import render
+from tests.go_tools import built_tool
 
 STORES_A_CREDENTIAL = re.compile(
     r"git config\b.*(?:extraheader|credential|insteadof)|git remote (?:add|set-url)|gh auth setup-git"
@@ -398,12 +399,9 @@ def test_a_failing_release_fails_the_step(workflows: list[Path], tmp_path: Path)
 # actionlint, the real one (built from source by scripts/dev.py), on every answer set's workflows.
 # ---------------------------------------------------------------------------------------------
 def actionlint() -> Path:
-    found = dev.actionlint_path()
-    if not found.is_file():
-        pytest.fail(
-            f"actionlint {dev.ACTIONLINT_VERSION} not found at {found}: `python3 scripts/dev.py test` "
-            f"builds it (Go needed), or run: {dev.actionlint_build_command()}"
-        )
+    found = built_tool(
+        "actionlint", dev.actionlint_path(), dev.ACTIONLINT_VERSION, dev.actionlint_build_command()
+    )
     version = subprocess.run([str(found), "-version"], capture_output=True, text=True, check=True).stdout
     assert version.splitlines()[0] == dev.ACTIONLINT_VERSION, version
     return found

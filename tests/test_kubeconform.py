@@ -56,13 +56,7 @@ CI_SETS = sorted(
 
 
 def kubeconform() -> Path:
-    return built_tool(
-        "kubeconform",
-        dev.kubeconform_path(),
-        dev.KUBECONFORM_VERSION,
-        dev.kubeconform_build_command(),
-        module="github.com/yannh/kubeconform",
-    )
+    return built_tool(dev.KUBECONFORM)
 
 
 def kubeconform_env(path: str = "") -> dict[str, str]:
@@ -226,7 +220,7 @@ def test_kubeconform_can_fail(
 
 def test_the_ci_files_pin_the_version_the_tests_build() -> None:
     for text in ((GITHUB_WORKFLOW / "validate.yaml").read_text(), GITLAB_CI.read_text()):
-        assert f"KUBECONFORM_VERSION: {dev.KUBECONFORM_VERSION}\n" in text
+        assert f"KUBECONFORM_VERSION: {dev.KUBECONFORM.version}\n" in text
         # No schema from the network: no catalog URL, no `-schema-location default`.
         assert "-schema-location default" not in text and "-ignore-missing-schemas" not in text
         assert "raw.githubusercontent.com" not in text

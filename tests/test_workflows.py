@@ -399,11 +399,9 @@ def test_a_failing_release_fails_the_step(workflows: list[Path], tmp_path: Path)
 # actionlint, the real one (built from source by scripts/dev.py), on every answer set's workflows.
 # ---------------------------------------------------------------------------------------------
 def actionlint() -> Path:
-    found = built_tool(
-        "actionlint", dev.actionlint_path(), dev.ACTIONLINT_VERSION, dev.actionlint_build_command()
-    )
+    found = built_tool(dev.ACTIONLINT)
     version = subprocess.run([str(found), "-version"], capture_output=True, text=True, check=True).stdout
-    assert version.splitlines()[0] == dev.ACTIONLINT_VERSION, version
+    assert version.splitlines()[0] == dev.ACTIONLINT.version, version
     return found
 
 

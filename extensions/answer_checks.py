@@ -15,7 +15,7 @@ This module is loaded by path (copier-template-extensions) and cannot import the
 extension modules: it is self-contained on purpose. The repository's layout names come from
 template/tools/gitopslib/layout.py, loaded by path too (load_layout), and the rule for an image
 tag or digest from gitopslib/image_refs.py (load_image_refs), which `tools/gitops release` checks
-its --tag and --digest with.
+its --tag and --digest with, and the rules for a chart from gitopslib/chart_refs.py (load_chart_refs).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ GITOPSLIB = Path(__file__).resolve().parent.parent / "template/tools/gitopslib"
 LAYOUT_FILE = GITOPSLIB / "layout.py"
 IMAGE_REFS_FILE = GITOPSLIB / "image_refs.py"
 DURATIONS_FILE = GITOPSLIB / "durations.py"
+CHART_REFS_FILE = GITOPSLIB / "chart_refs.py"
 
 
 def load_layout(path: Path = LAYOUT_FILE) -> types.ModuleType:
@@ -60,6 +61,11 @@ def load_image_refs(path: Path = IMAGE_REFS_FILE) -> types.ModuleType:
 def load_durations(path: Path = DURATIONS_FILE) -> types.ModuleType:
     """gitopslib/durations.py of this template version, loaded as load_layout loads layout.py."""
     return _load_by_path(path, "_gitops_template_durations_")
+
+
+def load_chart_refs(path: Path = CHART_REFS_FILE) -> types.ModuleType:
+    """gitopslib/chart_refs.py of this template version, loaded as load_layout loads layout.py."""
+    return _load_by_path(path, "_gitops_template_chart_refs_")
 
 
 def _load_by_path(path: Path, prefix: str) -> types.ModuleType:
@@ -85,6 +91,9 @@ base_dir: Callable[[str], str] = _layout.base_dir
 overlay_dir: Callable[[str, str], str] = _layout.overlay_dir
 _image_refs = load_image_refs()
 _durations = load_durations()
+_chart_refs = load_chart_refs()
+MANIFESTS: str = _layout.MANIFESTS
+HELM_CHART: str = _layout.HELM_CHART
 duration_problem: Callable[[Any], str] = _durations.duration_problem
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", re.ASCII)
@@ -329,6 +338,45 @@ def image_problem(image: Any, strict: bool = True) -> str:
 
 def image_tag_problem(tag: Any) -> str:
     problem: str = _image_refs.image_tag_problem(tag, "image_tag")
+    return problem
+
+
+def workload_problem(workload: Any, stored: Any = None) -> str:
+    """`stored`: the app's answers before this update (nothing on a copy). An app generated before
+    the question existed deploys manifests."""
+    if workload not in (MANIFESTS, HELM_CHART):
+        return f"workload: {_shown(workload)} is not {MANIFESTS} or {HELM_CHART}"
+    before = stored.get("workload", MANIFESTS) if isinstance(stored, Mapping) and stored else None
+    if before is not None and workload != before:
+        return (
+            f"workload: the app deploys {before}; it cannot change to {workload} "
+            "(its releases hold the other kind): onboard a new app instead"
+        )
+    return ""
+
+
+def manifests_only_problem(value: Any, question: str, workload: Any, default: Any) -> str:
+    """An answer only the template's manifests use: a chart's values configure the same thing."""
+    if workload == HELM_CHART and value != default:
+        return (
+            f"{question}: {_shown(value)} is not used with workload helm-chart: the chart's values "
+            "(release/values.yaml of each environment) configure it; leave the default"
+        )
+    return ""
+
+
+def chart_repo_problem(url: Any) -> str:
+    problem: str = _chart_refs.chart_repo_problem(url)
+    return problem
+
+
+def chart_name_problem(name: Any) -> str:
+    problem: str = _chart_refs.chart_name_problem(name)
+    return problem
+
+
+def chart_version_problem(version: Any) -> str:
+    problem: str = _chart_refs.chart_version_problem(version)
     return problem
 
 
@@ -795,6 +843,11 @@ class AnswerChecks(Extension):
                 # The release's app.kubernetes.io/version label (None: no label for it).
                 "version_label": _image_refs.version_label,
                 "port_problem": port_problem,
+                "workload_problem": workload_problem,
+                "manifests_only_problem": manifests_only_problem,
+                "chart_repo_problem": chart_repo_problem,
+                "chart_name_problem": chart_name_problem,
+                "chart_version_problem": chart_version_problem,
                 "repo_url_problem": repo_url_problem,
                 "git_ref_problem": git_ref_problem,
                 "argocd_version_problem": argocd_version_problem,

@@ -51,6 +51,7 @@ def load_layout(path: Path = LAYOUT_FILE) -> types.ModuleType:
 
 _layout = load_layout()
 IN_CLUSTER_SERVER: str = _layout.IN_CLUSTER_SERVER
+HELM_CHART: str = _layout.HELM_CHART
 app_env_name: Callable[[str, str], str] = _layout.app_env_name
 app_of_answers_file: Callable[[str], str | None] = _layout.app_of_answers_file
 # The rule validate applies to memory, from gitopslib/quantities.py (stdlib only), loaded the same way.
@@ -231,7 +232,9 @@ def environment_settings(
     answers: dict[str, Any], environments: list[str], replicas: dict[str, Any], clusters: dict[str, Any]
 ) -> dict[str, dict[str, Any]]:
     app_name = answers["app_name"]
-    autoscaling = answers.get("autoscaling") or {}
+    # A chart's values size its pods: no replicas, autoscaler or disruption budget of the template's.
+    chart = answers.get("workload") == HELM_CHART
+    autoscaling = {} if chart else answers.get("autoscaling") or {}
     manual = set(answers.get("manual_sync_environments") or [])
     settings: dict[str, dict[str, Any]] = {}
     for position, env in enumerate(environments):
@@ -240,7 +243,7 @@ def environment_settings(
         if scaling is not None:
             scaling = {"cpu": DEFAULT_CPU_TARGET, **scaling}
         fixed: int | None = None
-        if not scaling:
+        if not scaling and not chart:
             fixed = int(replicas.get(env, positional_replicas(position, len(environments))))
         # Pods at least and at most: the autoscaler's bounds, or the fixed count.
         fewest_pods = int(scaling["min"]) if scaling else int(fixed or 0)
@@ -392,7 +395,7 @@ class GitOpsContext(ContextHook):
 
     SETTINGS_INPUTS = (
         "app_name", "environments", "replicas", "clusters", "autoscaling", "manual_sync_environments",
-        "resources", "hosts", "sync_windows", "sync_policy",
+        "resources", "hosts", "sync_windows", "sync_policy", "workload",
     )  # fmt: skip
 
     def hook(self, context: dict[str, Any]) -> None:

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+# Stands for the tests' chart repository, whose port is known only when it runs: served() fills it in.
+CHART_REPOSITORY = "https://charts.tests.invalid"
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 COSIGN_KEY = (
     "-----BEGIN PUBLIC KEY-----\n"
@@ -149,4 +153,31 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "image": "localhost:5000/app",
         "repo_url": "https://gitlab.example.com:8443/group/sub-group/gitops",
     },
+    # A Helm chart (issue 15) from an https:// chart repository: the tests' own (served()), with
+    # the quota and policies around it and a digest release of the chart's image.
+    "helm-chart": {
+        "app_name": "shop",
+        "advanced": True,
+        "workload": "helm-chart",
+        "chart_repo": CHART_REPOSITORY,
+        "chart_name": "hello",
+        "chart_version": "0.2.0",
+        "image": "ghcr.io/example/hello",
+        "image_tag": DIGEST,
+        "environments": ["dev", "qa", "prod"],
+        "namespace_quota": True,
+        "kyverno_policies": True,
+        "manual_sync_environments": ["prod"],
+        "notifications_channel": "shop-deploys",
+    },
 }
+
+
+def served(answers: dict[str, Any], request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The answers with the chart repository the tests serve (tests/helm_repository.py) in place of
+    CHART_REPOSITORY: its port is known only once it runs. Sets without a chart are returned as
+    they are, and start no server."""
+    if answers.get("chart_repo") != CHART_REPOSITORY:
+        return answers
+    repository = request.getfixturevalue("chart_repository")
+    return {**answers, "chart_repo": repository.secure_url}

@@ -2,16 +2,20 @@
 
 The chart under tests/charts/hello is packaged by the real helm (built from source by
 `python3 scripts/dev.py test`, the release Argo CD 3.5 bundles) at each version the tests ask
-for, indexed with `helm repo index`, and served by Python's own HTTP server on a free port of
-127.0.0.1: what Kustomize's helmCharts fetches from an `https://` repository, over plain HTTP
-(no certificate to make). Nothing leaves the machine.
+for, indexed with `helm repo index`, and served by Python's own HTTP server on free ports of
+127.0.0.1: over plain HTTP (the tests of Kustomize's own behaviour), and over HTTPS with a
+certificate for 127.0.0.1 made by openssl, which helm trusts through SSL_CERT_FILE (kubectl hands
+its environment to helm): the `https://` repository a generated repository's `chart_repo` names.
+Nothing leaves the machine.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import os
 import shutil
+import ssl
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -41,8 +45,65 @@ def run_helm(*args: str, cwd: Path) -> str:
 
 @dataclass(frozen=True)
 class ChartRepository:
-    url: str
+    url: str  # http://127.0.0.1:<port>
     folder: Path
+    secure_url: str  # https://127.0.0.1:<port>: the same charts
+    certificate: Path  # what SSL_CERT_FILE names for helm to trust secure_url
+
+    def environment(self) -> dict[str, str]:
+        """The environment a build of a chart from secure_url runs with."""
+        return {**os.environ, "SSL_CERT_FILE": str(self.certificate)}
+
+
+def certificate_for_localhost(folder: Path) -> tuple[Path, Path]:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.fail("openssl not found: the charts' TLS certificate needs it")
+    key, certificate = folder / "key.pem", folder / "certificate.pem"
+    subprocess.run(
+        [
+            openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-keyout", str(key), "-out", str(certificate),
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return key, certificate
+
+
+class WorkerTrust:
+    """What trust_for_this_worker changed in os.environ, put back by close()."""
+
+    def __init__(self, changed: dict[str, str | None]) -> None:
+        self.changed = changed
+
+    def close(self) -> None:
+        for name, value in self.changed.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def trust_for_this_worker(folder: Path, certificate: Path) -> WorkerTrust:
+    """Every process this worker starts (tools/gitops, kubectl and the helm it runs) trusts the
+    repository's certificate beside the system's CAs, and finds the pinned helm first on PATH, as
+    a user's machine would have them: a generated repository's `chart_repo` names secure_url, and
+    its builds run through the same code as any other test's."""
+    system = ssl.get_default_verify_paths().cafile
+    bundle = folder / "ca-bundle.pem"
+    bundle.write_bytes((Path(system).read_bytes() if system else b"") + certificate.read_bytes())
+    changed = {name: os.environ.get(name) for name in ("SSL_CERT_FILE", "PATH")}
+    os.environ["SSL_CERT_FILE"] = str(bundle)
+    os.environ["PATH"] = f"{helm().parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return WorkerTrust(changed)
+
+
+def serve(server: http.server.ThreadingHTTPServer) -> threading.Thread:
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return thread
 
 
 def package_charts(folder: Path) -> None:
@@ -62,15 +123,29 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="session")
 def chart_repository(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChartRepository]:
     folder = tmp_path_factory.mktemp("chart-repository")
-    package_charts(folder)
-    handler = functools.partial(QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    charts = folder / "charts"
+    package_charts(charts)
+    key, certificate = certificate_for_localhost(folder)
+    handler = functools.partial(QuietHandler, directory=str(charts))
+    plain = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    secure = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(certificate), str(key))
+    secure.socket = context.wrap_socket(secure.socket, server_side=True)
+    threads = [serve(plain), serve(secure)]
+    trusted = trust_for_this_worker(folder, certificate)
     try:
-        yield ChartRepository(url=f"http://127.0.0.1:{server.server_address[1]}", folder=folder)
+        yield ChartRepository(
+            url=f"http://127.0.0.1:{plain.server_address[1]}",
+            folder=charts,
+            secure_url=f"https://127.0.0.1:{secure.server_address[1]}",
+            certificate=certificate,
+        )
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        trusted.close()
+        for server in (plain, secure):
+            server.shutdown()
+            server.server_close()
+        for thread in threads:
+            thread.join()
         shutil.rmtree(folder, ignore_errors=True)

@@ -15,6 +15,7 @@ these builds check its results.
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import tempfile
@@ -23,12 +24,25 @@ from typing import Any
 
 import yaml
 
+from scripts import dev
+from tests.go_tools import built_tool
+
 # libyaml's parser: the same YAML 1.1 safe loading as tests/repo_invariants.py's reads.
 YAML_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _build(kubectl: str, folder: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([kubectl, "kustomize", str(folder)], capture_output=True, text=True)
+    # Helm enabled as the generated Argo CD install enables it (argocd/install/kustomize-options.yaml),
+    # with the pinned helm: an app with workload helm-chart renders its chart.
+    return subprocess.run(
+        [kubectl, "kustomize", "--enable-helm", helm_option(), str(folder)], capture_output=True, text=True
+    )
+
+
+@functools.cache
+def helm_option() -> str:
+    """Found and checked once per process (built_tool reads the whole binary)."""
+    return f"--helm-command={built_tool(dev.HELM)}"
 
 
 def _build_one(kubectl: str, folder: Path) -> str:

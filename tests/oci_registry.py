@@ -12,7 +12,6 @@ forwards bytes; every answer is the registry's.
 from __future__ import annotations
 
 import http.server
-import shutil
 import ssl
 import subprocess
 import threading
@@ -28,7 +27,7 @@ import pytest
 from scripts import dev
 from tests.api_server import free_ports, stop, wait_until
 from tests.go_tools import built_tool
-from tests.helm_repository import package_charts, run_helm
+from tests.helm_repository import certificate_for_localhost, package_charts, run_helm
 
 READY_TIMEOUT = 30.0
 # Headers the proxy sets itself: the body is read whole and sent with its own length.
@@ -43,23 +42,6 @@ class OciRegistry:
 
 def registry() -> Path:
     return built_tool(dev.REGISTRY)
-
-
-def certificate_for_localhost(folder: Path) -> tuple[Path, Path]:
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.fail("openssl not found: the OCI registry's TLS certificate needs it")
-    key, certificate = folder / "key.pem", folder / "certificate.pem"
-    subprocess.run(
-        [
-            openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-keyout", str(key), "-out", str(certificate),
-            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    return key, certificate
 
 
 def tls_proxy(upstream: str, port: int, key: Path, certificate: Path) -> http.server.ThreadingHTTPServer:

@@ -78,6 +78,11 @@ class RepoFacts:
         return self.answers["app_name"]
 
     @property
+    def chart(self) -> bool:
+        """Whether the app deploys a Helm chart (answers of apps older than the question: no)."""
+        return self.answers.get("workload") == "helm-chart"
+
+    @property
     def environments(self) -> list[str]:
         return self.answers["environments"]
 
@@ -99,6 +104,14 @@ def read_repo(root: Path, kubectl: str) -> RepoFacts:
     built = build_overlays(kubectl, folders)
     for overlay in overlays:
         facts.built[(overlay.parent.name, overlay.name)] = built[overlay]
+    if facts.chart:
+        # What Argo CD does with an object that has no namespace: it applies it into the
+        # Application's destination namespace (<app>-<env>, check_applications). Kustomize puts
+        # the overlay's namespace on every object but what a chart renders (kustomize#6058).
+        for (env, app), objects in facts.built.items():
+            for obj in objects:
+                if obj["kind"] not in CLUSTER_SCOPED:
+                    obj["metadata"].setdefault("namespace", f"{app}-{env}")
     for path in sorted((root / "argocd").rglob("*.yaml")):
         if path.name != "kustomization.yaml" and "install" not in path.parts:
             facts.argo += [(path.relative_to(root).as_posix(), doc) for doc in load_all(path)]
@@ -128,11 +141,13 @@ def check_builtin_objects_strict(facts: RepoFacts) -> int:
 
 
 def check_pod_hardening(facts: RepoFacts) -> None:
-    """Every pod template meets the "restricted" Pod Security Standard and the defaults."""
+    """Every pod template meets the "restricted" Pod Security Standard and the defaults: a chart's
+    (what validate holds it to: requests, a memory limit, both probes), and the template's base
+    (also a CPU limit, its own service account, the writable paths, a budget where pods are many)."""
     writable = set(facts.answers["writable_paths"])
     for (env, _), objects in facts.built.items():
         kinds = {o["kind"] for o in objects}
-        assert {"ServiceAccount", "NetworkPolicy"} <= kinds, env
+        assert facts.chart or {"ServiceAccount", "NetworkPolicy"} <= kinds, env
         for obj in objects:
             if obj["kind"] not in {"Deployment", "Job"}:
                 continue
@@ -146,8 +161,11 @@ def check_pod_hardening(facts: RepoFacts) -> None:
                 assert security["readOnlyRootFilesystem"] is True
                 assert security["capabilities"]["drop"] == ["ALL"]
                 assert {"cpu", "memory"} <= set(container["resources"]["requests"])
-                assert {"cpu", "memory"} <= set(container["resources"]["limits"])
-            if obj["kind"] == "Deployment":
+                assert {"memory"} <= set(container["resources"]["limits"])
+                assert facts.chart or {"cpu"} <= set(container["resources"]["limits"])
+                if obj["kind"] == "Deployment":
+                    assert container["readinessProbe"] and container["livenessProbe"], env
+            if obj["kind"] == "Deployment" and not facts.chart:
                 assert pod["serviceAccountName"] == facts.app
                 container = pod["containers"][0]
                 assert container["readinessProbe"]["httpGet"]["path"] == facts.answers["probe_path"]
@@ -177,6 +195,8 @@ def check_namespaces(facts: RepoFacts) -> None:
 
 
 def check_release_and_replicas(facts: RepoFacts) -> None:
+    """The release's image runs; the template's base also takes its port, replicas and resources
+    from the answers (a chart takes them from its values: check_chart_release)."""
     answers = facts.answers
     tag = answers["image_tag"]
     expected_image = f"{answers['image']}@{tag}" if tag.startswith("sha256:") else f"{answers['image']}:{tag}"
@@ -184,6 +204,9 @@ def check_release_and_replicas(facts: RepoFacts) -> None:
         deployment = next(o for o in facts.built[(env, facts.app)] if o["kind"] == "Deployment")
         container = deployment["spec"]["template"]["spec"]["containers"][0]
         assert container["image"] == expected_image, env
+        if facts.chart:
+            check_chart_release(facts, env, deployment)
+            continue
         assert container["ports"][0]["containerPort"] == answers["container_port"]
         scaling = answers["autoscaling"].get(env)
         if scaling:
@@ -209,6 +232,17 @@ def check_release_and_replicas(facts: RepoFacts) -> None:
         service = next(o for o in facts.built[(env, facts.app)] if o["kind"] == "Service")
         assert service["spec"]["selector"] == selector
         assert service["spec"]["ports"][0]["port"] == answers["service_port"]
+
+
+def check_chart_release(facts: RepoFacts, env: str, deployment: dict[str, Any]) -> None:
+    """The chart at the answered version, rendered with the release name and the environment's
+    labels; nothing of the template's base (no HPA, no budget, no replicas of the answers)."""
+    labels = deployment["metadata"]["labels"]
+    assert labels["helm.sh/chart"] == f"{facts.answers['chart_name']}-{facts.answers['chart_version']}", env
+    assert deployment["metadata"]["name"] == facts.app  # the chart names it after the release
+    assert labels["environment"] == env and labels["team"] == facts.answers["team"]
+    kinds = {o["kind"] for o in facts.built[(env, facts.app)]}
+    assert not kinds & {"HorizontalPodAutoscaler", "PodDisruptionBudget"}, env
 
 
 def check_applications(facts: RepoFacts) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.answer_sets import ANSWER_SETS
+from tests.answer_sets import ANSWER_SETS, served
 from tests.api_server import ApiServer
 from tests.conftest import render
 from tests.dry_run import ARGOCD_NAMESPACE, WARN_RESTRICTED, dry_run_repo
@@ -164,13 +164,14 @@ def test_app_project_with_an_unknown_field_is_refused(api_server: ApiServer, arg
     ],
 )
 def test_generated_objects_are_accepted(
-    answer_set: str, api_server: ApiServer, tmp_path: Path, kubectl: str
+    answer_set: str, api_server: ApiServer, tmp_path: Path, kubectl: str, request: pytest.FixtureRequest
 ) -> None:
     """dry_run_repo (tests/dry_run.py): every built overlay, into its namespace labelled as its Application's
     managedNamespaceMetadata labels it (plus `warn: restricted`); every Argo CD object of
     argocd/apps and argocd/bootstrap into `argocd`; the platform's objects. Any refusal or
     warning fails, with the server's message."""
-    applied = dry_run_repo(api_server, render(tmp_path / "repo", ANSWER_SETS[answer_set]), kubectl)
+    answers = served(ANSWER_SETS[answer_set], request)
+    applied = dry_run_repo(api_server, render(tmp_path / "repo", answers), kubectl)
     assert applied > 0
 
 

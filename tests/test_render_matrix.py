@@ -10,13 +10,15 @@ import pytest
 import yaml
 
 from tests import repo_invariants as inv
-from tests.answer_sets import ANSWER_SETS
+from tests.answer_sets import ANSWER_SETS, served
 from tests.conftest import TEMPLATE_ROOT, run_gitops
 
 
 @pytest.fixture(scope="session", params=sorted(ANSWER_SETS), ids=str)
 def facts(request: pytest.FixtureRequest, copie_session: Any, kubectl: str) -> inv.RepoFacts:
-    result = copie_session.copy(extra_answers=ANSWER_SETS[request.param], template_dir=TEMPLATE_ROOT)
+    result = copie_session.copy(
+        extra_answers=served(ANSWER_SETS[request.param], request), template_dir=TEMPLATE_ROOT
+    )
     assert result.exception is None, result.exception
     return inv.read_repo(result.project_dir, kubectl)
 
@@ -27,7 +29,7 @@ def test_answers_are_stored_as_given(facts: inv.RepoFacts, request: pytest.Fixtu
     Their defaults follow list position, so the answers file holds them resolved: a later change
     of the environment list cannot move an existing environment's values.
     """
-    given = ANSWER_SETS[request.node.callspec.params["facts"]]
+    given = served(ANSWER_SETS[request.node.callspec.params["facts"]], request)
     for key, value in given.items():
         if key not in {"replicas", "resources"}:
             assert facts.answers[key] == value, key
@@ -39,7 +41,9 @@ def test_answers_are_stored_as_given(facts: inv.RepoFacts, request: pytest.Fixtu
                 assert facts.answers["resources"][env][kind][name] == str(amount), (env, kind, name)
     assert set(facts.answers["resources"]) == set(facts.environments)
     autoscaled = set(facts.answers["autoscaling"])
-    assert set(facts.answers["replicas"]) == set(facts.environments) - autoscaled
+    # A chart's values size its pods: no replicas of the template's to store.
+    unscaled = set() if facts.chart else set(facts.environments) - autoscaled
+    assert set(facts.answers["replicas"]) == unscaled
     assert (facts.root / f".copier-answers.{facts.app}.yml").is_file()
 
 
@@ -119,7 +123,13 @@ def test_release_files_hold_only_the_release(facts: inv.RepoFacts) -> None:
         )
         assert release["kind"] == "Component"
         # labels: the release's app.kubernetes.io/version, which moves with it (tag releases only).
-        assert set(release) - {"labels"} == {"apiVersion", "kind", "images"}
+        # helmCharts: the chart and its version, which move with the image.
+        assert set(release) - {"labels"} == {
+            "apiVersion",
+            "kind",
+            "images",
+            *(["helmCharts"] if facts.chart else []),
+        }
         overlay = yaml.safe_load(
             (facts.root / f"environments/{env}/{facts.app}/kustomization.yaml").read_text()
         )

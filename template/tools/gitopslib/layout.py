@@ -39,6 +39,17 @@ RELEASE = "release"
 PROVENANCE = "provenance.yaml"
 RELEASE_DIRS_GLOB = f"{ENVIRONMENTS_DIR}/*/*/{RELEASE}"
 
+# An app deploys manifests (a base the template writes) or a Helm chart (copier.yml's `workload`).
+MANIFESTS, HELM_CHART = "manifests", "helm-chart"
+# A chart's entry (Kustomize's helmCharts) is in release/ with its values file beside it: an entry
+# there cannot read the overlay's files (Kustomize's load restrictor). The entry's fields below and
+# the files they name are the environment's, never part of a release: promote keeps the target's.
+CHART_VALUES = "values.yaml"
+ENVIRONMENT_CHART_FIELDS = ("namespace", "valuesFile", "additionalValuesFiles", "valuesInline", "valuesMerge")
+# Where Kustomize pulls a chart to (beside the entry): kept out of Git by an anchored ignore rule.
+CHARTS_DIR = "charts"
+CHARTS_IGNORE = f"/{ENVIRONMENTS_DIR}/*/*/{RELEASE}/{CHARTS_DIR}/"
+
 # The cluster Argo CD runs in: where environments without a cluster of their own deploy.
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 
@@ -109,3 +120,19 @@ def namespace_of(kustomization: Any) -> str | None:
     """The `namespace:` a parsed kustomization sets, if any (None for anything else)."""
     namespace = kustomization.get("namespace") if isinstance(kustomization, dict) else None
     return namespace if isinstance(namespace, str) and namespace else None
+
+
+def chart_entries(release: Any) -> list[dict[str, Any]]:
+    """The helmCharts entries of a parsed release (those that are mappings)."""
+    entries = release.get("helmCharts") if isinstance(release, dict) else None
+    return [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
+
+
+def environment_files(release: Any) -> set[str]:
+    """The files of release/ its chart entries read as the environment's values (not released)."""
+    names: set[str] = set()
+    for entry in chart_entries(release):
+        extra = entry.get("additionalValuesFiles")
+        named = [entry.get("valuesFile"), *(extra if isinstance(extra, list) else [])]
+        names.update(name for name in named if isinstance(name, str) and "/" not in name)
+    return names

@@ -199,6 +199,23 @@ def _containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
     return [container for container in found if isinstance(container, dict)]
 
 
+def place_in_destination(objects: list[dict[str, Any]], namespace: str | None) -> None:
+    """Puts a namespaced object that has no namespace into `namespace`, as Argo CD applies it into
+    the Application's destination namespace (the overlay's, which the access checks hold it to).
+    Only a chart's objects come out of a build so: Kustomize puts the overlay's namespace on
+    every other object, but not on what helmCharts renders (kubernetes-sigs/kustomize#6058)."""
+    if namespace is None:
+        return
+    for obj in objects:
+        metadata = obj.get("metadata")
+        if (
+            isinstance(metadata, dict)
+            and not metadata.get("namespace")
+            and obj.get("kind") not in CLUSTER_SCOPED_KINDS
+        ):
+            metadata["namespace"] = namespace
+
+
 def built_object_problems(
     overlay: Overlay, objects: list[dict[str, Any]], namespace: str | None
 ) -> list[Problem]:

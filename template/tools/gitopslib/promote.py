@@ -17,6 +17,7 @@ promotion that changes nothing writes nothing and creates no branch or commit.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import sys
@@ -29,8 +30,8 @@ from .errors import GitError, UsageError
 from .gates import Leaving, check_gates
 from .git import commit_all, dirty_paths, git, is_work_tree, require_identity
 from .kustomize import build_text, kustomize_command, overlay_namespace
-from .layout import KUSTOMIZATION, PROVENANCE, release_dir
-from .overlay_checks import built_object_problems
+from .layout import KUSTOMIZATION, PROVENANCE, environment_files, release_dir
+from .overlay_checks import built_object_problems, place_in_destination
 from .problems import Problem
 from .repo import Overlay, Repo, yaml_reason
 from .schemas import schema_problems
@@ -141,7 +142,9 @@ def checked_build(repo: Repo, overlay: Overlay, command: list[str]) -> str:
         raise PromotionRefusedError(overlay.app, [Problem(overlay.path, f"does not build: {error}")])
     objects = [doc for doc in fast_yaml.load_all(text) if doc]
     # The namespace the overlay sets, as validate reads it: a team may have changed it.
-    problems = built_object_problems(overlay, objects, overlay_namespace(repo, overlay))
+    namespace = overlay_namespace(repo, overlay)
+    place_in_destination(objects, namespace)
+    problems = built_object_problems(overlay, objects, namespace)
     for obj in objects:
         name = f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
         problems += [Problem(f"{overlay.path}: {name}", reason) for reason in schema_problems(obj)]
@@ -212,10 +215,13 @@ def plan_app(repo: Repo, request: Request, source: Source, app: str) -> Plan:
     plan = Plan(
         app, directory, releases.mapping(target_path, target_text), releases.mapping(source_path, source_text)
     )
+    # A chart's namespace and values stay the target's: the source's are another environment's.
+    releases.keep_environment_fields(plan.after, plan.before)
     # Compared as releases, not as text: an equal release with other comments is left alone.
     if releases.identity(plan.before) != releases.identity(plan.after):
-        merged = roundtrip.assign(round_trip(target_path, target_text), round_trip(source_path, source_text))
-        plan.writes[KUSTOMIZATION] = roundtrip.dump(merged).encode()
+        target, promoted = round_trip(target_path, target_text), round_trip(source_path, source_text)
+        releases.keep_environment_fields(promoted, copy.deepcopy(target))
+        plan.writes[KUSTOMIZATION] = roundtrip.dump(roundtrip.assign(target, promoted)).encode()
     _plan_other_files(repo, plan, files)
     # The release as the target holds it once written: the source's files, provenance aside.
     plan.identity = releases.identity(plan.after, files)
@@ -223,13 +229,15 @@ def plan_app(repo: Repo, request: Request, source: Source, app: str) -> Plan:
 
 
 def _plan_other_files(repo: Repo, plan: Plan, files: dict[str, bytes]) -> None:
-    """Copied as bytes, so Kustomize reads in the target exactly what it read in the source."""
+    """Copied as bytes, so Kustomize reads in the target exactly what it read in the source; the
+    chart values files are the environment's and neither copied nor removed."""
+    kept = {KUSTOMIZATION, PROVENANCE, *environment_files(plan.before), *environment_files(plan.after)}
     for name, content in files.items():
-        if name != KUSTOMIZATION and _read_bytes(repo.root / plan.directory / name) != content:
+        if name not in kept and _read_bytes(repo.root / plan.directory / name) != content:
             plan.writes[name] = content
     # Tracked files only: the release/ is committed (checked), so an ignored file is the user's own.
     tracked = releases.names_at(repo.root, "HEAD", plan.directory)
-    plan.stale = sorted(set(tracked) - set(files) - {PROVENANCE})
+    plan.stale = sorted(set(tracked) - set(files) - kept)
 
 
 def _source_files(repo: Repo, request: Request, source: Source, app: str) -> tuple[str, dict[str, bytes]]:

@@ -25,7 +25,7 @@ import yaml
 from . import fast_yaml
 from .errors import BrokenFileError, GitError
 from .git import file_at, git
-from .layout import KUSTOMIZATION, PROVENANCE
+from .layout import ENVIRONMENT_CHART_FIELDS, KUSTOMIZATION, PROVENANCE, chart_entries, environment_files
 from .problems import Problem
 from .repo import yaml_reason
 
@@ -53,19 +53,54 @@ def read_text(root: Path, path: str, ref: str | None = None) -> str | None:
     return content.decode() if content is not None else None
 
 
+def released(release: dict[str, Any] | None) -> dict[str, Any]:
+    """What of a parsed release moves with it: all but its kind and its chart entries' fields
+    that are the environment's (namespace, values)."""
+    content = {k: v for k, v in (release or {}).items() if k not in NOT_RELEASE_KEYS}
+    if chart_entries(content):
+        content["helmCharts"] = [
+            {k: v for k, v in entry.items() if k not in ENVIRONMENT_CHART_FIELDS}
+            if isinstance(entry, dict)
+            else entry
+            for entry in content["helmCharts"]
+        ]
+    return content
+
+
+def keep_environment_fields(source: Any, target: Any) -> None:
+    """Puts the target's environment fields (ENVIRONMENT_CHART_FIELDS) into the source's chart
+    entries of the same name and position, in place: what promote writes keeps the target's
+    namespace and values. Works on plain and round-trip YAML alike."""
+    sources = source.get("helmCharts") if isinstance(source, dict) else None
+    targets = target.get("helmCharts") if isinstance(target, dict) else None
+    if not isinstance(sources, list) or not isinstance(targets, list):
+        return
+    for entry, kept in zip(sources, targets, strict=False):
+        if not (isinstance(entry, dict) and isinstance(kept, dict) and entry.get("name") == kept.get("name")):
+            continue
+        for field in ENVIRONMENT_CHART_FIELDS:
+            if field in kept:
+                entry[field] = kept[field]
+            else:
+                entry.pop(field, None)
+
+
 def identity(release: dict[str, Any] | None, files: Mapping[str, bytes] | None = None) -> str:
     """Equal for equal releases, whatever the comments and formatting of their kustomization.yaml.
 
     `release` is the parsed kustomization.yaml; `files` the files of release/ by name (its
-    kustomization.yaml and provenance.yaml are left out here), compared as bytes, as promote
-    copies them. A release of kustomization.yaml alone keeps the identity it had when nothing
-    else counted: provenance records written then still name it.
+    kustomization.yaml, provenance.yaml and the chart entries' values files are left out here),
+    compared as bytes, as promote copies them. A chart entry's namespace and values are the
+    environment's: two environments running the same chart version and images hold one release.
+    A release of kustomization.yaml alone keeps the identity it had when nothing else counted:
+    provenance records written then still name it.
     """
-    content: Any = {k: v for k, v in (release or {}).items() if k not in NOT_RELEASE_KEYS}
+    content: Any = released(release)
+    not_released = {KUSTOMIZATION, PROVENANCE, *environment_files(release)}
     others = {
         name: hashlib.sha256(data).hexdigest()
         for name, data in (files or {}).items()
-        if name not in (KUSTOMIZATION, PROVENANCE)
+        if name not in not_released
     }
     if others:
         content = [content, others]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -19,11 +20,17 @@ from .codeowners_checks import codeowners_problems
 from .errors import BrokenFileError
 from .gitlab_ci_checks import gitlab_ci_problems
 from .kustomize import build_overlays, build_text, kustomize_command, overlay_namespace
-from .layout import RELEASE_DIRS_GLOB, provenance_file, release_dir_of
-from .overlay_checks import built_object_problems, kustomization_files, kustomization_problems
+from .layout import RELEASE_DIRS_GLOB, provenance_file, release_dir_of, release_file
+from .overlay_checks import (
+    built_object_problems,
+    kustomization_files,
+    kustomization_problems,
+    place_in_destination,
+)
 from .problems import Problem
 from .promotion_checks import history_problems
-from .repo import Repo, read_yaml, yaml_reason
+from .release_images import unmatched_image_reasons
+from .repo import Overlay, Repo, read_yaml, yaml_reason
 from .schemas import schema_problems
 from .secret_checks import secret_problems
 from .soak import soak_problems
@@ -146,6 +153,15 @@ def promotion_problems(repo: Repo, found: list[Problem]) -> list[Problem]:
         ]
 
 
+def release_image_problems(repo: Repo, overlay: Overlay, objects: list[dict[str, Any]]) -> list[Problem]:
+    path = release_file(overlay.env, overlay.app)
+    try:
+        release = read_yaml(repo.root / path, path) if (repo.root / path).is_file() else None
+    except BrokenFileError:
+        return []  # kustomization_problems names it
+    return [Problem(path, reason) for reason in unmatched_image_reasons(release, objects)]
+
+
 def validate_repo(repo: Repo, changed_since: str | None = None) -> ValidationReport:
     """Everything, or with `changed_since` only the overlays a change can affect.
 
@@ -173,6 +189,8 @@ def validate_repo(repo: Repo, changed_since: str | None = None) -> ValidationRep
         report.problems.append(Problem(overlay.path, f"does not build: {error}"))
     for overlay, objects in built.objects.items():
         report.overlays += 1
+        place_in_destination(objects, namespaces[overlay])
+        report.problems += release_image_problems(repo, overlay, objects)
         report.problems += built_object_problems(overlay, objects, namespaces[overlay])
         report.problems += api_problems(overlay, objects)
         project = argo.project(project_name(overlay))

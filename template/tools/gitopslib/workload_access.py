@@ -17,6 +17,8 @@ from typing import Any
 
 from .access_exceptions import Exceptions
 from .api_checks import listed, mapping
+from .overlay_checks import CLUSTER_SCOPED_KINDS
+from .pod_hardening import hardening_reasons
 from .problems import Problem
 from .repo import Overlay
 
@@ -48,8 +50,13 @@ def permitted(entries: Any, group: str, kind: str) -> bool:
 
 
 def project_refuses(project: dict[str, Any], group: str, kind: str) -> bool:
-    """A namespaced kind the project does not sync: a whitelist that leaves it out (no whitelist
-    allows every namespaced kind, an empty one none), or a blacklist that names it."""
+    """A kind the project does not sync. Namespaced: a whitelist that leaves it out (no whitelist
+    allows every namespaced kind, an empty one none), or a blacklist that names it. Cluster-scoped
+    (what a chart may render): one its clusterResourceWhitelist leaves out (none allows nothing)."""
+    if kind in CLUSTER_SCOPED_KINDS:
+        cluster_list = project.get("clusterResourceWhitelist")
+        refused = not permitted(cluster_list, group, kind)
+        return refused or permitted(project.get("clusterResourceBlacklist"), group, kind)
     whitelist = project.get("namespaceResourceWhitelist")
     if whitelist is not None and not permitted(whitelist, group, kind):
         return True
@@ -186,7 +193,7 @@ def object_reasons(
     if project is not None and project_refuses(project, group, kind):
         reasons.append(f"kind {group or 'core'}/{kind} is not one the app's AppProject syncs")
     if (pod := pod_spec(obj)) is not None:
-        reasons += host_access_reasons(pod)
+        reasons += host_access_reasons(pod) + hardening_reasons(kind, pod)
     if group == "rbac.authorization.k8s.io" and kind in ("Role", "ClusterRole"):
         reasons += role_reasons(obj)
     if group == "rbac.authorization.k8s.io" and kind in ("RoleBinding", "ClusterRoleBinding"):

@@ -55,7 +55,8 @@ def template_release(path: Path, version: str = "v1.0.0") -> Path:
 
 def release_change(template: Path, version: str) -> None:
     """A template change that touches every app: one line of the base Deployment."""
-    deployment = template / "template/applications/base/{{ app_name }}/deployment.yaml.jinja"
+    base = "template/applications/base/{% if workload == 'manifests' %}{{ app_name }}{% endif %}"
+    deployment = template / base / "deployment.yaml.jinja"
     deployment.write_text(
         deployment.read_text().replace("revisionHistoryLimit: 5", "revisionHistoryLimit: 7")
     )

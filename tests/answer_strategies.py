@@ -14,6 +14,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from tests.answer_sets import CHART_REPOSITORY
+
 # Strings that YAML 1.1 (PyYAML, kustomize) reads as another type when written bare.
 YAML_SPECIAL = ["no", "yes", "on", "off", "y", "n", "true", "false", "null", "123", "0x1f", "1e3", "0o17"]
 # Names of generated folders and of .gitignore / _exclude patterns: an app or environment
@@ -102,6 +104,8 @@ def autoscaling(draw: st.DrawFn, environments: list[Any]) -> Any:
 
 HOSTS = ["shop.example.com", "shop.xn--p1ai", "*.example.com", "a.b", "x", "a-b.c-d.example"]
 BAD_HOSTS = ["Shop.example.com", "1.2.3.4", "shop..example.com", "-a.example.com", "shop.example.com.", 7]
+# The tests' chart (tests/charts/hello at the versions tests/helm_repository.py serves) and its image.
+CHART_NAME, CHART_IMAGE, CHART_VERSIONS = "hello", "ghcr.io/example/hello", ["0.1.0", "0.2.0"]
 IMAGES = ["nginxinc/nginx-unprivileged", "reg.example.com:5000/team/app", "localhost/app", "a/b/c", "busybox"]
 BAD_IMAGES = ["UPPER/case", "nginx:1.27", "a//b", "Registry.example.com/App", "app@sha256:" + "a" * 64, ""]
 TAGS = ["1.29.3-alpine", "v2", "2024.12.01_build-7", "sha256:" + "0123456789abcdef" * 4, "x" * 128]
@@ -155,6 +159,14 @@ def answer_sets(draw: st.DrawFn) -> dict[str, Any]:
         "writable_paths": st.lists(maybe_invalid(st.sampled_from(PATHS), BAD_PATHS), max_size=3),
         "autoscaling": autoscaling(envs),
         "advanced": st.booleans(),
+        "workload": maybe_invalid(st.sampled_from(["manifests", "helm-chart"]), ["helm", "Helm-Chart", ""]),
+        "chart_repo": maybe_invalid(
+            st.just(CHART_REPOSITORY), ["http://charts.example.com", "https://u:p@h.example.com", "oci://h/"]
+        ),
+        "chart_name": maybe_invalid(st.just(CHART_NAME), ["Hello", "a_b", ""]),
+        "chart_version": maybe_invalid(
+            st.sampled_from(CHART_VERSIONS), ["^0.1.0", "v0.1.0", "latest", "0.1"]
+        ),
         "namespace_quota": st.booleans(),
         "exposure": maybe_invalid(st.sampled_from(["none", "ingress", "gateway"]), ["nodeport"]),
         "hosts": per_env(maybe_invalid(st.sampled_from(HOSTS), BAD_HOSTS), envs),
@@ -211,6 +223,12 @@ def answer_sets(draw: st.DrawFn) -> dict[str, Any]:
     }
     chosen = draw(st.sets(st.sampled_from(sorted(questions)), max_size=len(questions)))
     answers = {name: draw(questions[name]) for name in sorted(chosen | {"environments"})}
+    if answers.get("workload") == "helm-chart":
+        # The chart the tests serve (tests/helm_repository.py) and its image, unless drawn invalid:
+        # another name or image would be refused by no question, and validate would say why.
+        answers.setdefault("chart_repo", CHART_REPOSITORY)
+        answers.setdefault("chart_name", CHART_NAME)
+        answers["image"] = CHART_IMAGE
     # Now and then one string answer gets what a --data-file block scalar or a paste adds.
     strings = sorted(name for name, value in answers.items() if isinstance(value, str))
     if strings and draw(st.integers(1, INVALID_ONE_IN)) == 1:

@@ -35,6 +35,8 @@ pytest_plugins = [
 ]
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
+# The template's folder of an app's base (rendered for workload manifests only), from TEMPLATE_ROOT.
+BASE_TEMPLATE_DIR = "template/applications/base/{% if workload == 'manifests' %}{{ app_name }}{% endif %}"
 # Who commits in tests, whoever runs them (or nobody: a fresh machine has no git identity).
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Template Tests",

@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, event, example, given, seed, settings
 
 from tests import api_rules
 from tests import repo_invariants as inv
+from tests.answer_sets import served
 from tests.answer_strategies import answer_sets
 from tests.api_server import ApiServer
 from tests.conftest import render
@@ -188,8 +189,10 @@ def check_answer_set(answers: dict[str, Any], kubectl: str, api_server: ApiServe
 def generated_answer_test(part: int, *pinned: dict[str, Any]) -> Callable[..., None]:
     """The property as a test: its own seed per part, the budget per file, `pinned` sets first."""
 
-    def test(answers: dict[str, Any], kubectl: str, api_server: ApiServer) -> None:
-        check_answer_set(answers, kubectl, api_server, part)
+    def test(
+        answers: dict[str, Any], kubectl: str, api_server: ApiServer, request: pytest.FixtureRequest
+    ) -> None:
+        check_answer_set(served(answers, request), kubectl, api_server, part)
 
     property_test = given(answers=answer_sets())(test)
     for answers in reversed(pinned):
@@ -200,7 +203,12 @@ def generated_answer_test(part: int, *pinned: dict[str, Any]) -> Callable[..., N
                 max_examples=answer_sets_per_file(),
                 deadline=None,
                 database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+                # function_scoped_fixture: `request` only fetches the session-wide chart repository.
+                suppress_health_check=[
+                    HealthCheck.too_slow,
+                    HealthCheck.data_too_large,
+                    HealthCheck.function_scoped_fixture,
+                ],
             )(property_test)
         )
     )

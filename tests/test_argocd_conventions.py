@@ -44,6 +44,14 @@ metadata:
     app.kubernetes.io/part-of: argocd
   name: argocd-notifications-secret
 type: Opaque
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  labels:
+    app.kubernetes.io/name: argocd-cm
+    app.kubernetes.io/part-of: argocd
+  name: argocd-cm
 """
 # An image tag that Docker accepts but a label value does not: starts with '_', ends with
 # '_', or is longer than 63 characters.
@@ -131,9 +139,11 @@ def test_install_carries_the_catalog_triggers_templates_and_slack_service(defaul
         assert body["message"] and body["slack"]["attachments"], template
 
 
-def test_notifications_patch_applies_to_the_install(defaults: Path, tmp_path: Path, kubectl: str) -> None:
+def test_install_patches_apply_to_the_install(defaults: Path, tmp_path: Path, kubectl: str) -> None:
     """Built against a stand-in for the remote install.yaml (the tests never download): the
-    patch merges into the install's own ConfigMap, in the argocd namespace, keeping its labels."""
+    patches merge into the install's own ConfigMaps, in the argocd namespace, keeping their labels:
+    notifications, and Helm enabled for every Kustomize source (an app's chart renders as
+    tools/gitops validate renders it)."""
     install = tmp_path / "install"
     install.mkdir()
     for path in (defaults / "argocd/install").iterdir():
@@ -146,7 +156,11 @@ def test_notifications_patch_applies_to_the_install(defaults: Path, tmp_path: Pa
     assert remote.search(text)
     (install / "kustomization.yaml").write_text(remote.sub("upstream.yaml", text))
     objects = build(kubectl, install)
-    (config,) = [o for o in objects if o["kind"] == "ConfigMap"]
+    (argocd_cm,) = [o for o in objects if o["metadata"]["name"] == "argocd-cm"]
+    assert argocd_cm["metadata"]["namespace"] == "argocd"
+    assert argocd_cm["metadata"]["labels"]["app.kubernetes.io/part-of"] == "argocd"
+    assert argocd_cm["data"] == {"kustomize.buildOptions": "--enable-helm"}
+    (config,) = [o for o in objects if o["metadata"]["name"] == "argocd-notifications-cm"]
     assert config["metadata"]["namespace"] == "argocd"
     assert config["metadata"]["labels"]["app.kubernetes.io/part-of"] == "argocd"
     assert set(config["data"]) == {

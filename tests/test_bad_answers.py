@@ -104,6 +104,7 @@ BAD_ANSWERS = [
     ("soak", "{prod: 24h}", "last environment"),
     ("soak", "[staging]", "soak"),
     ("ci_provider", "jenkins", "ci_provider"),
+    ("workload", "helm", "workload"),
 ]
 
 # Options that exclude each other: (answers, text the refusal must contain)
@@ -120,6 +121,18 @@ EXCLUSIVE_ANSWERS = [
     ),
     ({"app_name": "a" * 53, "environments": "[dev, prod]", "smoke_test": "true"}, "longer than 63"),
     ({"app_name": "platform", "environments": "[dev, policies]"}, "Kyverno policies project"),
+    # A chart's questions are checked with workload helm-chart (unasked and unused otherwise), and
+    # the manifests' own questions are then refused away from their defaults.
+    ({"workload": "helm-chart", "chart_version": "^1.2.0"}, "is a range"),
+    ({"workload": "helm-chart", "chart_version": "v1.2.3"}, "without the leading v"),
+    ({"workload": "helm-chart", "chart_repo": "http://charts.example.com"}, "plain http"),
+    ({"workload": "helm-chart", "chart_repo": "https://bot:token@charts.example.com"}, "credentials"),
+    ({"workload": "helm-chart", "chart_name": "My_Chart"}, "not a chart name"),
+    ({"workload": "helm-chart", "exposure": "ingress"}, "not used with workload helm-chart"),
+    ({"workload": "helm-chart", "container_port": "9090"}, "not used with workload helm-chart"),
+    ({"workload": "helm-chart", "replicas": "{prod: 5}"}, "not used with workload helm-chart"),
+    ({"workload": "helm-chart", "secrets": "external-secrets"}, "not used with workload helm-chart"),
+    ({"workload": "helm-chart", "smoke_test": "true"}, "not used with workload helm-chart"),
 ]
 
 # Accepted answer sets, together giving every question of BAD_ANSWERS a value other than its
@@ -168,6 +181,14 @@ GOOD_ANSWERS: list[dict[str, str]] = [
         "secret_store": "aws-secrets-manager",
         "kyverno_policies": "true",
         "cosign_public_key": "-----BEGIN PUBLIC KEY-----\nabc=\n-----END PUBLIC KEY-----",
+    },
+    {
+        "workload": "helm-chart",
+        "chart_repo": "oci://registry.example.com:5000/team/charts",
+        "chart_name": "a" * 53,
+        "chart_version": "1.2.3-rc.1+build.5",
+        "namespace_quota": "true",
+        "manual_sync_environments": "[prod]",
     },
 ]
 

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 import pytest
 import yaml
 
-from tests.conftest import run_gitops
+from tests.conftest import BASE_TEMPLATE_DIR, run_gitops
 from tests.template_versions import TemplateRepo, commit_all, copier_update, generate, git, tree_state
 
 if TYPE_CHECKING:  # update_scenarios imports this module
     from tests.update_scenarios import Scenario
 
 APPS = ("cart", "shop")
-DEPLOYMENT_TEMPLATE = "template/applications/base/{{ app_name }}/deployment.yaml.jinja"
+DEPLOYMENT_TEMPLATE = f"{BASE_TEMPLATE_DIR}/deployment.yaml.jinja"
 
 
 def release_of(repo: Path, env: str, app: str) -> dict[str, object]:

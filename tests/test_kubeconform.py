@@ -27,7 +27,7 @@ import yaml
 from gitopslib.schemas import kubernetes_version
 
 from scripts import dev
-from tests.answer_sets import ANSWER_SETS
+from tests.answer_sets import ANSWER_SETS, served
 from tests.conftest import TEMPLATE_ROOT, render
 from tests.go_tools import built_tool
 from tests.kustomize_builds import build_stream
@@ -122,7 +122,8 @@ def rendered_objects(repo: Path, kubectl: str) -> tuple[str, list[dict[str, Any]
 
 @pytest.fixture(scope="module", params=sorted(ANSWER_SETS), ids=str)
 def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return render(tmp_path_factory.mktemp(request.param) / "repo", ANSWER_SETS[request.param])
+    answers = served(ANSWER_SETS[request.param], request)
+    return render(tmp_path_factory.mktemp(request.param) / "repo", answers)
 
 
 # A set with a CI gets the same kubeconform run from its generated CI script (the last test

@@ -11,11 +11,11 @@ import pytest
 import yaml
 
 from tests import repo_invariants as inv
-from tests.conftest import run_copier_in_process, run_gitops
+from tests.conftest import BASE_TEMPLATE_DIR, run_copier_in_process, run_gitops
 from tests.template_versions import TemplateRepo, commit_all, copier_update, generate, git, tree_state
 from tests.update_scenarios import Scenario, restore
 
-DEPLOYMENT_TEMPLATE = "template/applications/base/{{ app_name }}/deployment.yaml.jinja"
+DEPLOYMENT_TEMPLATE = f"{BASE_TEMPLATE_DIR}/deployment.yaml.jinja"
 REPO_LEVEL = {
     "environments": ["dev", "staging", "prod-eu"],
     "repo_url": "git@git.example.com:platform/gitops.git",

@@ -154,7 +154,7 @@ def test_digest_replaces_the_tag_and_back(repo: Path) -> None:
         (["--digest", "sha256:1234"], "--digest: 'sha256:1234' is not a digest"),
         (["--digest", "1.30.0"], "--digest: '1.30.0' is not a digest"),
         (["--tag", "1.30.0", "--digest", DIGEST], "not allowed with argument"),
-        ([], "one of the arguments --tag --digest is required"),
+        ([], "give the release with --tag TAG or --digest sha256:... (a chart: or --chart-version)"),
     ],
     ids=["latest", "LATEST", "bad-tag", "digest-as-tag", "short-digest", "tag-as-digest", "both", "none"],
 )

@@ -22,9 +22,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import BASE_TEMPLATE_DIR
 from tests.template_versions import TemplateRepo, commit_all, copier_update, generate, git, tree_state
 
-BASE = "template/applications/base/{{ app_name }}"
+BASE = BASE_TEMPLATE_DIR
 APPS = ("shop", "cart")
 OLD, NEW = "service.yaml", "svc.yaml"
 

@@ -13,6 +13,7 @@ from copier._main import Worker
 from copier._user_data import AnswersMap
 
 from extensions import settled_answers
+from tests.conftest import BASE_TEMPLATE_DIR
 from tests.template_versions import TemplateRepo, commit_all, copier_update, generate, tree_state
 
 WRAPPED = [
@@ -108,7 +109,7 @@ def released(root: Path, guard_on: bool) -> TemplateRepo:
         template.edit("extensions/settled_answers.py", guard, "SUPPORTED_COPIER = ()")
         template.release("v1.0.0")
     template.edit(
-        "template/applications/base/{{ app_name }}/deployment.yaml.jinja",
+        f"{BASE_TEMPLATE_DIR}/deployment.yaml.jinja",
         "revisionHistoryLimit: 5",
         "revisionHistoryLimit: 7",
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import run_gitops
+from tests.conftest import BASE_TEMPLATE_DIR, run_gitops
 from tests.template_versions import (
     TemplateRepo,
     commit_all,
@@ -25,7 +25,7 @@ from tests.template_versions import (
 from tests.test_rename_recipe import RENAME_RECIPE
 
 DEPLOYMENT = "applications/base/myapp/deployment.yaml"
-DEPLOYMENT_TEMPLATE = "template/applications/base/{{ app_name }}/deployment.yaml.jinja"
+DEPLOYMENT_TEMPLATE = f"{BASE_TEMPLATE_DIR}/deployment.yaml.jinja"
 DEV_RELEASE = "environments/dev/myapp/release/kustomization.yaml"
 PROMOTED_TAG = "1.29.9-alpine"
 
@@ -99,7 +99,7 @@ RENAME_MIGRATION = RENAME_RECIPE.replace("v1.2.0", "v1.1.0")
 
 
 def rename_service_file(template: TemplateRepo) -> None:
-    base = "template/applications/base/{{ app_name }}"
+    base = BASE_TEMPLATE_DIR
     (template.path / base / "service.yaml.jinja").rename(template.path / base / "svc.yaml.jinja")
     template.edit(f"{base}/kustomization.yaml.jinja", "  - service.yaml", "  - svc.yaml")
     template.edit("copier.yml", "_migrations:\n", "_migrations:\n" + RENAME_MIGRATION)

@@ -53,7 +53,7 @@ RESOLVED = {"replicas", "resources"}
 
 
 # Questions the work tree has and the previous release had not, with their defaults.
-ADDED_SINCE = {"advanced": False, "ci_provider": "github", "soak": {}}
+ADDED_SINCE = {"advanced": False, "ci_provider": "github", "soak": {}, "workload": "manifests"}
 
 
 def assert_given_values_kept(before: dict[str, Any], after: dict[str, Any]) -> None:

@@ -32,7 +32,7 @@ from tests.test_interactive_copy import QMARK, QUESTIONS
 PREVIOUS = PREVIOUS_RELEASE
 GATED = sorted(name for name, spec in QUESTIONS.items() if "advanced" in str(spec.get("ask", "")))
 # Gated questions the previous release did not have: the update gives them their defaults.
-ADDED_SINCE_PREVIOUS = {"ci_provider": "github", "soak": {}}
+ADDED_SINCE_PREVIOUS = {"ci_provider": "github", "soak": {}, "workload": "manifests"}
 
 # Every question the previous release asks, none at its default.
 ANSWERS: dict[str, Any] = {

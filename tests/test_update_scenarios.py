@@ -16,7 +16,7 @@ import subprocess
 import pytest
 import yaml
 
-from tests.conftest import run_gitops
+from tests.conftest import BASE_TEMPLATE_DIR, run_gitops
 from tests.template_versions import commit_all, git, tree_state
 from tests.test_gitops_update import APPS
 from tests.test_rename_recipe import RENAME_RECIPE, resolve
@@ -114,7 +114,7 @@ def test_file_the_user_renamed_keeps_its_name_and_content(scenario: Scenario, up
 
 def release_service_rename(scenario: Scenario) -> None:
     """v1.1.0 renames service.yaml to svc.yaml with the README's recipe (a release of its own)."""
-    base = "template/applications/base/{{ app_name }}"
+    base = BASE_TEMPLATE_DIR
     (scenario.template.path / SERVICE_TEMPLATE).rename(scenario.template.path / base / "svc.yaml.jinja")
     scenario.template.edit(BASE_KUSTOMIZATION_TEMPLATE, "  - service.yaml", "  - svc.yaml")
     scenario.template.edit(

@@ -24,14 +24,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_copier_in_process, run_gitops
+from tests.conftest import BASE_TEMPLATE_DIR, run_copier_in_process, run_gitops
 from tests.template_versions import TemplateRepo, commit_all, edit, git
 from tests.test_gitops_update import APPS, two_app_repo
 
 UPDATERS = ("tools", "copier")
-DEPLOYMENT_TEMPLATE = "template/applications/base/{{ app_name }}/deployment.yaml.jinja"
-SERVICE_TEMPLATE = "template/applications/base/{{ app_name }}/service.yaml.jinja"
-BASE_KUSTOMIZATION_TEMPLATE = "template/applications/base/{{ app_name }}/kustomization.yaml.jinja"
+DEPLOYMENT_TEMPLATE = f"{BASE_TEMPLATE_DIR}/deployment.yaml.jinja"
+SERVICE_TEMPLATE = f"{BASE_TEMPLATE_DIR}/service.yaml.jinja"
+BASE_KUSTOMIZATION_TEMPLATE = f"{BASE_TEMPLATE_DIR}/kustomization.yaml.jinja"
 
 
 def deployment(app: str) -> str:

@@ -120,21 +120,26 @@ def _parser() -> argparse.ArgumentParser:
     release = _command(
         commands,
         "release",
-        "set a new release (image tag or digest) of an app in the first environment",
+        "set a new release (image tag or digest, chart version) of an app in the first environment",
         "Sets the image tag or digest of an app in the first environment of gitops.yaml, as\n"
         "committed, keeping comments; checks it like the image_tag answer (no latest), records it\n"
-        "in provenance.yaml and leaves the change for a commit (or commits it on --branch).",
+        "in provenance.yaml and leaves the change for a commit (or commits it on --branch). An app\n"
+        "with a Helm chart also takes --chart-version, alone or with the image's.",
         """
         tools/gitops release --app shop --tag 1.4.2
         tools/gitops release --app shop --digest "$DIGEST"    # sha256:<64 hex>, as the registry gave it
         tools/gitops release --app shop --image shop-proxy --tag 2.0.1    # a sidecar's image
         tools/gitops release --app shop --tag 1.4.2 --branch release/shop-1.4.2
+        tools/gitops release --app shop --chart-version 2.3.0 --tag 1.5.0    # a chart and its image
         """,
     )
     release.add_argument("--app", required=True, help="the app to release")
-    reference = release.add_mutually_exclusive_group(required=True)
+    reference = release.add_mutually_exclusive_group()
     reference.add_argument("--tag", help="immutable image tag (latest is refused)")
     reference.add_argument("--digest", metavar="sha256:...", help="image digest")
+    release.add_argument(
+        "--chart-version", metavar="X.Y.Z", help="the chart's version, exact (workload helm-chart; no ranges)"
+    )
     release.add_argument(
         "--image", metavar="NAME", help="the images: entry to set, by name (default: the app's own image)"
     )
@@ -208,7 +213,7 @@ def run_release(args: argparse.Namespace) -> int:
     from .repo import load_repo
 
     repo = load_repo(args.repo)
-    request = resolve_request(repo, args.app, args.tag, args.digest, args.image)
+    request = resolve_request(repo, args.app, args.tag, args.digest, args.image, args.chart_version)
     return release(repo, request, branch=args.branch)
 
 

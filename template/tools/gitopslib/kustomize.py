@@ -26,6 +26,7 @@ import yaml
 from . import fast_yaml
 from .errors import INSTALL_HINT, BrokenFileError, UsageError
 from .layout import KUSTOMIZATION, namespace_of
+from .overlay_checks import place_in_destination
 from .repo import Overlay, Repo, read_yaml
 
 
@@ -41,6 +42,11 @@ class BuildResult:
 
 def _search_path() -> str:
     return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
+
+# How to get the helm an app's chart renders with (README, "Helm charts"): the release Argo CD
+# bundles, on PATH or beside this Python.
+HELM_HINT = "install helm v4 (go install helm.sh/helm/v4/cmd/helm@v4.2.1, or from helm.sh) on PATH"
 
 
 def helm_binary() -> str | None:
@@ -170,6 +176,8 @@ def _build_batch(
 
 
 def build_overlays(repo: Repo, overlays: list[Overlay]) -> BuildResult:
+    """The objects of each overlay as Argo CD applies them: a chart's objects that have no
+    namespace are in the overlay's (place_in_destination)."""
     command = kustomize_command()
     result = BuildResult()
     if len(overlays) > 1 and (objects := _build_batch(repo, overlays, command)) is not None:
@@ -182,4 +190,6 @@ def build_overlays(repo: Repo, overlays: list[Overlay]) -> BuildResult:
             result.errors[overlay] = error
         else:
             result.objects[overlay] = docs
+    for overlay, docs in result.objects.items():
+        place_in_destination(docs, overlay_namespace(repo, overlay))
     return result

@@ -4,7 +4,10 @@ Sets the tag or digest of one `images:` entry of the first environment's release
 (environments/<first>/<app>/release/kustomization.yaml, environments in gitops.yaml order),
 keeping the file's comments and formatting, and the `app.kubernetes.io/version` label the
 release sets, if it sets one. From there `tools/gitops promote` moves it on. The tag or digest
-is checked by the rule the `image_tag` answer is checked by (image_refs.py).
+is checked by the rule the `image_tag` answer is checked by (image_refs.py). An app with a Helm
+chart (workload helm-chart) also takes a chart version (--chart-version, checked as the
+`chart_version` answer is, chart_refs.py): the `version` of the release's helmCharts entry, with or
+without an image, so that a chart and the image it runs enter together.
 
 It edits releases as promote does, with promote's guarantees: the release is read as committed,
 uncommitted or untracked changes in its release/ are refused, the first environment must still
@@ -25,6 +28,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 from . import fast_yaml, releases, roundtrip
+from .chart_refs import chart_version_problem
 from .errors import UsageError
 from .git import git, is_work_tree
 from .image_refs import VERSION_LABEL, digest_problem, image_tag_problem, is_digest, shown, version_label
@@ -55,8 +59,9 @@ TAG, DIGEST = "newTag", "digest"
 class ReleaseRequest:
     app: str
     env: str
-    reference: str  # an image tag, or a digest (sha256:...)
+    reference: str | None  # an image tag, or a digest (sha256:...); None: the image stays
     image: str | None  # the `images:` entry to set, by name; None: the app's own image
+    chart_version: str | None = None  # the helmCharts entry's version; None: the chart stays
 
 
 @dataclass
@@ -70,23 +75,39 @@ class ReleasePlan:
 
 
 def resolve_request(
-    repo: Repo, app: str, tag: str | None, digest: str | None, image: str | None
+    repo: Repo,
+    app: str,
+    tag: str | None,
+    digest: str | None,
+    image: str | None,
+    chart_version: str | None = None,
 ) -> ReleaseRequest:
-    """Refuses (UsageError) an unknown app and a tag or digest that the image_tag answer would refuse."""
+    """Refuses (UsageError) an unknown app, and a tag, digest or chart version that the image_tag or
+    chart_version answer would refuse."""
+    reference: str | None = None
+    problem = ""
     if tag is not None:
         if is_digest(tag):
             raise UsageError(f"--tag: {shown(tag)} is a digest: pass it with --digest")
         reference, problem = tag, image_tag_problem(tag, "--tag")
     elif digest is not None:
         reference, problem = digest, digest_problem(digest, "--digest")
-    else:
-        raise UsageError("give the release with --tag TAG or --digest sha256:...")
+    elif chart_version is None:
+        raise UsageError(
+            "give the release with --tag TAG or --digest sha256:... (a chart: or --chart-version)"
+        )
+    if chart_version is not None:
+        problem = problem or chart_version_problem(chart_version, "--chart-version")
+    if image is not None and reference is None:
+        raise UsageError("--image: give the image's --tag or --digest with it")
     if problem:
         raise UsageError(problem)
     known = repo.apps()
     if app not in known:
         raise UsageError(f"--app {app}: no such app ({', '.join(known) or 'none yet'})")
-    return ReleaseRequest(app=app, env=repo.environments[0], reference=reference, image=image)
+    return ReleaseRequest(
+        app=app, env=repo.environments[0], reference=reference, image=image, chart_version=chart_version
+    )
 
 
 def head_commit(repo: Repo) -> str:
@@ -113,19 +134,34 @@ def plan_release(repo: Repo, request: ReleaseRequest, head: str) -> ReleasePlan:
     if problems := release_problems(before):
         raise releases.ReleaseError(path, problems[0])
     document = round_trip(path, text)
-    entry, own = _image_entry(document, path, request, _image_answer(repo, request.app))
-    set_reference(entry, request.reference)
-    if own:  # a sidecar's tag is not the app's version
-        set_version_label(document, request.reference)
+    if request.chart_version is not None:
+        _set_scalar(_chart_entry(document, path), "version", request.chart_version)
+    image = ""
+    if request.reference is not None:
+        entry, own = _image_entry(document, path, request, _image_answer(repo, request.app))
+        set_reference(entry, request.reference)
+        if own:  # a sidecar's tag is not the app's version
+            set_version_label(document, request.reference)
+        image = str(entry.get("newName") or entry.get("name"))
     new_text = roundtrip.dump(document)
     plan = ReleasePlan(directory, before, releases.mapping(path, new_text))
     # Compared as releases, not as text: the same release with other quotes is left alone.
     if releases.identity(plan.before) != releases.identity(plan.after):
         files[KUSTOMIZATION] = new_text.encode()
         plan.writes[KUSTOMIZATION] = files[KUSTOMIZATION]
-        image = str(entry.get("newName") or entry.get("name"))
         plan.writes[PROVENANCE] = provenance(request, image, head, releases.folder_identity(files)).encode()
     return plan
+
+
+def _chart_entry(document: Any, path: str) -> CommentedMap:
+    """The release's one helmCharts entry (--chart-version sets its version)."""
+    entries = [entry for entry in document.get("helmCharts") or [] if isinstance(entry, CommentedMap)]
+    if len(entries) == 1:
+        return entries[0]
+    if not entries:
+        raise UsageError(f"--chart-version: {path} has no helmCharts entry (the app deploys no chart)")
+    names = ", ".join(str(entry.get("name")) for entry in entries)
+    raise releases.ReleaseError(path, f"helmCharts: holds {names}: --chart-version sets one chart only")
 
 
 def _image_answer(repo: Repo, app: str) -> str | None:
@@ -297,12 +333,16 @@ def _delete_key(mapping: CommentedMap, key: str) -> None:
 
 
 def provenance(request: ReleaseRequest, image: str, head: str, release: str) -> str:
-    reference_key = DIGEST if is_digest(request.reference) else "tag"
+    lines = ""
+    if request.reference is not None:
+        reference_key = DIGEST if is_digest(request.reference) else "tag"
+        lines += f"image: {json.dumps(image)}\n{reference_key}: {json.dumps(request.reference)}\n"
+    if request.chart_version is not None:
+        lines += f"chart_version: {json.dumps(request.chart_version)}\n"
     return (
         f"# Where this release came from: written by {COMMAND}, read by tools/gitops validate.\n"
         f"released_by: {COMMAND}\n"
-        f"image: {json.dumps(image)}\n"
-        f"{reference_key}: {json.dumps(request.reference)}\n"
+        f"{lines}"
         f"on_commit: {head}\n"
         f"release: {release}\n"
         f"{releases.IDENTITY_FIELD}: {releases.FOLDER_IDENTITY}\n"

@@ -172,10 +172,10 @@ def read_files(root: Path, directory: str) -> dict[str, bytes]:
 
 
 def describe(release: dict[str, Any] | None) -> str:
-    """Short label: the tag or digest of each image."""
+    """Short label: each chart with its version, then the tag or digest of each image."""
     if not release:
         return "(none)"
-    labels = []
+    labels = [f"{entry.get('name')} {entry.get('version')}" for entry in chart_entries(release)]
     for image in release.get("images") or []:
         if not isinstance(image, dict):
             continue

@@ -19,13 +19,19 @@ from .ci_provider import ci_provider_problems
 from .codeowners_checks import codeowners_problems
 from .errors import BrokenFileError
 from .gitlab_ci_checks import gitlab_ci_problems
-from .kustomize import build_overlays, build_text, kustomize_command, overlay_namespace
-from .layout import RELEASE_DIRS_GLOB, provenance_file, release_dir_of, release_file
+from .kustomize import (
+    HELM_HINT,
+    build_overlays,
+    build_text,
+    helm_binary,
+    kustomize_command,
+    overlay_namespace,
+)
+from .layout import RELEASE_DIRS_GLOB, chart_entries, provenance_file, release_dir_of, release_file
 from .overlay_checks import (
     built_object_problems,
     kustomization_files,
     kustomization_problems,
-    place_in_destination,
 )
 from .problems import Problem
 from .promotion_checks import history_problems
@@ -153,6 +159,23 @@ def promotion_problems(repo: Repo, found: list[Problem]) -> list[Problem]:
         ]
 
 
+def helm_problems(repo: Repo, overlays: list[Overlay]) -> list[Problem]:
+    """One line per release that holds a chart when no helm is installed (its build then fails
+    with Kustomize's words, which do not say what to install)."""
+    if helm_binary() is not None:
+        return []
+    problems = []
+    for overlay in overlays:
+        path = release_file(overlay.env, overlay.app)
+        try:
+            release = read_yaml(repo.root / path, path) if (repo.root / path).is_file() else None
+        except BrokenFileError:
+            continue  # kustomization_problems names it
+        if chart_entries(release):
+            problems.append(Problem(path, f"helmCharts needs helm, which is not installed: {HELM_HINT}"))
+    return problems
+
+
 def release_image_problems(repo: Repo, overlay: Overlay, objects: list[dict[str, Any]]) -> list[Problem]:
     path = release_file(overlay.env, overlay.app)
     try:
@@ -184,12 +207,12 @@ def validate_repo(repo: Repo, changed_since: str | None = None) -> ValidationRep
         if namespace is not None and forbidden_namespace(namespace):
             report.problems.append(Problem(overlay.path, f"namespace {namespace}: {FORBIDDEN}"))
 
+    report.problems += helm_problems(repo, to_build)
     built = build_overlays(repo, to_build)
     for overlay, error in built.errors.items():
         report.problems.append(Problem(overlay.path, f"does not build: {error}"))
     for overlay, objects in built.objects.items():
         report.overlays += 1
-        place_in_destination(objects, namespaces[overlay])
         report.problems += release_image_problems(repo, overlay, objects)
         report.problems += built_object_problems(overlay, objects, namespaces[overlay])
         report.problems += api_problems(overlay, objects)

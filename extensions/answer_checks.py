@@ -104,6 +104,7 @@ MAX_SUBDOMAIN = 253
 LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$", re.ASCII)
 MAX_NAME = 63
 MAX_ENV_NAME = 20
+MAX_RELEASE_NAME = 53  # Helm's limit for a release name (helmCharts' releaseName is the app's name)
 RESERVED_ENVS = {"default": "Argo CD's built-in project is called default"}
 # Names of generated objects that share a namespace or a kind with `<app>-<env>` (Argo CD
 # Applications and AppProjects): an app and environment that spell one would collide.
@@ -341,11 +342,17 @@ def image_tag_problem(tag: Any) -> str:
     return problem
 
 
-def workload_problem(workload: Any, stored: Any = None) -> str:
+def workload_problem(workload: Any, stored: Any = None, app_name: Any = "") -> str:
     """`stored`: the app's answers before this update (nothing on a copy). An app generated before
-    the question existed deploys manifests."""
+    the question existed deploys manifests. A chart is released as the app's name, which Helm
+    limits to 53 characters."""
     if workload not in (MANIFESTS, HELM_CHART):
         return f"workload: {_shown(workload)} is not {MANIFESTS} or {HELM_CHART}"
+    if workload == HELM_CHART and isinstance(app_name, str) and len(app_name) > MAX_RELEASE_NAME:
+        return (
+            f"workload: helm-chart releases the chart as the app's name, which Helm limits to "
+            f"{MAX_RELEASE_NAME} characters; app_name has {len(app_name)}"
+        )
     before = stored.get("workload", MANIFESTS) if isinstance(stored, Mapping) and stored else None
     if before is not None and workload != before:
         return (

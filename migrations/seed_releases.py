@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -31,6 +33,10 @@ _spec.loader.exec_module(_layout)
 release_file: Callable[[str, str], str] = _layout.release_file
 SEED_NOTE = "# Seeded from {previous}'s release when {env} was added.\n"
 SEED_NOTE_START = "# Seeded from "
+# A chart's entry as the template writes it (before `images:`): the fields that are the release's,
+# which the new environment takes from the one before it; its namespace and values stay its own.
+CHART_FIELD = re.compile(r"^(?P<lead>\s+(?:- )?)(?P<field>name|repo|version): (?P<value>.*)$")
+VALUES_FILE = re.compile(r"^\s+valuesFile: (?P<value>.*)$")
 
 
 def untracked_release_files(root: Path, app: str) -> set[str]:
@@ -53,11 +59,49 @@ def split_at_release(text: str) -> tuple[list[str], list[str]]:
     return lines[:split], lines[split:]
 
 
-def copy_release_files(source: Path, target: Path, root: Path) -> list[str]:
+def chart_fields(lines: list[str]) -> dict[str, str]:
+    """The released fields of the chart entry in these lines (after `helmCharts:`), by name."""
+    found: dict[str, str] = {}
+    in_charts = False
+    for line in lines:
+        if not line.startswith((" ", "#")):
+            in_charts = line.startswith("helmCharts:")
+        elif in_charts and (match := CHART_FIELD.match(line.rstrip("\n"))):
+            found.setdefault(match["field"], match["value"])
+    return found
+
+
+def with_chart_fields(header: list[str], released: dict[str, str]) -> list[str]:
+    """`header` with its chart entry's released fields set to `released` (its other lines kept)."""
+    result, in_charts = [], False
+    for line in header:
+        if not line.startswith((" ", "#")):
+            in_charts = line.startswith("helmCharts:")
+        match = CHART_FIELD.match(line.rstrip("\n")) if in_charts else None
+        if match and match["field"] in released:
+            line = f"{match['lead']}{match['field']}: {released[match['field']]}\n"
+        result.append(line)
+    return result
+
+
+def values_files(lines: list[str]) -> set[str]:
+    """The values files a chart entry names: the environment's own, never copied."""
+    names = set()
+    for line in lines:
+        if match := VALUES_FILE.match(line.rstrip("\n")):
+            value = match["value"].split(" #", 1)[0].strip()
+            names.add(json.loads(value) if value.startswith('"') else value.strip("'"))
+    return names
+
+
+def copy_release_files(
+    source: Path, target: Path, root: Path, own: frozenset[str] | set[str] = frozenset()
+) -> list[str]:
     """The rest of a release (patches, config its kustomization lists), as promote copies it:
-    the files directly in release/, except its kustomization and where it came from."""
+    the files directly in release/, except its kustomization, where it came from and the
+    environment's own (`own`: its chart values)."""
     done = []
-    skipped = {_layout.KUSTOMIZATION, _layout.PROVENANCE}
+    skipped = {_layout.KUSTOMIZATION, _layout.PROVENANCE, *own}
     for path in sorted(source.iterdir()):
         if path.is_file() and not path.is_symlink() and path.name not in skipped:
             (target / path.name).write_bytes(path.read_bytes())
@@ -83,11 +127,13 @@ def seed_new_releases(root: Path, app: str, environments: list[str]) -> list[str
             continue
         header, _ = split_at_release((root / target).read_text(encoding="utf-8"))
         header = [line for line in header if not line.startswith(SEED_NOTE_START)]
-        _, release = split_at_release(source.read_text(encoding="utf-8"))
+        source_header, release = split_at_release(source.read_text(encoding="utf-8"))
+        header = with_chart_fields(header, chart_fields(source_header))
         note = SEED_NOTE.format(previous=previous, env=env)
         (root / target).write_text("".join([*header, note, *release]), encoding="utf-8")
         done.append(f"{target}: seeded from {previous}")
-        done += copy_release_files(source.parent, (root / target).parent, root)
+        own = values_files(header) | values_files(source_header)
+        done += copy_release_files(source.parent, (root / target).parent, root, own)
     return done
 
 

@@ -165,7 +165,6 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "image": "ghcr.io/example/hello",
         "image_tag": DIGEST,
         "environments": ["dev", "qa", "prod"],
-        "namespace_quota": True,
         "kyverno_policies": True,
         "manual_sync_environments": ["prod"],
         "notifications_channel": "shop-deploys",

@@ -33,6 +33,7 @@ from tests.answer_sets import served
 from tests.answer_strategies import answer_sets
 from tests.api_server import ApiServer
 from tests.conftest import render
+from tests.copier_questions import copier_yml
 from tests.dry_run import dry_run_repo
 from tests.generative_settings import answer_sets_per_file, commit_seed
 
@@ -60,12 +61,32 @@ def render_in_process(answers: dict[str, Any], destination: Path) -> Exception |
     return None
 
 
+YAML_QUESTIONS = {
+    name for name, spec in copier_yml().items() if isinstance(spec, dict) and spec.get("type") == "yaml"
+}
+
+
+def parses(value: Any) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        yaml.safe_load(value)
+    except yaml.YAMLError:
+        return False
+    return True
+
+
 def check_refusal(answers: dict[str, Any], destination: Path, error: Exception) -> None:
     written = [p for p in destination.rglob("*")] if destination.exists() else []
     assert not written, f"refused ({error}) but wrote {written[:5]}"
     message = str(error)
     asked = set(answers) | {"app_name"}
-    assert any(question in message for question in asked), f"refusal names no question: {message}"
+    if not any(question in message for question in asked):
+        # Copier casts a `type: yaml` answer before any validator sees it and reports what the YAML
+        # parser says (no question name): only a string answer to such a question that YAML
+        # itself refuses may be refused that way (a Copier limitation, written up in the notes).
+        unparsable = [name for name, value in answers.items() if name in YAML_QUESTIONS and not parses(value)]
+        assert unparsable, f"refusal names no question: {message}"
     OUTCOMES["refused"] += 1
     event(f"refused: {message.split(':', 1)[0][:60]}")
 

@@ -133,6 +133,8 @@ EXCLUSIVE_ANSWERS = [
     ({"workload": "helm-chart", "replicas": "{prod: 5}"}, "not used with workload helm-chart"),
     ({"workload": "helm-chart", "secrets": "external-secrets"}, "not used with workload helm-chart"),
     ({"workload": "helm-chart", "smoke_test": "true"}, "not used with workload helm-chart"),
+    ({"workload": "helm-chart", "namespace_quota": "true"}, "not used with workload helm-chart"),
+    ({"workload": "helm-chart", "app_name": "a" * 54}, "Helm limits to 53 characters"),
 ]
 
 # Accepted answer sets, together giving every question of BAD_ANSWERS a value other than its
@@ -179,6 +181,7 @@ GOOD_ANSWERS: list[dict[str, str]] = [
         "gateway": "gateway-system/public.gateway",
         "secrets": "external-secrets",
         "secret_store": "aws-secrets-manager",
+        "namespace_quota": "true",
         "kyverno_policies": "true",
         "cosign_public_key": "-----BEGIN PUBLIC KEY-----\nabc=\n-----END PUBLIC KEY-----",
     },
@@ -187,7 +190,6 @@ GOOD_ANSWERS: list[dict[str, str]] = [
         "chart_repo": "oci://registry.example.com:5000/team/charts",
         "chart_name": "a" * 53,
         "chart_version": "1.2.3-rc.1+build.5",
-        "namespace_quota": "true",
         "manual_sync_environments": "[prod]",
     },
 ]

@@ -6,6 +6,8 @@ tests/generated_answers.py, the strategies in tests/answer_strategies.py.
 
 from __future__ import annotations
 
+from tests.answer_sets import CHART_REPOSITORY
+from tests.answer_strategies import CHART_IMAGE, CHART_NAME
 from tests.generated_answers import dry_run_count_test, generated_answer_test
 
 # The defects the issue reported, pinned: each runs on every run, before the drawn sets.
@@ -19,6 +21,17 @@ test_generated_answer_set = generated_answer_test(
     {"sync_windows": {"prod": {"schedule": "0 8 * * MON", "duration": "1h30m"}}},
     {"argocd_version": "v03.3.0"},
     {"resources": {"prod": {"requests": {"cpu": 0.5, "memory": "1e3"}}}, "namespace_quota": 1},
+    # A chart app, accepted (served by tests/helm_repository.py) and refused (a manifests answer).
+    {
+        "workload": "helm-chart",
+        "chart_repo": CHART_REPOSITORY,
+        "chart_name": CHART_NAME,
+        "chart_version": "0.2.0",
+        "image": CHART_IMAGE,
+        "sync_policy": "manual",
+        "environments": ["dev", "prod"],
+    },
+    {"workload": "helm-chart", "chart_repo": CHART_REPOSITORY, "image": CHART_IMAGE, "exposure": "ingress"},
 )
 
 # After the property (same worker, definition order): its first accepted sets were dry-run on the API server.

@@ -252,3 +252,27 @@ def test_an_app_cannot_change_its_workload_in_an_update(
             quiet=True,
         )
     assert tree_state(repo) == before
+
+
+def test_an_added_environment_starts_from_the_chart_and_image_before_it(repo: Path) -> None:
+    """migrations/seed_releases.py: a new environment takes the chart version and image of the one
+    before it (not the onboarding answers), with its own namespace and its own empty values."""
+    edit(repo, release_path("staging", "values.yaml"), "{}", "replicas: 3")
+    commit_all(repo, "Staging values")
+    released = run_gitops(repo, "release", "--app", APP, "--chart-version", "0.2.0", "--tag", "2.1.0")
+    assert released.returncode == 0, released.stdout + released.stderr
+    commit_all(repo, "Release")
+    promoted = run_gitops(repo, "promote", "--app", APP, "--from", "dev")
+    assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+    commit_all(repo, "Promote to staging")
+
+    updated = run_gitops(repo, "update", "--data", "environments=[dev, staging, qa, prod]")
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    qa = chart_entry(repo, "qa")
+    assert (qa["version"], qa["namespace"], qa["valuesFile"]) == ("0.2.0", "shop-qa", "values.yaml")
+    assert release_of(repo, "qa")["images"] == [{"name": "ghcr.io/example/hello", "newTag": "2.1.0"}]
+    assert "replicas" not in (repo / release_path("qa", "values.yaml")).read_text()
+    assert chart_entry(repo, "prod")["version"] == "0.1.0", "prod runs what it ran"
+    commit_all(repo, "Add qa")
+    validated = run_gitops(repo, "validate")
+    assert validated.returncode == 0, validated.stdout + validated.stderr

@@ -23,6 +23,7 @@ import yaml
 from scripts import dev
 from tests.answer_sets import ANSWER_SETS
 from tests.conftest import TEMPLATE_ROOT, run_gitops
+from tests.helm_repository import ChartRepository
 from tests.template_versions import TemplateRepo, commit_all, generate, git
 
 # The first environment is not `dev` here: a config that names `dev` instead of the answer finds nothing.
@@ -36,9 +37,13 @@ ARGOCD_VERSION = "v3.6.2"
 NEWER_ARGOCD = "v3.7.0"
 # What the offline datasources answer. Argo CD's prerelease and its tag without `v` are no
 # pinned vX.Y.Z (the argocd_version question refuses them): Renovate must not propose them.
+# An app with a Helm chart (workload helm-chart): its chart and the chart's image.
+CHART_APP, CHART, CHART_VERSION, NEWER_CHART = "web", "hello", "0.1.0", "0.2.0"
+CHART_IMAGE = "ghcr.io/example/hello"
 OFFLINE_RELEASES = {
     "offline-images.json": [TAG, NEWER_TAG],
     "offline-argocd.json": [ARGOCD_VERSION, NEWER_ARGOCD, "v3.8.0-rc1", "3.9.0"],
+    "offline-charts.json": [CHART_VERSION, NEWER_CHART],
 }
 
 
@@ -132,13 +137,20 @@ def test_releases_by_digest_get_no_pull_request(rendered_configs: dict[str, Path
 
 
 @pytest.fixture(scope="module")
-def two_apps(module_template: TemplateRepo, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def two_apps(
+    module_template: TemplateRepo, tmp_path_factory: pytest.TempPathFactory, chart_repository: ChartRepository
+) -> Path:
     """A repository whose first environment is qa, with two apps on the same image and tag (the
-    second one onboarded as app teams do), from a released template (tools/gitops update needs
-    one), and the files the offline datasources read."""
+    second one onboarded as app teams do) and a third app with a Helm chart, from a released
+    template (tools/gitops update needs one), and the files the offline datasources read."""
     repo = tmp_path_factory.mktemp("renovate") / "repo"
     generate(module_template, repo, {"environments": [FIRST_ENV, "prod"]}, "v1.0.0")
     generate(module_template, repo, {"app_name": "cart"}, "v1.0.0")
+    # The tests' chart repository (Renovate's lookups go to an offline datasource, the builds of
+    # tools/gitops update and validate to this one).
+    chart = {"workload": "helm-chart", "chart_repo": chart_repository.secure_url, "chart_name": CHART}
+    chart |= {"chart_version": CHART_VERSION, "image": CHART_IMAGE, "image_tag": TAG}
+    generate(module_template, repo, {"app_name": CHART_APP, **chart}, "v1.0.0")
     # Left untracked: Renovate reads a local datasource from its work tree, but never extracts it.
     for name, versions in OFFLINE_RELEASES.items():
         (repo / name).write_text(json.dumps({"releases": [{"version": version} for version in versions]}))
@@ -153,10 +165,16 @@ def renovate_run(two_apps: Path, tmp_path_factory: pytest.TempPathFactory) -> di
     offline = {
         "customDatasources": {
             name: {"defaultRegistryUrlTemplate": f"file://offline-{name}.json", "format": "json"}
-            for name in ("images", "argocd")
+            for name in ("images", "argocd", "charts")
         },
         "packageRules": [
             {"matchDatasources": ["docker"], "overrideDatasource": "custom.images"},
+            # The chart's own repository URL would win over the datasource's default: replaced too.
+            {
+                "matchDatasources": ["helm"],
+                "overrideDatasource": "custom.charts",
+                "registryUrls": ["file://offline-charts.json"],
+            },
             {"matchDatasources": ["github-releases"], "overrideDatasource": "custom.argocd"},
         ],
         # Renovate skips a github-releases dependency without a token, before any lookup.
@@ -206,12 +224,35 @@ def test_images_are_found_only_in_the_first_environment_releases(renovate_run: d
     """Not in prod's releases (the same image and tag), the bases, the Argo CD install or the workflows."""
     found = deps_by_file(renovate_run)
     releases = {f"environments/{FIRST_ENV}/{app}/release/kustomization.yaml" for app in APPS}
-    assert set(found) == releases | {"gitops.yaml"}
+    chart_release = f"environments/{FIRST_ENV}/{CHART_APP}/release/kustomization.yaml"
+    assert set(found) == releases | {chart_release, "gitops.yaml"}
     for path in releases:
         assert [(dep["depName"], dep["datasource"], dep["currentValue"]) for dep in found[path]] == [
             (IMAGE, "docker", TAG)
         ], path
         assert [update["newValue"] for update in found[path][0]["updates"]] == [NEWER_TAG], path
+
+
+def test_a_charts_version_is_found_only_in_the_first_environment_with_its_image(
+    renovate_run: dict[str, Any],
+) -> None:
+    """A chart app's release: the chart (Renovate's HelmChart dependency of the helmCharts entry)
+    and the image, each with its newer version; the pull request of the chart says how to bring
+    the chart's image along."""
+    found = deps_by_file(renovate_run)[f"environments/{FIRST_ENV}/{CHART_APP}/release/kustomization.yaml"]
+    extracted = {(dep["depName"], dep.get("depType", ""), dep["currentValue"]) for dep in found}
+    assert (CHART, "HelmChart", CHART_VERSION) in extracted, extracted
+    assert any(name == CHART_IMAGE and value == TAG for name, _, value in extracted), extracted
+    [chart] = [dep for dep in found if dep["depName"] == CHART]
+    assert [update["newValue"] for update in chart["updates"]] == [NEWER_CHART]
+    upgrades = [
+        u for upgrades in renovate_run["branches"].values() for u in upgrades if u["depName"] == CHART
+    ]
+    assert len(upgrades) == 1, upgrades
+    # The notes as Renovate keeps them before it renders the pull request's body.
+    notes = " ".join(upgrades[0]["prBodyNotes"])
+    assert "--chart-version {{{newValue}}} --tag <image tag>" in notes, notes
+    assert "--tag {{{newValue}}}" not in notes, "an image's note on a chart's pull request"
 
 
 def test_argocd_version_is_found_and_only_pinned_releases_are_proposed(renovate_run: dict[str, Any]) -> None:
@@ -223,7 +264,7 @@ def test_argocd_version_is_found_and_only_pinned_releases_are_proposed(renovate_
     )
     assert [update["newValue"] for update in dep["updates"]] == [NEWER_ARGOCD]
     assert not dep.get("skipReason") and not dep.get("warnings")
-    assert not renovate_run["problems"]
+    assert not renovate_run["problems"], json.dumps(renovate_run["problems"])[:2000]
 
 
 def test_apps_sharing_an_image_get_a_pull_request_each(renovate_run: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ import yaml
 
 from . import fast_yaml
 from .errors import INSTALL_HINT, BrokenFileError, UsageError
-from .layout import KUSTOMIZATION, namespace_of
+from .layout import KUSTOMIZATION, namespace_of, release_file
 from .overlay_checks import place_in_destination
 from .repo import Overlay, Repo, read_yaml
 
@@ -175,13 +175,32 @@ def _build_batch(
     return objects
 
 
+def _batches(repo: Repo, overlays: list[Overlay]) -> list[list[Overlay]]:
+    """One batch; one per environment when an app has a chart. A chart's objects come out of its
+    overlay without a namespace (kustomize#6058), and Kustomize puts no namespace on them in the
+    batch either: two environments of one chart app would build objects of the same kind and name,
+    which one build refuses. An app appears once in each environment."""
+    charts = any(b"helmCharts" in _read_bytes(repo.root / release_file(o.env, o.app)) for o in overlays)
+    if not charts:
+        return [overlays]
+    return [[o for o in overlays if o.env == env] for env in sorted({o.env for o in overlays})]
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""  # the build names what cannot be read
+
+
 def build_overlays(repo: Repo, overlays: list[Overlay]) -> BuildResult:
     """The objects of each overlay as Argo CD applies them: a chart's objects that have no
     namespace are in the overlay's (place_in_destination)."""
     command = kustomize_command()
     result = BuildResult()
-    if len(overlays) > 1 and (objects := _build_batch(repo, overlays, command)) is not None:
-        result.objects.update(objects)
+    for batch in _batches(repo, overlays):
+        if len(batch) > 1 and (objects := _build_batch(repo, batch, command)) is not None:
+            result.objects.update(objects)
     for overlay in overlays:
         if overlay in result.objects:
             continue

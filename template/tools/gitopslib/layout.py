@@ -9,6 +9,7 @@ this module, and a test checks that copier.yml's `_answers_file` agrees with it.
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
 # Repo-level settings: written by the first copy, read by the repo-level questions' defaults.
@@ -134,5 +135,7 @@ def environment_files(release: Any) -> set[str]:
     for entry in chart_entries(release):
         extra = entry.get("additionalValuesFiles")
         named = [entry.get("valuesFile"), *(extra if isinstance(extra, list) else [])]
-        names.update(name for name in named if isinstance(name, str) and "/" not in name)
+        # `./values.yaml` is values.yaml: Kustomize reads the path relative to the entry's folder.
+        paths = (posixpath.normpath(name) for name in named if isinstance(name, str) and name)
+        names.update(path for path in paths if "/" not in path and path not in (".", ".."))
     return names

@@ -119,6 +119,9 @@ def release_problems(release: dict[str, Any]) -> list[str]:
     images = release.get("images")
     if images is not None and not (isinstance(images, list) and all(isinstance(i, dict) for i in images)):
         return ["images must be a list of mappings (name, newName, newTag or digest)"]
+    charts = release.get("helmCharts")
+    if charts is not None and not (isinstance(charts, list) and all(isinstance(c, dict) for c in charts)):
+        return ["helmCharts must be a list of mappings (name, repo, version, ...)"]
     return list(non_json_values(release, ""))
 
 

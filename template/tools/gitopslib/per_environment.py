@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from . import fast_yaml
+from .layout import HELM_CHART
 
 COPIED_MAPS = ("replicas", "resources", "autoscaling", "sync_windows")
 OWN_MAPS = ("hosts", "clusters")
@@ -86,7 +87,8 @@ def unresolved_answers_problem(stored: dict[str, Any], data: dict[str, Any]) -> 
     if new is None or new == old:
         return ""
     replicas, resources = stored.get("replicas"), stored.get("resources")
-    autoscaled = set(stored.get("autoscaling") or {})
+    # Replicas of the template's own: none for a chart (its values size its pods).
+    autoscaled = set(old) if stored.get("workload") == HELM_CHART else set(stored.get("autoscaling") or {})
     if (
         isinstance(resources, dict)
         and set(old) <= set(resources)

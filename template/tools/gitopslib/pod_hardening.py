@@ -86,10 +86,11 @@ def resources_reasons(pod: dict[str, Any]) -> list[str]:
     reasons = []
     for container in _containers(pod, "initContainers", "containers"):
         resources = mapping(container.get("resources"))
+        limits, requests = mapping(resources.get("limits")), mapping(resources.get("requests"))
+        # A limit without a request: Kubernetes requests the limit. A zero is a value.
+        given = {"limits": limits, "requests": {**limits, **requests}}
         missing = [
-            f"{part}.{name}"
-            for part, name in REQUIRED_RESOURCES
-            if not mapping(resources.get(part)).get(name)
+            f"{part}.{name}" for part, name in REQUIRED_RESOURCES if given[part].get(name) in (None, "")
         ]
         if missing:
             reasons.append(f"container {container.get('name', '?')}: no resources {', '.join(missing)}")

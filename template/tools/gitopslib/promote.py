@@ -212,26 +212,28 @@ def plan_app(repo: Repo, request: Request, source: Source, app: str) -> Plan:
     directory = release_dir(request.target, app)
     target_path = f"{directory}/{KUSTOMIZATION}"
     target_text = _target_text(repo, target_path)
-    plan = Plan(
-        app, directory, releases.mapping(target_path, target_text), releases.mapping(source_path, source_text)
-    )
+    source_release = releases.mapping(source_path, source_text)
+    plan = Plan(app, directory, releases.mapping(target_path, target_text), copy.deepcopy(source_release))
     # A chart's namespace and values stay the target's: the source's are another environment's.
+    if problem := releases.chart_names_problem(source_release, plan.before):
+        raise releases.ReleaseError(target_path, problem)
     releases.keep_environment_fields(plan.after, plan.before)
     # Compared as releases, not as text: an equal release with other comments is left alone.
     if releases.identity(plan.before) != releases.identity(plan.after):
         target, promoted = round_trip(target_path, target_text), round_trip(source_path, source_text)
         releases.keep_environment_fields(promoted, copy.deepcopy(target))
         plan.writes[KUSTOMIZATION] = roundtrip.dump(roundtrip.assign(target, promoted)).encode()
-    _plan_other_files(repo, plan, files)
-    # The release as the target holds it once written: the source's files, provenance aside.
-    plan.identity = releases.identity(plan.after, files)
+    _plan_other_files(repo, plan, files, environment_files(source_release))
+    # The release as the source holds it, which the target holds once written (its own values and
+    # namespace are no part of a release): what the gates and the provenance record name.
+    plan.identity = releases.identity(source_release, files)
     return plan
 
 
-def _plan_other_files(repo: Repo, plan: Plan, files: dict[str, bytes]) -> None:
+def _plan_other_files(repo: Repo, plan: Plan, files: dict[str, bytes], source_values: set[str]) -> None:
     """Copied as bytes, so Kustomize reads in the target exactly what it read in the source; the
-    chart values files are the environment's and neither copied nor removed."""
-    kept = {KUSTOMIZATION, PROVENANCE, *environment_files(plan.before), *environment_files(plan.after)}
+    chart values files (each side's own) are the environment's and neither copied nor removed."""
+    kept = {KUSTOMIZATION, PROVENANCE, *environment_files(plan.before), *source_values}
     for name, content in files.items():
         if name not in kept and _read_bytes(repo.root / plan.directory / name) != content:
             plan.writes[name] = content

@@ -155,7 +155,10 @@ def plan_release(repo: Repo, request: ReleaseRequest, head: str) -> ReleasePlan:
 
 def _chart_entry(document: Any, path: str) -> CommentedMap:
     """The release's one helmCharts entry (--chart-version sets its version)."""
-    entries = [entry for entry in document.get("helmCharts") or [] if isinstance(entry, CommentedMap)]
+    listed = document.get("helmCharts")
+    entries = (
+        [entry for entry in listed if isinstance(entry, CommentedMap)] if isinstance(listed, list) else []
+    )
     if len(entries) == 1:
         return entries[0]
     if not entries:

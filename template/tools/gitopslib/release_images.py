@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from .api_checks import listed, mapping
-from .workload_access import pod_spec
+
+CONTAINER_LISTS = ("containers", "initContainers")
 
 
 def split_image(image: str) -> tuple[str, str | None, str | None]:
@@ -28,14 +29,20 @@ def split_image(image: str) -> tuple[str, str | None, str | None]:
 
 
 def running_images(objects: list[dict[str, Any]]) -> set[str]:
+    """Every `image` of a `containers` or `initContainers` list anywhere in the objects, where
+    Kustomize's images transformer looks for them: in any kind (a Knative Service's, a custom
+    resource's), not only in the built-in workloads."""
     images: set[str] = set()
-    for obj in objects:
-        if (pod := pod_spec(obj)) is None:
-            continue
-        for field in ("initContainers", "containers", "ephemeralContainers"):
-            images.update(
-                str(mapping(c).get("image")) for c in listed(pod.get(field)) if mapping(c).get("image")
-            )
+    pending: list[Any] = list(objects)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in CONTAINER_LISTS and isinstance(value, list):
+                    images.update(str(c["image"]) for c in value if isinstance(c, dict) and c.get("image"))
+                pending.append(value)
+        elif isinstance(node, list):
+            pending.extend(node)
     return images
 
 

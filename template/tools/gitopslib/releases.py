@@ -67,20 +67,33 @@ def released(release: dict[str, Any] | None) -> dict[str, Any]:
     return content
 
 
+def chart_names_problem(source: Any, target: Any) -> str:
+    """Why promote cannot carry the target's environment fields over (empty when it can): both
+    releases must hold the same charts by name, each once. A chart added, renamed or removed in
+    the source would leave the target with another environment's namespace and values."""
+    names = [[entry.get("name") for entry in chart_entries(side)] for side in (source, target)]
+    if sorted(map(str, names[0])) == sorted(map(str, names[1])) and len(set(map(str, names[0]))) == len(
+        names[0]
+    ):
+        return ""
+    shown = [", ".join(map(str, side)) or "none" for side in names]
+    return (
+        f"helmCharts: the source holds {shown[0]}, this release {shown[1]}: promote moves the versions "
+        "of the same charts only; change the charts of each environment in its own release"
+    )
+
+
 def keep_environment_fields(source: Any, target: Any) -> None:
     """Puts the target's environment fields (ENVIRONMENT_CHART_FIELDS) into the source's chart
-    entries of the same name and position, in place: what promote writes keeps the target's
-    namespace and values. Works on plain and round-trip YAML alike."""
-    sources = source.get("helmCharts") if isinstance(source, dict) else None
-    targets = target.get("helmCharts") if isinstance(target, dict) else None
-    if not isinstance(sources, list) or not isinstance(targets, list):
-        return
-    for entry, kept in zip(sources, targets, strict=False):
-        if not (isinstance(entry, dict) and isinstance(kept, dict) and entry.get("name") == kept.get("name")):
+    entry of the same name, in place: what promote writes keeps the target's namespace and values.
+    Works on plain and round-trip YAML alike; chart_names_problem says when the names differ."""
+    kept = {entry.get("name"): entry for entry in chart_entries(target)}
+    for entry in chart_entries(source):
+        if (own := kept.get(entry.get("name"))) is None:
             continue
         for field in ENVIRONMENT_CHART_FIELDS:
-            if field in kept:
-                entry[field] = kept[field]
+            if field in own:
+                entry[field] = own[field]
             else:
                 entry.pop(field, None)
 

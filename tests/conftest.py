@@ -76,12 +76,18 @@ def pytest_configure(config: pytest.Config) -> None:
 # with the files holding most tests): started last, one of these kept one worker busy for
 # minutes after the other had finished.
 LONGEST_FIRST = (
+    # Not long, but first: its gitlab-ci-local job's `pip install` found PyYAML missing (its
+    # interpreter is this venv's) after the files one worker ran before it in some orders (the
+    # 19-file sequence of the 2026-12-03 runs reproduces it in one process; no single file does).
+    # Cause not found yet; run first, the job sees the environment as a fresh worker has it.
+    "test_gitlab_ci.py",
     "test_update_scenarios.py", "test_update_scenarios_state.py", "test_generated_answers_2.py",
     "test_generated_answers_1.py", "test_update_stops_cleanly.py", "test_rename_recipe.py",
     "test_gitops_update.py", "test_environment_list_changes.py", "test_layout_names.py",
     "test_onboarding.py", "test_render_matrix.py", "test_kubeconform.py", "test_api_server.py",
     "test_interactive_copy.py", "test_update_keeps_advanced_answers.py", "test_template_updates.py",
     "test_promotion.py", "test_argocd_install_dry_run.py", "test_api_rules_vs_server.py",
+    "test_helm_workload.py",
 )  # fmt: skip
 
 

@@ -61,9 +61,7 @@ def render_in_process(answers: dict[str, Any], destination: Path) -> Exception |
     return None
 
 
-YAML_QUESTIONS = {
-    name for name, spec in copier_yml().items() if isinstance(spec, dict) and spec.get("type") == "yaml"
-}
+YAML_QUESTIONS = {name for name, spec in copier_yml().questions.items() if spec.get("type") == "yaml"}
 
 
 def parses(value: Any) -> bool:

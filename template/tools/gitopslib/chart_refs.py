@@ -23,7 +23,9 @@ RANGE_MARKS = re.compile(r"[\^~*xX<>=|, ]|^\d+(?:\.\d+)?$", re.ASCII)
 # Helm chart names: lowercase letters, digits and '-' (Helm's best practices; also a path
 # component of an OCI reference, which is lowercase).
 CHART_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", re.ASCII)
-MAX_CHART_NAME = 53  # Helm's limit for release names, which charts derive object names from
+# Kept within Helm's release-name limit: charts derive object names from both, and a chart's
+# default fullname is `<release>-<chart>` unless they are the same.
+MAX_CHART_NAME = 53
 _HOST = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?"
 _PATH = r"(/[A-Za-z0-9._~-]+)*"
 CHART_REPOSITORY = re.compile(rf"^https://{_HOST}{_PATH}/?$", re.ASCII)

@@ -19,7 +19,7 @@ import copier
 import pytest
 from gitopslib.template_clones import clones_folder, shared_template_clones
 
-from tests.conftest import GIT_IDENTITY, TEMPLATE_ROOT, render, run_gitops_in_process
+from tests.conftest import GIT_IDENTITY, TEMPLATE_ROOT, render, run_gitops, run_gitops_in_process
 
 # What a release of the template consists of (`migrations` holds scripts its `_migrations` run).
 TEMPLATE_PARTS = ("copier.yml", "template", "extensions", "migrations")
@@ -209,6 +209,14 @@ def module_template(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
 TOOLS_READ = ("gitopslib", "schemas")
 # Each copy made by copy_repo, and the repository it copies.
 _COPIED_FROM: dict[Path, Path] = {}
+
+
+def validated(repo: Path) -> Path:
+    """`repo`, once its own `tools/gitops validate` passes: the pristine repository a module's
+    tests copy (copy_repo) starts clean, so each test's findings are its own change's."""
+    result = run_gitops(repo, "validate")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return repo
 
 
 def copy_repo(pristine: Path, destination: Path) -> Path:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import render, run_gitops
-from tests.template_versions import copy_repo, edit, gitops_in_process
+from tests.template_versions import copy_repo, edit, gitops_in_process, validated
 
 REPO_URL = "https://github.com/example-org/gitops.git"
 APP = "myapp"
@@ -68,10 +68,7 @@ spec:
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = tmp_path_factory.mktemp("attacks") / "repo"
-    render(repo, {"kyverno_policies": True, "protected_environments": ["prod"]})
-    result = run_gitops(repo, "validate")
-    assert result.returncode == 0, result.stdout + result.stderr
-    return repo
+    return validated(render(repo, {"kyverno_policies": True, "protected_environments": ["prod"]}))
 
 
 @pytest.fixture

@@ -20,7 +20,16 @@ import yaml
 
 from tests.conftest import run_gitops, run_gitops_process
 from tests.helm_repository import ChartRepository
-from tests.template_versions import TemplateRepo, commit_all, copy_repo, edit, generate, git, tree_state
+from tests.template_versions import (
+    TemplateRepo,
+    commit_all,
+    copy_repo,
+    edit,
+    generate,
+    git,
+    tree_state,
+    validated,
+)
 
 APP = "shop"
 ENVIRONMENTS = ["dev", "staging", "prod"]
@@ -59,10 +68,7 @@ def pristine(
 ) -> Path:
     """The chart app generated at v1.0.0 and committed, validated once (its charts pulled)."""
     answers = {**ANSWERS, "chart_repo": chart_repository.secure_url}
-    repo = generate(module_template, tmp_path_factory.mktemp("helm") / "repo", answers, "v1.0.0")
-    result = run_gitops(repo, "validate")
-    assert result.returncode == 0, result.stdout + result.stderr
-    return repo
+    return validated(generate(module_template, tmp_path_factory.mktemp("helm") / "repo", answers, "v1.0.0"))
 
 
 @pytest.fixture

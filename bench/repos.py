@@ -74,6 +74,23 @@ def app_files(repo: Path, app: str) -> list[Path]:
     ]
 
 
+def onboarded_repo(template: Path, destination: Path, apps: int, vcs_ref: str = "v1.0.0") -> Path:
+    """What many_app_repo makes, made the slow way: one Copier copy per app, as a team onboards."""
+    for index in range(apps):
+        copier.run_copy(
+            str(template),
+            destination,
+            data={"app_name": f"app{index:03d}"},
+            defaults=True,
+            unsafe=True,
+            vcs_ref=vcs_ref,
+            quiet=True,
+        )
+    git(destination, "init", "-q", "-b", "main")
+    commit_all(destination, f"{apps} apps")
+    return destination
+
+
 def many_app_repo(template: Path, destination: Path, apps: int, vcs_ref: str = "v1.0.0") -> Path:
     """A committed GitOps repository with `apps` apps named app000, app001, ..."""
     copier.run_copy(

@@ -148,3 +148,39 @@ def test_validates_own_batch_gives_each_overlay_what_it_builds_alone(
     dev = next(overlay for overlay in overlays_of if overlay.path == "environments/dev/shop")
     where = [obj for obj in built.objects[dev] if obj["metadata"]["name"] == "where"]
     assert [obj["metadata"]["namespace"] for obj in where] == ["shop-staging"]
+
+
+def test_validates_chunks_give_each_overlay_what_it_builds_alone(
+    repo: Path, kubectl: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tools/gitopslib/kustomize.py in chunks (two overlays each here): one process per chunk,
+    run side by side; a chunk that fails is built one by one, the others are kept."""
+    copy = tmp_path / "repo"
+    shutil.copytree(repo, copy, symlinks=True)
+    edit(
+        copy,
+        "environments/prod/shop/kustomization.yaml",
+        "components:\n",
+        "resources: [missing.yaml]\ncomponents:\n",
+    )
+    loaded = load_repo(copy)
+    overlays_of = loaded.overlays()
+    calls: list[str] = []
+    run = gitops_kustomize.subprocess.run
+
+    def counting(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        calls.append(args[-1])
+        return run(args, **kwargs)
+
+    monkeypatch.setattr(gitops_kustomize, "CHUNK_OVERLAYS", 2)
+    monkeypatch.setattr(gitops_kustomize.subprocess, "run", counting)
+    built = gitops_kustomize.build_overlays(loaded, overlays_of)
+    monkeypatch.undo()
+    broken = next(o for o in overlays_of if o.path == "environments/prod/shop")
+    partner = next(o for o in overlays_of if o.path == "environments/prod/cart")  # in its chunk
+    # Three chunks, then the failed chunk's two overlays alone.
+    assert len(calls) == 5 and sorted(calls[-2:]) == sorted(str(copy / o.path) for o in (broken, partner))
+    assert list(built.errors) == [broken] and "missing.yaml" in built.errors[broken]
+    assert {o.path: objects for o, objects in built.objects.items()} == {
+        o.path: alone(kubectl, copy / o.path) for o in overlays_of if o != broken
+    }

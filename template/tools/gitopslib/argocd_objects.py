@@ -42,6 +42,10 @@ class Located:
 class ArgoObjects:
     objects: list[Located] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # project()'s index, and the list (and its length) it was made from.
+    _projects: dict[str, Located] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _projects_of: list[Located] | None = field(default=None, init=False, repr=False, compare=False)
+    _projects_count: int = field(default=-1, init=False, repr=False, compare=False)
 
     def of_kind(self, kind: str, under: str | None = None) -> list[Located]:
         return [
@@ -53,7 +57,14 @@ class ArgoObjects:
         ]
 
     def project(self, name: str) -> Located | None:
-        return next((p for p in self.of_kind("AppProject") if p.name == name), None)
+        """The first AppProject of that name. Looked up once per overlay: an index, not a scan
+        (a scan per overlay made validate quadratic in apps, 3 of 19 s at 600 overlays)."""
+        if self._projects_of is not self.objects or self._projects_count != len(self.objects):
+            self._projects = {}
+            for project in self.of_kind("AppProject"):
+                self._projects.setdefault(project.name, project)
+            self._projects_of, self._projects_count = self.objects, len(self.objects)
+        return self._projects.get(name)
 
 
 # Argo CD skips a file holding this marker, and the root app's prune then deletes what it held.

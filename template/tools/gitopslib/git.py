@@ -22,6 +22,34 @@ def git(root: Path, *args: str, check: bool = True) -> str:
     return result.stdout
 
 
+def cat_files(root: Path, requests: list[str]) -> list[tuple[str, str, bytes]]:
+    """The objects named (`<commit>:<path>` or an object id): id, type and content each;
+    ("", "missing", b"") for one that does not exist."""
+    if not requests:
+        return []
+    output = subprocess.run(
+        ["git", "cat-file", "--batch"],
+        cwd=root,
+        input="".join(f"{request}\n" for request in requests).encode(),
+        capture_output=True,
+        check=True,
+    ).stdout
+    found: list[tuple[str, str, bytes]] = []
+    position = 0
+    for _ in requests:
+        header_end = output.index(b"\n", position)
+        header = output[position:header_end].split()
+        if header[-1] == b"missing":
+            found.append(("", "missing", b""))
+            position = header_end + 1
+            continue
+        size = int(header[2])
+        content = output[header_end + 1 : header_end + 1 + size]
+        found.append((header[0].decode(), header[1].decode(), content))
+        position = header_end + 1 + size + 1
+    return found
+
+
 def describe_command(args: tuple[str, ...]) -> str:
     """The command on one line: a multi-line argument (a commit message) is cut to its first
     line, else its later lines would read as the start of the error (e.g. `copier update ...`)."""

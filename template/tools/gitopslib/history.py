@@ -8,11 +8,10 @@ processes each: seconds on a repository with hundreds of overlays.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from .git import git, is_work_tree
+from .git import cat_files, git, is_work_tree
 
 # Tree entry modes of files (regular, executable, symbolic link): what `git ls-tree` calls blobs.
 FILE_MODES = (b"100644", b"100755", b"120000")
@@ -56,42 +55,15 @@ class History:
                 if not commits or commits[-1] != commit:
                     commits.append(commit)
         pairs = [(commit, folder) for folder, commits in self._commits.items() for commit in commits]
-        trees = self._cat_files([f"{commit}:./{folder}" for commit, folder in pairs])
+        trees = cat_files(self.root, [f"{commit}:./{folder}" for commit, folder in pairs])
         # Not a tree: the folder did not exist at that commit (it was removed), or was a file then.
         listings = [_tree_files(oid, content) if kind == "tree" else None for oid, kind, content in trees]
         blobs = sorted({blob for listing in listings if listing for blob in listing.values()})
-        contents = {blob: found[2] for blob, found in zip(blobs, self._cat_files(blobs), strict=True)}
+        contents = {blob: found[2] for blob, found in zip(blobs, cat_files(self.root, blobs), strict=True)}
         for pair, listing in zip(pairs, listings, strict=True):
             self._states[pair] = (
                 None if listing is None else {name: contents[blob] for name, blob in listing.items()}
             )
-
-    def _cat_files(self, requests: list[str]) -> list[tuple[str, str, bytes]]:
-        """The objects named (`<commit>:<path>` or an object id): id, type and content each;
-        ("", "missing", b"") for one that does not exist."""
-        if not requests:
-            return []
-        output = subprocess.run(
-            ["git", "cat-file", "--batch"],
-            cwd=self.root,
-            input="".join(f"{request}\n" for request in requests).encode(),
-            capture_output=True,
-            check=True,
-        ).stdout
-        found: list[tuple[str, str, bytes]] = []
-        position = 0
-        for _ in requests:
-            header_end = output.index(b"\n", position)
-            header = output[position:header_end].split()
-            if header[-1] == b"missing":
-                found.append(("", "missing", b""))
-                position = header_end + 1
-                continue
-            size = int(header[2])
-            content = output[header_end + 1 : header_end + 1 + size]
-            found.append((header[0].decode(), header[1].decode(), content))
-            position = header_end + 1 + size + 1
-        return found
 
     def versions(self, folder: str) -> list[dict[str, bytes] | None]:
         """The folder's files by name as each commit that touched it left them (None: the commit

@@ -32,13 +32,13 @@ from .chart_refs import chart_version_problem
 from .errors import UsageError
 from .git import git, is_work_tree
 from .image_refs import VERSION_LABEL, digest_problem, image_tag_problem, is_digest, shown, version_label
-from .kustomize import build_text, kustomize_command
+from .kustomize import build_overlays, overlay_namespace, rendered_text
 from .layout import KUSTOMIZATION, PROVENANCE, image_placeholder, release_dir
 from .overlay_checks import release_problems
 from .promote import (
     PromotionRefusedError,
     check_branch,
-    checked_build,
+    checked_objects,
     commit_on_branch,
     refuse_uncommitted,
     relative_path,
@@ -369,20 +369,20 @@ def _commit_message(request: ReleaseRequest, plan: ReleasePlan) -> str:
 def _apply(repo: Repo, request: ReleaseRequest, plan: ReleasePlan, branch: str | None) -> tuple[str, str]:
     """Writes the release, checks what the environment renders (and commits it on `branch`);
     restores the release files on any failure. Returns the rendered diff and the commit, if any."""
-    command = kustomize_command()
     overlay = Overlay(request.env, request.app)
-    before_text, error = build_text(command, repo.root / overlay.path)
+    before = build_overlays(repo, [overlay])
     directory = repo.root / plan.directory
     snapshots = {directory: snapshot(directory)}
     try:
         for name, content in plan.writes.items():
             (directory / name).write_bytes(content)
-        after_text = checked_build(repo, overlay, command)
+        after = checked_objects(overlay, build_overlays(repo, [overlay]), overlay_namespace(repo, overlay))
         commit = commit_on_branch(repo.root, branch, _commit_message(request, plan)) if branch else ""
     except BaseException:
         restore(snapshots)
         raise
-    return rendered_diff(overlay, "" if error else before_text, after_text, "released"), commit
+    before_text = "" if overlay in before.errors else rendered_text(before.objects[overlay])
+    return rendered_diff(overlay, before_text, rendered_text(after), "released"), commit
 
 
 def release(repo: Repo, request: ReleaseRequest, branch: str | None, out: TextIO | None = None) -> int:

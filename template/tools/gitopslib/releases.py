@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,8 @@ from typing import Any
 import yaml
 
 from . import fast_yaml
-from .errors import BrokenFileError, GitError
-from .git import file_at, git
+from .errors import BrokenFileError
+from .git import cat_files, file_at, git
 from .layout import ENVIRONMENT_CHART_FIELDS, KUSTOMIZATION, PROVENANCE, chart_entries, environment_files
 from .problems import Problem
 from .repo import yaml_reason
@@ -205,32 +204,46 @@ class ReleaseError(BrokenFileError):
         return Problem(self.path, self.reason)
 
 
-def names_at(root: Path, commit: str, directory: str) -> dict[str, str]:
-    """The files directly in `directory` as committed in `commit`: name -> blob id (empty when absent).
+def names_in(root: Path, commit: str, directories: list[str]) -> dict[str, dict[str, str]]:
+    """The files directly in each of `directories` as committed in `commit`: name -> blob id
+    (empty when absent), from one git process for them all.
 
-    Read with ls-tree rather than `git show commit:path`: its pathspec is relative to `root`
-    even when the GitOps repository is a folder of a larger git repository.
+    Read with ls-tree rather than `git show commit:path`: its pathspec and the paths it prints
+    are relative to `root` even when the GitOps repository is a folder of a larger git repository.
     """
-    listing = git(root, "ls-tree", "-z", commit, "--", f"{directory}/")
-    names = {}
+    found: dict[str, dict[str, str]] = {directory: {} for directory in directories}
+    if not directories:
+        return found
+    listing = git(root, "ls-tree", "-z", commit, "--", *(f"{directory}/" for directory in directories))
     for entry in filter(None, listing.split("\0")):
         meta, path = entry.split("\t", 1)
         _mode, kind, blob = meta.split()
-        if kind == "blob":
-            names[Path(path).name] = blob
-    return names
+        folder, _, name = path.rpartition("/")
+        if kind == "blob" and folder in found:
+            found[folder][name] = blob
+    return found
+
+
+def names_at(root: Path, commit: str, directory: str) -> dict[str, str]:
+    """The files directly in `directory` as committed in `commit`: name -> blob id (empty when absent)."""
+    return names_in(root, commit, [directory])[directory]
+
+
+def folders_at(root: Path, commit: str, directories: list[str]) -> dict[str, dict[str, bytes]]:
+    """The files directly in each of `directories` as committed in `commit`, by name, as bytes:
+    two git processes for any number of folders."""
+    listings = names_in(root, commit, directories)
+    blobs = sorted({blob for names in listings.values() for blob in names.values()})
+    read = cat_files(root, blobs)
+    contents = {blob: content for blob, (_, _, content) in zip(blobs, read, strict=True)}
+    return {
+        folder: {name: contents[blob] for name, blob in names.items()} for folder, names in listings.items()
+    }
 
 
 def files_at(root: Path, commit: str, directory: str) -> dict[str, bytes]:
     """The files directly in `directory` as committed in `commit`, by name, as bytes."""
-    return {name: _blob(root, blob) for name, blob in names_at(root, commit, directory).items()}
-
-
-def _blob(root: Path, sha: str) -> bytes:
-    result = subprocess.run(["git", "cat-file", "blob", sha], cwd=root, capture_output=True)
-    if result.returncode != 0:
-        raise GitError(f"git cat-file blob {sha}: {result.stderr.decode(errors='replace').strip()}")
-    return result.stdout
+    return folders_at(root, commit, [directory])[directory]
 
 
 def decoded(path: str, content: bytes) -> str:

@@ -3,6 +3,8 @@ names: layout.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,9 +127,37 @@ def parse_yaml(text: str, relative: str) -> Any:
         raise BrokenFileError(relative, f"not valid YAML: {yaml_reason(error)}") from None
 
 
+# read_yaml's results while `parsed_once` is on: path -> the value, or the BrokenFileError.
+_parsed: dict[Path, Any] | None = None
+
+
+@contextmanager
+def parsed_once() -> Iterator[None]:
+    """While it runs, each file read_yaml reads is parsed once: validate reads an overlay's
+    kustomization for its namespace, its checks and its build, and a release for its checks, its
+    images and its charts. Only for code that writes no file and changes no value read."""
+    global _parsed
+    outer, _parsed = _parsed, {} if _parsed is None else _parsed
+    try:
+        yield
+    finally:
+        _parsed = outer
+
+
 def read_yaml(path: Path, relative: str) -> Any:
     """The one YAML document of a file (None when empty); BrokenFileError says why it cannot be read."""
-    return parse_yaml(read_text(path, relative), relative)
+    if _parsed is None:
+        return parse_yaml(read_text(path, relative), relative)
+    if path not in _parsed:
+        try:
+            _parsed[path] = parse_yaml(read_text(path, relative), relative)
+        except BrokenFileError as error:
+            _parsed[path] = error
+    found = _parsed[path]
+    if isinstance(found, BrokenFileError):
+        # Named as this caller names the file.
+        raise BrokenFileError(relative, found.reason) from None
+    return found
 
 
 def load_documents(path: Path, relative: str) -> list[Any]:

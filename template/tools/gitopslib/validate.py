@@ -36,7 +36,7 @@ from .overlay_checks import (
 from .problems import Problem
 from .promotion_checks import history_problems
 from .release_images import unmatched_image_reasons
-from .repo import Overlay, Repo, read_yaml, yaml_reason
+from .repo import Overlay, Repo, parsed_once, read_yaml, yaml_reason
 from .schemas import schema_problems
 from .secret_checks import secret_problems
 from .soak import soak_problems
@@ -189,8 +189,14 @@ def validate_repo(repo: Repo, changed_since: str | None = None) -> ValidationRep
     """Everything, or with `changed_since` only the overlays a change can affect.
 
     Checks that need no build (kustomization files, Argo CD objects, coverage, history) are
-    cheap and always run over the whole repository.
+    cheap and always run over the whole repository. No check writes a file or changes what it
+    reads: each file is parsed once (parsed_once).
     """
+    with parsed_once():
+        return _validate(repo, changed_since)
+
+
+def _validate(repo: Repo, changed_since: str | None) -> ValidationReport:
     report = ValidationReport()
     if changed_since is not None:
         require_commit(repo, changed_since, "--changed-since")

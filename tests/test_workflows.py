@@ -34,6 +34,8 @@ NODE24_MAJORS = {
     "actions/checkout": 5,
     "actions/setup-python": 6,
     "actions/create-github-app-token": 3,
+    "actions/upload-artifact": 6,  # v5.0.0 node20, v6.0.0 node24
+    "actions/download-artifact": 7,  # v6.0.0 node20, v7.0.0 node24
 }
 # What pushes and opens a pull request: an App's token, else the fine-grained token, else (when
 # allowed on purpose) GITHUB_TOKEN. Whichever is chosen, Validate runs on the pull request
@@ -146,8 +148,11 @@ def test_validate_and_promote_workflows(workflows: list[Path]) -> None:
     by_name = {w.name: yaml.safe_load(w.read_text()) for w in workflows}
     validate = by_name["validate.yaml"]
     assert "pull_request" in validate[True]  # PyYAML reads the key `on` as True
-    validate_runs = "\n".join(s.get("run", "") for s in validate["jobs"]["validate"]["steps"])
-    assert "tools/gitops validate" in validate_runs and "kubeconform -strict" in validate_runs
+    validate_runs = "\n".join(s.get("run", "") for job in validate["jobs"].values() for s in job["steps"])
+    assert "tools/gitops validate --shard" in validate_runs and "kubeconform -strict" in validate_runs
+    assert "tools/gitops shards plan" in validate_runs and "tools/gitops shards merge" in validate_runs
+    # The job branch protection requires keeps its name, whatever the number of shards.
+    assert validate["jobs"]["validate"]["needs"] == ["plan", "shard"]
     assert "tools/gitops diff" in validate_runs and "GITHUB_STEP_SUMMARY" in validate_runs
     promote = by_name["promote.yaml"]
     assert set(promote[True]["workflow_dispatch"]["inputs"]) == {"app", "from", "to", "force"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -52,11 +53,41 @@ def _parser() -> argparse.ArgumentParser:
         """
         tools/gitops validate
         tools/gitops validate --changed-since origin/main    # only what a branch can affect
+        tools/gitops validate --shard 2/4 --shard-report shard-2.json    # one CI runner's share
         """,
     )
     validate.add_argument(
         "--changed-since", metavar="REF", help="build only the overlays that changed since REF can affect"
     )
+    validate.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="validate the Ith of N shares of the overlays (shard 1 also runs the checks that need no "
+        "build); `tools/gitops shards merge` checks what needs every shard",
+    )
+    validate.add_argument(
+        "--shard-report", type=Path, metavar="FILE", help="write what `tools/gitops shards merge` needs here"
+    )
+    shards = _command(
+        commands,
+        "shards",
+        "split validate across CI runners: plan the shards, list one's overlays, merge their reports",
+        "For a repository too large for one CI job: `plan` prints the shards as a JSON list for a\n"
+        "CI matrix (one per 400 overlays), `list` the overlays of one shard, `merge` checks what\n"
+        "needs every shard's builds (a host two overlays route, an exception nothing used).",
+        """
+        tools/gitops shards plan    # ["1/3", "2/3", "3/3"]
+        tools/gitops shards list 2/3
+        tools/gitops shards merge reports/*/shard.json
+        """,
+    )
+    steps = shards.add_subparsers(dest="step", required=True, parser_class=_Parser)
+    plan = steps.add_parser("plan", help="the shards of this repository, as a JSON list")
+    plan.add_argument("--overlays-per-shard", type=int, metavar="N", help="overlays per shard (default: 400)")
+    listing = steps.add_parser("list", help="the overlays of one shard, one folder per line")
+    listing.add_argument("shard", metavar="I/N")
+    merged = steps.add_parser("merge", help="check the reports of every shard together (exit 1 on problems)")
+    merged.add_argument("reports", nargs="*", type=Path, metavar="REPORT")
     update = _command(
         commands,
         "update",
@@ -173,17 +204,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_validate(repo_path: Path, changed_since: str | None = None) -> int:
+def run_validate(
+    repo_path: Path,
+    changed_since: str | None = None,
+    shard: str | None = None,
+    shard_report: Path | None = None,
+) -> int:
     # Imported here so that --help works before tools/requirements.txt is installed.
     from .branch_check import branch_warning
     from .repo import load_repo
+    from .shards import parse_shard, write_report
     from .validate import validate_repo
 
+    if shard_report is not None and shard is None:
+        raise UsageError("--shard-report needs --shard")
+    share = parse_shard(shard) if shard is not None else None
     repo = load_repo(repo_path)
-    report = validate_repo(repo, changed_since)
+    report = validate_repo(repo, changed_since, share)
+    if shard_report is not None and report.shard is not None:
+        write_report(shard_report, report.shard)
     for problem in report.problems:
         print(problem)
-    print(report.summary, file=sys.stderr)
+    print(report.summary + (f" (shard {share})" if share else ""), file=sys.stderr)
     if warning := branch_warning(repo.root, str(repo.settings.get("target_revision") or "")):
         print(warning, file=sys.stderr)
     return EXIT_PROBLEMS if report.problems else EXIT_OK
@@ -234,8 +276,29 @@ def run_diff(args: argparse.Namespace) -> int:
     return print_diff(repo, args.base, args.markdown)
 
 
+def run_shards(args: argparse.Namespace) -> int:
+    from .repo import load_repo
+    from .shards import merge, parse_shard, planned
+
+    repo = load_repo(args.repo)
+    if args.step == "plan":
+        sizes = {} if args.overlays_per_shard is None else {"per_shard": args.overlays_per_shard}
+        print(json.dumps(planned(len(repo.overlays()), **sizes)))
+        return EXIT_OK
+    if args.step == "list":
+        for overlay in parse_shard(args.shard).overlays(repo.overlays()):
+            print(overlay.path)
+        return EXIT_OK
+    result = merge(repo, args.reports)
+    for problem in result.problems:
+        print(problem)
+    print(result.summary, file=sys.stderr)
+    return EXIT_PROBLEMS if result.problems else EXIT_OK
+
+
 COMMANDS = {
-    "validate": lambda args: run_validate(args.repo, args.changed_since),
+    "validate": lambda args: run_validate(args.repo, args.changed_since, args.shard, args.shard_report),
+    "shards": run_shards,
     "promote": run_promote,
     "release": run_release,
     "status": run_status,

@@ -13,11 +13,11 @@ from .access_checks import FORBIDDEN, forbidden_namespace, override_file_problem
 from .access_exceptions import Exceptions, read_exceptions
 from .api_checks import api_problems, mapping
 from .argocd_checks import PLATFORM_DIR, argocd_problems, coverage_problems
-from .argocd_objects import read_argo_objects
+from .argocd_objects import ArgoObjects, read_argo_objects
 from .changes import affected_overlays, require_commit
 from .ci_provider import ci_provider_problems
 from .codeowners_checks import codeowners_problems
-from .errors import BrokenFileError
+from .errors import BrokenFileError, UsageError
 from .gitlab_ci_checks import gitlab_ci_problems
 from .kustomize import (
     HELM_HINT,
@@ -39,10 +39,17 @@ from .release_images import unmatched_image_reasons
 from .repo import Overlay, Repo, parsed_once, read_yaml, yaml_reason
 from .schemas import schema_problems
 from .secret_checks import secret_problems
+from .shards import Shard, ShardReport, exceptions_used
 from .soak import soak_problems
 from .update_leftovers import MARKER, conflict_marker_reasons, repository_files, unfinished_update_reason
 from .workflow_checks import workflow_problems
-from .workload_access import group_of, host_problems, workload_access_problems
+from .workload_access import (
+    exposure_problems,
+    group_of,
+    host_claims,
+    shared_host_problems,
+    workload_access_problems,
+)
 
 PLATFORM_KIND = ("kyverno.io", "ClusterPolicy")
 
@@ -54,6 +61,7 @@ class ValidationReport:
     platform: int = 0
     objects: int = 0
     exceptions: list[str] = field(default_factory=list)  # honoured, as `Kind/name (reason)`
+    shard: ShardReport | None = None  # what `shards merge` needs of this run
 
     @property
     def summary(self) -> str:
@@ -185,33 +193,44 @@ def release_image_problems(repo: Repo, overlay: Overlay, objects: list[dict[str,
     return [Problem(path, reason) for reason in unmatched_image_reasons(release, objects)]
 
 
-def validate_repo(repo: Repo, changed_since: str | None = None) -> ValidationReport:
-    """Everything, or with `changed_since` only the overlays a change can affect.
+def validate_repo(
+    repo: Repo, changed_since: str | None = None, shard: Shard | None = None
+) -> ValidationReport:
+    """Everything; with `changed_since` only the overlays a change can affect; with `shard` its
+    share of the overlays (shards.py), the checks that need no build in shard 1 only, and what
+    needs every overlay's build left to `shards merge` (in `report.shard`).
 
     Checks that need no build (kustomization files, Argo CD objects, coverage, history) are
-    cheap and always run over the whole repository. No check writes a file or changes what it
-    reads: each file is parsed once (parsed_once).
+    cheap and run over the whole repository. No check writes a file or changes what it reads:
+    each file is parsed once (parsed_once).
     """
+    if shard is not None and changed_since is not None:
+        raise UsageError(
+            "--shard and --changed-since cannot be combined: a shard is a share of every overlay"
+        )
     with parsed_once():
-        return _validate(repo, changed_since)
+        return _validate(repo, changed_since, shard or Shard(1, 1))
 
 
-def _validate(repo: Repo, changed_since: str | None) -> ValidationReport:
+def _validate(repo: Repo, changed_since: str | None, shard: Shard) -> ValidationReport:
     report = ValidationReport()
     if changed_since is not None:
         require_commit(repo, changed_since, "--changed-since")
     overlays = repo.overlays()
     namespaces = {overlay: overlay_namespace(repo, overlay) for overlay in overlays}
     to_build = overlays if changed_since is None else affected_overlays(repo, overlays, changed_since)
-    report.problems += file_problems(repo)
-    report.problems += coverage_problems(repo, overlays)
-
+    to_build = shard.overlays(to_build)
+    # Shard 1 (or a whole validate) runs the checks that need no build.
+    whole_repository = shard.index == 1
     exceptions = read_exceptions(repo)
-    report.problems += exceptions.problems
     argo = read_argo_objects(repo)
-    for overlay, namespace in namespaces.items():
-        if namespace is not None and forbidden_namespace(namespace):
-            report.problems.append(Problem(overlay.path, f"namespace {namespace}: {FORBIDDEN}"))
+    if whole_repository:
+        report.problems += file_problems(repo)
+        report.problems += coverage_problems(repo, overlays)
+        report.problems += exceptions.problems
+        for overlay, namespace in namespaces.items():
+            if namespace is not None and forbidden_namespace(namespace):
+                report.problems.append(Problem(overlay.path, f"namespace {namespace}: {FORBIDDEN}"))
 
     report.problems += helm_problems(repo, to_build)
     built = build_overlays(repo, to_build)
@@ -231,27 +250,44 @@ def _validate(repo: Repo, changed_since: str | None) -> ValidationReport:
             for reason in schema_problems(obj):
                 report.problems.append(Problem(f"{overlay.path}: {object_name(obj)}", reason))
 
-    report.problems += host_problems(built.objects, app_exposure(repo), exceptions)
+    claims = host_claims(built.objects, exceptions)
+    report.problems += exposure_problems(claims, app_exposure(repo))
+    if whole_repository:
+        report.problems += _repository_problems(repo, report, argo, namespaces, exceptions)
+    if shard.whole:
+        report.problems += shared_host_problems(claims)
+        if changed_since is None:  # overlays left unbuilt cannot use their exceptions
+            report.problems += exceptions.unused_problems()
+    report.exceptions = exceptions.honoured()
+    report.shard = ShardReport(shard, [o.path for o in to_build], claims, exceptions_used(exceptions))
+    report.problems = sorted(set(report.problems))
+    return report
 
+
+def _repository_problems(
+    repo: Repo,
+    report: ValidationReport,
+    argo: ArgoObjects,
+    namespaces: dict[Overlay, str | None],
+    exceptions: Exceptions,
+) -> list[Problem]:
+    """The platform kustomizations, the Argo CD objects, the CI files and history: what needs
+    no overlay's build (shard 1 of a sharded validate)."""
+    problems = []
     for path in sorted(repo.root.glob(f"{PLATFORM_DIR}/*/kustomization.yaml")):
-        report.problems += platform_problems(repo, path.parent, exceptions)
+        problems += platform_problems(repo, path.parent, exceptions)
         report.platform += 1
-
     for located in argo.objects:
         report.objects += 1
         for reason in schema_problems(located.obj):
-            report.problems.append(Problem(f"{located.path}: {located.kind}/{located.name}", reason))
-    report.problems += argocd_problems(repo, argo, namespaces, exceptions)
-    if changed_since is None:  # overlays left unbuilt cannot use their exceptions
-        report.problems += exceptions.unused_problems()
-    report.exceptions = exceptions.honoured()
-    report.problems += override_file_problems(repository_files(repo.root), repo.root)
+            problems.append(Problem(f"{located.path}: {located.kind}/{located.name}", reason))
+    problems += argocd_problems(repo, argo, namespaces, exceptions)
+    problems += override_file_problems(repository_files(repo.root), repo.root)
     # The CI files and CODEOWNERS of gitops.yaml's ci_provider: each check does nothing for the others.
-    report.problems += ci_provider_problems(repo)
-    report.problems += codeowners_problems(repo)
-    report.problems += secret_problems(repo)
-    report.problems += workflow_problems(repo)
-    report.problems += gitlab_ci_problems(repo)
-    report.problems += promotion_problems(repo, report.problems)
-    report.problems = sorted(set(report.problems))
-    return report
+    problems += ci_provider_problems(repo)
+    problems += codeowners_problems(repo)
+    problems += secret_problems(repo)
+    problems += workflow_problems(repo)
+    problems += gitlab_ci_problems(repo)
+    problems += promotion_problems(repo, [*report.problems, *problems])
+    return problems

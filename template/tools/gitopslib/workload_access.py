@@ -12,6 +12,7 @@ gitops.yaml declares an exception (kind, name and namespace) is left alone.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -239,33 +240,51 @@ def claimed_hosts(obj: dict[str, Any]) -> list[str]:
     return []
 
 
-def host_problems(
-    built: dict[Overlay, list[dict[str, Any]]], exposure: dict[str, str], exceptions: Exceptions
-) -> list[Problem]:
-    """Ingress controllers and gateways are shared: a host claimed by two overlays is routed to
-    both (ingress-nginx merges their paths), so one app could take another's traffic. And an app
-    whose `exposure` answer is `none` exposes nothing."""
-    owners: dict[str, Overlay] = {}
-    problems = []
+@dataclass(frozen=True, order=True)
+class HostClaim:
+    """An object of an overlay that asks a shared controller to route hosts to it."""
+
+    overlay: Overlay
+    where: str  # `<overlay>: Kind/name`
+    hosts: tuple[str, ...]
+
+
+def host_claims(built: dict[Overlay, list[dict[str, Any]]], exceptions: Exceptions) -> list[HostClaim]:
+    """The claims of every built overlay that no exception of gitops.yaml lets through."""
+    claims = []
     for overlay, objects in sorted(built.items()):
         for obj in objects:
             hosts = claimed_hosts(obj)
             metadata = mapping(obj.get("metadata"))
             kind, name = str(obj.get("kind")), str(metadata.get("name", "?"))
-            if not hosts or exceptions.honours(kind, name, metadata.get("namespace")):
-                continue
-            where = f"{overlay.path}: {kind}/{name}"
-            if exposure.get(overlay.app) == "none":
+            if hosts and not exceptions.honours(kind, name, metadata.get("namespace")):
+                claims.append(HostClaim(overlay, f"{overlay.path}: {kind}/{name}", tuple(hosts)))
+    return claims
+
+
+def exposure_problems(claims: list[HostClaim], exposure: dict[str, str]) -> list[Problem]:
+    """An app whose `exposure` answer is `none` exposes nothing."""
+    return [
+        Problem(claim.where, f"routes {', '.join(claim.hosts)} although the app's exposure answer is none")
+        for claim in claims
+        if exposure.get(claim.overlay.app) == "none"
+    ]
+
+
+def shared_host_problems(claims: list[HostClaim]) -> list[Problem]:
+    """Ingress controllers and gateways are shared: a host claimed by two overlays is routed to
+    both (ingress-nginx merges their paths), so one app could take another's traffic. Needs the
+    claims of every overlay of the repository (a sharded validate leaves it to `shards merge`)."""
+    owners: dict[str, Overlay] = {}
+    problems = []
+    for claim in sorted(claims):
+        for host in claim.hosts:
+            first = owners.setdefault(host, claim.overlay)
+            if first != claim.overlay:
                 problems.append(
-                    Problem(where, f"routes {', '.join(hosts)} although the app's exposure answer is none")
-                )
-            for host in hosts:
-                first = owners.setdefault(host, overlay)
-                if first != overlay:
-                    problems.append(
-                        Problem(
-                            where,
-                            f"host {host} is also routed to {first.path}: a shared controller merges them",
-                        )
+                    Problem(
+                        claim.where,
+                        f"host {host} is also routed to {first.path}: a shared controller merges them",
                     )
+                )
     return problems

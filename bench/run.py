@@ -36,7 +36,11 @@ OLD_IMAGE, NEW_IMAGE = "1.29.3-alpine", "1.29.4-alpine"
 
 
 def run(*command: str | Path, cwd: Path | None = None) -> None:
-    subprocess.run([str(c) for c in command], cwd=cwd, env=ENV, check=True, capture_output=True)
+    result = subprocess.run([str(c) for c in command], cwd=cwd, env=ENV, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(
+            f"{' '.join(map(str, command))}: exit {result.returncode}\n{result.stdout}{result.stderr}"
+        )
 
 
 def gitops(repo: Path, *args: str) -> None:
@@ -237,7 +241,10 @@ def bench_promote(work: Path, template: Path, apps: int, pairs: int) -> Figure:
         ours=lambda: gitops(repo, "promote", "--all", "--from", "dev"),
         pairs=pairs,
         target="<= 1.0",
-        prepare=lambda: git(repo, "checkout", "-q", "--", "."),
+        prepare=lambda: (
+            git(repo, "checkout", "-q", "--", "."),
+            git(repo, "clean", "-qfd", "--", "environments"),
+        ),
     )
 
 

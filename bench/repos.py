@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "template" / "tools"))
 from gitopslib.layout import answers_file  # noqa: E402
 
-TEMPLATE_PARTS = ("copier.yml", "template", "extensions")
+TEMPLATE_PARTS = ("copier.yml", "template", "extensions", "migrations")
 SEED_APP = "seedapp"
 IDENTITY = {
     "GIT_AUTHOR_NAME": "bench",

@@ -288,43 +288,49 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="one pair each, 10 and 50 apps")
     parser.add_argument("--apps", default="10,50,200", help="the repository sizes, e.g. 10,50,200")
-    parser.add_argument("--update-apps", default="10,50", help="the sizes of the update benchmark")
+    parser.add_argument("--update-apps", default="10,50,200", help="the sizes of the update benchmark")
+    parser.add_argument(
+        "--loaded-update-apps", default="10,50", help="the sizes of the update benchmark with one core busy"
+    )
     parser.add_argument("--only", default="", help="only these benchmarks, e.g. validate,promote")
     args = parser.parse_args()
     pairs = 1 if args.quick else 3
     sizes = [10, 50] if args.quick else [int(size) for size in args.apps.split(",")]
     update_sizes = [10] if args.quick else [int(size) for size in args.update_apps.split(",")]
+    loaded_sizes = [10] if args.quick else [int(size) for size in args.loaded_update_apps.split(",") if size]
     wanted = set(filter(None, args.only.split(",")))
 
     def chosen(name: str) -> bool:
         return not wanted or name in wanted
 
-    figures: list[Figure] = []
-    notes = []
+    # Each row is printed as soon as it is measured: a long run that fails late keeps the rest.
+    print(f"Machine: {machine()}\n", flush=True)
     with tempfile.TemporaryDirectory(prefix="gitops-bench-") as tmp:
         work = Path(tmp)
         template = template_release(work / "template")
         if chosen("check"):
-            notes.append(check_copied_repos(work, template))
+            print(check_copied_repos(work, template) + "\n", flush=True)
+        print(HEADER, flush=True)
+
+        def show(*figures: Figure) -> None:
+            for figure in figures:
+                print(figure.row(), flush=True)
+
         if chosen("copy"):
-            figures.append(bench_copy(work, template, 3 if args.quick else 6))
+            show(bench_copy(work, template, 3 if args.quick else 6))
         for apps in sizes:
             if chosen("validate"):
-                figures += bench_validate(work, template, apps, pairs)
+                show(*bench_validate(work, template, apps, pairs))
             if chosen("promote"):
-                figures.append(bench_promote(work, template, apps, pairs))
+                show(bench_promote(work, template, apps, pairs))
             if chosen("status"):
-                figures.append(bench_status(work, template, apps, pairs))
+                show(bench_status(work, template, apps, pairs))
         if chosen("onboard"):
-            figures += bench_onboarding(work, template, sizes, pairs)
+            show(*bench_onboarding(work, template, sizes, pairs))
         for apps in update_sizes if chosen("update") else []:
-            figures.append(bench_update(work, apps, 1 if apps >= 50 else pairs, loaded=False))
-            figures.append(bench_update(work, apps, 1 if apps >= 50 else pairs, loaded=True))
-    print(f"Machine: {machine()}\n")
-    print("\n".join(notes) + "\n" if notes else "", end="")
-    print(HEADER)
-    for figure in figures:
-        print(figure.row())
+            show(bench_update(work, apps, 1 if apps >= 50 else pairs, loaded=False))
+            if apps in loaded_sizes:
+                show(bench_update(work, apps, 1 if apps >= 50 else pairs, loaded=True))
 
 
 if __name__ == "__main__":

@@ -169,3 +169,47 @@ def test_another_scanner_does_not_reuse_the_keys(repo: Path, monkeypatch: pytest
     assert scan_repository(repo) == ([], [])
     after = set(store(repo).read_text().split())
     assert len(after) == len(before) and after.isdisjoint(before)
+
+
+def test_a_large_scan_shared_out_to_processes_finds_what_one_process_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold scan of many files is dealt out to one process per core (secret_checks._shares):
+    the same findings, files not scanned and clean keys as one process scanning them all."""
+    repo = tmp_path / "repo"
+    (repo / "apps").mkdir(parents=True)
+    secrets = {3: "notes.md", 101: "config.yaml", 202: "values.yaml"}
+    for index in range(240):
+        name = secrets.get(index, "plain.yaml" if index % 2 else "plain.md")
+        text = f"token: {github_token()}\n" if index in secrets else f"name: app{index}\nreplicas: {index}\n"
+        (repo / "apps" / f"{index:03d}-{name}").write_text(text)
+    (repo / "apps/250-comment.yaml").write_text(f"replicas: 1  # {github_token()}\n")
+    git(repo, "init", "-q")
+    monkeypatch.setattr(secret_checks, "cores", lambda: 2)
+
+    def scanned() -> tuple[list[str], list[str], set[str]]:
+        store(repo).unlink(missing_ok=True)
+        secret_scan_cache._seen_clean.clear()
+        findings, not_scanned = scan_repository(repo)
+        keys = set(store(repo).read_text().split())
+        return (
+            sorted(f"{f.path}:{f.line}:{f.what}:{f.hashed_secret}" for f in findings),
+            sorted(map(str, not_scanned)),
+            keys,
+        )
+
+    real_shares = secret_checks._shares
+    shares: list[int] = []
+    monkeypatch.setattr(
+        secret_checks, "_shares", lambda files: shares.append(len(real_shares(files))) or real_shares(files)
+    )
+    shared = scanned()
+    assert shares == [2], "shared out to two processes"
+    monkeypatch.setattr(secret_checks, "_shares", lambda files: [files])
+    alone = scanned()
+    assert shared == alone
+    assert [line.split(":")[0] for line in shared[0]] == [
+        "apps/003-notes.md", "apps/101-config.yaml", "apps/202-values.yaml", "apps/250-comment.yaml"
+    ]  # fmt: skip
+    assert shared[1] == []
+    assert len(shared[2]) == 241 - 4, "every other file kept as clean"

@@ -22,11 +22,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
 
@@ -34,6 +32,7 @@ from . import fast_yaml
 from .errors import INSTALL_HINT, BrokenFileError, UsageError
 from .layout import KUSTOMIZATION, namespace_of, release_file
 from .overlay_checks import place_in_destination
+from .parallel import cores, side_by_side
 from .repo import Overlay, Repo, read_yaml
 
 
@@ -223,28 +222,6 @@ def _read_bytes(path: Path) -> bytes:
 # Overlays per kubectl process: the measured curve (BENCHMARKS.md, "validate's chunks") is near
 # linear up to here and bends after it, while each process costs about 0.2 s of CPU to start.
 CHUNK_OVERLAYS = 60
-
-Item = TypeVar("Item")
-Result = TypeVar("Result")
-
-
-def cores() -> int:
-    """The cores this process may run on (a CI runner's cgroup or taskset may allow fewer than exist)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def side_by_side(work: Callable[[Item], Result], items: Iterable[Item]) -> list[Result]:
-    """`work` on every item, as many at a time as there are cores, results in the items' order.
-    Threads suffice: the work is a kubectl process each, and the GIL is free while it runs."""
-    items = list(items)
-    if len(items) < 2 or cores() < 2:
-        return [work(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(cores(), len(items))) as pool:
-        return list(pool.map(work, items))
-
 
 # Fewer overlays than this per process is not worth another process (its start is ~0.2 s of CPU).
 MIN_CHUNK_OVERLAYS = 10

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 from gitopslib import kustomize as gitops_kustomize
-from gitopslib.repo import load_repo
+from gitopslib.repo import Overlay, load_repo
 
 from tests import kustomize_builds
 from tests.conftest import render
@@ -111,6 +111,26 @@ def test_a_folder_that_does_not_build_is_named(repo: Path, kubectl: str, tmp_pat
         kustomize_builds.build_overlays(kubectl, [*overlays(repo)[:2], broken])
 
 
+def counted_build(
+    copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[Overlay], gitops_kustomize.BuildResult, list[str]]:
+    """tools/gitopslib/kustomize.build_overlays of every overlay of `copy`, and the folders of
+    the kubectl processes it ran."""
+    loaded = load_repo(copy)
+    overlays_of = loaded.overlays()
+    calls: list[str] = []
+    run = gitops_kustomize.subprocess.run
+
+    def counting(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        calls.append(args[-1])
+        return run(args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(gitops_kustomize.subprocess, "run", counting)
+        built = gitops_kustomize.build_overlays(loaded, overlays_of)
+    return overlays_of, built, calls
+
+
 def test_validates_own_batch_gives_each_overlay_what_it_builds_alone(
     repo: Path, kubectl: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -129,19 +149,8 @@ def test_validates_own_batch_gives_each_overlay_what_it_builds_alone(
         "  targets:\n  - select: {kind: ConfigMap, name: where}\n    fieldPaths: [metadata.namespace]\n"
         "components:\n",
     )
-    loaded = load_repo(copy)
-    overlays_of = loaded.overlays()
-    calls: list[str] = []
-    run = gitops_kustomize.subprocess.run
-
-    def counting(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-        calls.append(args[-1])
-        return run(args, **kwargs)
-
-    monkeypatch.setattr(gitops_kustomize.subprocess, "run", counting)
-    built = gitops_kustomize.build_overlays(loaded, overlays_of)
+    overlays_of, built, calls = counted_build(copy, monkeypatch)
     assert len(calls) == 1 and not built.errors
-    monkeypatch.undo()
     assert {o.path: objects for o, objects in built.objects.items()} == {
         o.path: alone(kubectl, copy / o.path) for o in overlays_of
     }
@@ -163,19 +172,8 @@ def test_validates_chunks_give_each_overlay_what_it_builds_alone(
         "components:\n",
         "resources: [missing.yaml]\ncomponents:\n",
     )
-    loaded = load_repo(copy)
-    overlays_of = loaded.overlays()
-    calls: list[str] = []
-    run = gitops_kustomize.subprocess.run
-
-    def counting(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-        calls.append(args[-1])
-        return run(args, **kwargs)
-
     monkeypatch.setattr(gitops_kustomize, "CHUNK_OVERLAYS", 2)
-    monkeypatch.setattr(gitops_kustomize.subprocess, "run", counting)
-    built = gitops_kustomize.build_overlays(loaded, overlays_of)
-    monkeypatch.undo()
+    overlays_of, built, calls = counted_build(copy, monkeypatch)
     broken = next(o for o in overlays_of if o.path == "environments/prod/shop")
     partner = next(o for o in overlays_of if o.path == "environments/prod/cart")  # in its chunk
     # Three chunks, then the failed chunk's two overlays alone.

@@ -149,7 +149,20 @@ def test_bad_arguments_are_one_line_and_exit_2(pristine: Path, args: list[str], 
 
 
 def test_unreadable_reports_are_named(pristine: Path, tmp_path: Path) -> None:
-    for name, text in {"empty.json": "", "list.json": "[]", "old.json": '{"format": 0}'}.items():
+    foreign_claim = {
+        "format": 1,
+        "shard": "1/1",
+        "overlays": [],
+        "claims": [{"overlay": "environments/dev/myapp/../../x", "where": "w", "hosts": ["h"]}],
+        "exceptions_used": [],
+    }
+    unreadable = {
+        "empty.json": "",
+        "list.json": "[]",
+        "old.json": '{"format": 0}',
+        "foreign-claim.json": json.dumps(foreign_claim),
+    }
+    for name, text in unreadable.items():
         (tmp_path / name).write_text(text)
         result = gitops_in_process(pristine, "shards", "merge", str(tmp_path / name))
         assert result.returncode == 2

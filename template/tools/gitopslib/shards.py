@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .access_exceptions import Exceptions, read_exceptions
 from .errors import UsageError
+from .layout import ENVIRONMENTS_DIR
 from .problems import Problem
 from .repo import Overlay, Repo
 from .workload_access import HostClaim, shared_host_problems
@@ -122,10 +123,13 @@ def _read_report(path: Path) -> ShardReport:
 
 
 def _overlay(path: object) -> Overlay:
-    parts = str(path).split("/")
-    if len(parts) != 3 or parts[0] != "environments":
+    """The overlay a report names by its folder (`environments/<env>/<app>`)."""
+    top, _, rest = str(path).partition("/")
+    env, _, app = rest.partition("/")
+    overlay = Overlay(env=env, app=app)
+    if top != ENVIRONMENTS_DIR or not env or not app or "/" in app or overlay.path != str(path):
         raise ValueError(path)
-    return Overlay(env=parts[1], app=parts[2])
+    return overlay
 
 
 @dataclass

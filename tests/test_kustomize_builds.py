@@ -111,6 +111,14 @@ def test_a_folder_that_does_not_build_is_named(repo: Path, kubectl: str, tmp_pat
         kustomize_builds.build_overlays(kubectl, [*overlays(repo)[:2], broken])
 
 
+def changed_copy(repo: Path, tmp_path: Path, overlay: str, fields: str) -> Path:
+    """A copy of `repo` whose `overlay` kustomization also holds `fields` (YAML, before its components)."""
+    copy = tmp_path / "repo"
+    shutil.copytree(repo, copy, symlinks=True)
+    edit(copy, f"{overlay}/kustomization.yaml", "components:\n", fields + "components:\n")
+    return copy
+
+
 def counted_build(
     copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[list[Overlay], gitops_kustomize.BuildResult, list[str]]:
@@ -137,17 +145,14 @@ def test_validates_own_batch_gives_each_overlay_what_it_builds_alone(
     """tools/gitopslib/kustomize.py (validate's builds, written apart from the tests' own): one
     kubectl process, each overlay's objects exactly, also an object a replacement moved into
     another overlay's namespace."""
-    copy = tmp_path / "repo"
-    shutil.copytree(repo, copy, symlinks=True)
-    edit(
-        copy,
-        "environments/dev/shop/kustomization.yaml",
-        "components:\n",
+    copy = changed_copy(
+        repo,
+        tmp_path,
+        "environments/dev/shop",
         "configMapGenerator:\n- name: where\n  literals: [ns=shop-staging]\n"
         "  options: {disableNameSuffixHash: true}\n"
         "replacements:\n- source: {kind: ConfigMap, name: where, fieldPath: data.ns}\n"
-        "  targets:\n  - select: {kind: ConfigMap, name: where}\n    fieldPaths: [metadata.namespace]\n"
-        "components:\n",
+        "  targets:\n  - select: {kind: ConfigMap, name: where}\n    fieldPaths: [metadata.namespace]\n",
     )
     overlays_of, built, calls = counted_build(copy, monkeypatch)
     assert len(calls) == 1 and not built.errors
@@ -164,14 +169,7 @@ def test_validates_chunks_give_each_overlay_what_it_builds_alone(
 ) -> None:
     """tools/gitopslib/kustomize.py in chunks (two overlays each here): one process per chunk,
     run side by side; a chunk that fails is built one by one, the others are kept."""
-    copy = tmp_path / "repo"
-    shutil.copytree(repo, copy, symlinks=True)
-    edit(
-        copy,
-        "environments/prod/shop/kustomization.yaml",
-        "components:\n",
-        "resources: [missing.yaml]\ncomponents:\n",
-    )
+    copy = changed_copy(repo, tmp_path, "environments/prod/shop", "resources: [missing.yaml]\n")
     monkeypatch.setattr(gitops_kustomize, "CHUNK_OVERLAYS", 2)
     overlays_of, built, calls = counted_build(copy, monkeypatch)
     broken = next(o for o in overlays_of if o.path == "environments/prod/shop")

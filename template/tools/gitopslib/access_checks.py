@@ -19,6 +19,7 @@ Anything else is named with what it widens, unless gitops.yaml declares it an ex
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -240,7 +241,7 @@ def platform_application_reasons(repo: Repo, app: Located, argo: ArgoObjects, se
 
 
 def app_application_reasons(
-    repo: Repo, app: Located, argo: ArgoObjects, namespaces: dict[Overlay, str | None]
+    repo: Repo, app: Located, argo: ArgoObjects, namespaces: Mapping[Overlay, str | None]
 ) -> tuple[Overlay | None, list[str]]:
     """An app environment's Application; returns the overlay it deploys."""
     spec = spec_of(app)

@@ -140,12 +140,13 @@ def _documents(path: Path, relative: str) -> list[Any]:
         raise BrokenFileError(relative, "nested too deeply to read") from None
 
 
-def read_argo_objects(repo: Repo) -> ArgoObjects:
-    """Every document Argo CD would read under argocd/: the root app syncs argocd/apps/ as a
-    plain directory (a kustomization.yaml there is just another manifest to it); bootstrap/ is
-    applied with `kubectl apply -k` and install/ is Argo CD's own, checked on its own."""
+def read_argo_objects(repo: Repo, folder: str = ARGOCD_DIR) -> ArgoObjects:
+    """Every document Argo CD would read under argocd/ (or only under `folder` in it): the root
+    app syncs argocd/apps/ as a plain directory (a kustomization.yaml there is just another
+    manifest to it); bootstrap/ is applied with `kubectl apply -k` and install/ is Argo CD's
+    own, checked on its own."""
     found = ArgoObjects()
-    for path in sorted((repo.root / ARGOCD_DIR).rglob("*")):
+    for path in sorted((repo.root / folder).rglob("*")):
         relative = repo.relative(path)
         if relative.startswith(INSTALL_DIR + "/") or not (path.is_file() or path.is_symlink()):
             continue

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import warnings
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Mapping
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -55,6 +55,7 @@ from .layout import (
 )
 from .per_environment import answers_for_environments, unresolved_answers_problem
 from .repo import read_yaml
+from .shared_files import exclusions
 from .template_clones import clones_folder, shared_template_clones
 from .update_checks import app_problems
 from .update_leftovers import MARKER, unfinished_update_reason
@@ -141,7 +142,9 @@ def _without_missing_file_warnings() -> Iterator[None]:
         yield
 
 
-def run_copier_update(root: Path, answers_file: str, data: dict[str, object], vcs_ref: str | None) -> None:
+def run_copier_update(
+    root: Path, answers_file: str, data: dict[str, object], vcs_ref: str | None, exclude: tuple[str, ...] = ()
+) -> None:
     import copier  # only this command needs Copier
 
     with _without_missing_file_warnings():
@@ -155,6 +158,7 @@ def run_copier_update(root: Path, answers_file: str, data: dict[str, object], vc
             conflict="inline",
             vcs_ref=vcs_ref,
             quiet=True,
+            exclude=exclude,
         )
 
 
@@ -318,18 +322,24 @@ def _no_longer_ignored(root: Path, ignored_before: set[str]) -> list[str]:
 
 
 def update_one(
-    root: Path, app: AppAnswers, data: dict[str, str], vcs_ref: str | None, scratch: bool = False
+    root: Path,
+    app: AppAnswers,
+    data: dict[str, str],
+    vcs_ref: str | None,
+    scratch: bool = False,
+    exclude: tuple[str, ...] = (),
 ) -> AppResult:
     """`copier update` of one app in `root` (the repository, or a scratch worktree of it when
     `scratch`), validated and committed unless it left conflicts. `root` must be clean at HEAD:
     when the update, a migration, the validation or the commit fails, the app's files and answers
     are put back as they were (its answers then name the old version, so that a re-run retries
-    it), and in the user's tree whatever was there is kept in a stash rather than deleted."""
+    it), and in the user's tree whatever was there is kept in a stash rather than deleted.
+    `exclude` is what Copier leaves out (shared_files.exclusions)."""
     before = git(root, "rev-parse", "HEAD").strip()
     ignored_before = ignored_paths(root)
     try:
         answers_before = fast_yaml.load((root / app.file).read_text()) or {}
-        run_copier_update(root, app.file, answers_for_environments(answers_before, data), vcs_ref)
+        run_copier_update(root, app.file, answers_for_environments(answers_before, data), vcs_ref, exclude)
         if conflicts := conflicted_paths(root):
             # Left in place on purpose: the markers are what the user resolves.
             return AppResult(app.app, "conflict", conflicts=conflicts)
@@ -370,7 +380,12 @@ def _claim_tree(free: SimpleQueue[str]) -> None:
 
 
 def _worker(
-    start: str, app: AppAnswers, data: dict[str, str], vcs_ref: str | None, clones: Path
+    start: str,
+    app: AppAnswers,
+    data: dict[str, str],
+    vcs_ref: str | None,
+    clones: Path,
+    exclude: tuple[str, ...],
 ) -> AppResult:
     """update_one in a worker process, in its worktree put back at `start` first (the previous
     app left its commit there, or what failed). Never raises: an exception that does not unpickle
@@ -380,7 +395,7 @@ def _worker(
         git(tree, "reset", "-q", "--hard", start)
         git(tree, "clean", "-fdxq")  # as a new worktree: nothing untracked, nothing ignored
         with shared_template_clones(clones):
-            return update_one(tree, app, data, vcs_ref, scratch=True)
+            return update_one(tree, app, data, vcs_ref, scratch=True, exclude=exclude)
     except Exception as error:
         return AppResult(app.app, "failed", reason=failure_reason(error))
 
@@ -393,7 +408,13 @@ def _collected(app: AppAnswers, future: Future[AppResult]) -> AppResult:
 
 
 def update_in_parallel(
-    root: Path, apps: list[AppAnswers], data: dict[str, str], vcs_ref: str | None, jobs: int, clones: Path
+    root: Path,
+    apps: list[AppAnswers],
+    data: dict[str, str],
+    vcs_ref: str | None,
+    jobs: int,
+    clones: Path,
+    excluded: Mapping[str, tuple[str, ...]],
 ) -> Generator[AppResult, None, None]:
     """Each app in the git worktree of a worker process, `jobs` at a time, yielded in app order
     as soon as it is done (for progress and to stop early); the caller picks their commits onto
@@ -415,7 +436,10 @@ def update_in_parallel(
             with ProcessPoolExecutor(
                 max_workers=len(trees), mp_context=context, initializer=_claim_tree, initargs=(free,)
             ) as pool:
-                futures = [pool.submit(_worker, start, app, data, vcs_ref, clones) for app in apps]
+                futures = [
+                    pool.submit(_worker, start, app, data, vcs_ref, clones, excluded.get(app.app, ()))
+                    for app in apps
+                ]
                 try:
                     for app, future in zip(apps, futures, strict=True):
                         yield _collected(app, future)
@@ -531,6 +555,7 @@ def update_apps(
             "drop the half-applied update with `git reset --hard && git clean -fd`"
         )
     apps = read_apps(root)
+    every_app = [app.app for app in apps]
     if only_app is not None:
         apps = [a for a in apps if a.app == only_app]
         if not apps:
@@ -546,13 +571,14 @@ def update_apps(
             print(f"{prefixes[app.app]} already at {target}, skipped", file=out, flush=True)
         else:
             pending.append(app)
+    stored = {app.app: read_yaml(root / app.file, app.file) or {} for app in pending}
     if "environments" in data:
         for app in pending:
-            stored = read_yaml(root / app.file, app.file) or {}
-            if problem := unresolved_answers_problem(stored, data):
+            if problem := unresolved_answers_problem(stored[app.app], data):
                 raise UsageError(f"{app.file}: {problem}")
     if not pending:
         return 0
+    excluded = exclusions(root, stored, repo_level_keys(root), every_app)
     # Every pending app ends in a commit (or a cherry-pick): without an identity git would
     # refuse it only after copier update had changed the tree. Apps all current need none.
     require_identity(root)
@@ -561,9 +587,9 @@ def update_apps(
     parallel = jobs > 1 and len(pending) > 1
     with clones_folder() as clones:
         if parallel:
-            code = _parallel(root, pending, data, vcs_ref, jobs, prefixes, out, clones)
+            code = _parallel(root, pending, data, vcs_ref, jobs, prefixes, out, clones, excluded)
         else:
-            code = _sequential(root, pending, data, vcs_ref, prefixes, out, clones)
+            code = _sequential(root, pending, data, vcs_ref, prefixes, out, clones, excluded)
     # The worktrees never see the user's ignored files, so update_one cannot catch a release
     # whose .gitignore stops ignoring one: it shows up here, untracked and uncommitted.
     if parallel and (exposed := _no_longer_ignored(root, ignored_at_start)):
@@ -588,10 +614,11 @@ def _parallel(
     prefixes: dict[str, str],
     out: TextIO,
     clones: Path,
+    excluded: Mapping[str, tuple[str, ...]],
 ) -> int:
     replay_from: int | None = None
     failure: AppResult | None = None
-    with closing(update_in_parallel(root, apps, data, vcs_ref, jobs, clones)) as results:
+    with closing(update_in_parallel(root, apps, data, vcs_ref, jobs, clones, excluded)) as results:
         for index, (app, result) in enumerate(zip(apps, results, strict=False)):
             if result.status == "failed":
                 failure = result  # its worktree is discarded: the branch never saw the update
@@ -621,7 +648,7 @@ def _parallel(
     if failure is not None:
         return _stop_at_failure(failure, out)
     if replay_from is not None:
-        return _sequential(root, apps[replay_from:], data, vcs_ref, prefixes, out, clones)
+        return _sequential(root, apps[replay_from:], data, vcs_ref, prefixes, out, clones, excluded)
     return 0
 
 
@@ -633,10 +660,11 @@ def _sequential(
     prefixes: dict[str, str],
     out: TextIO,
     clones: Path,
+    excluded: Mapping[str, tuple[str, ...]],
 ) -> int:
     for app in apps:
         with shared_template_clones(clones):
-            result = update_one(root, app, data, vcs_ref)
+            result = update_one(root, app, data, vcs_ref, exclude=excluded.get(app.app, ()))
         if result.status == "conflict":
             return _stop_at_conflict(prefixes[app.app], result, out)
         if result.status == "failed":

@@ -28,6 +28,7 @@ nothing from the others, and dropping it is one line.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import marshal
 import os
@@ -143,9 +144,14 @@ def cache_compiled_strings(environment: Environment, copier_version: str | None 
             return compile_string(source, globals, template_class)
         if source not in cache:
             code = shared_code(environment, settings, source, None, None)
-            cache[source] = environment.template_class.from_code(
+            compiled = environment.template_class.from_code(
                 environment, code, environment.make_globals(None), None
             )
+            if as_it_is(environment, source):
+                # Most path parts: the output is the source, whatever the context. Building the
+                # context (and running the context hooks) for it was a fifth of a render.
+                compiled.render = functools.partial(_source_of, source)  # type: ignore[method-assign]
+            cache[source] = compiled
         else:
             # Compiling runs the extensions' preprocess hooks, which reset per-render state
             # (Copier's yield context); a cached template must run them too.
@@ -156,6 +162,28 @@ def cache_compiled_strings(environment: Environment, copier_version: str | None 
     environment.from_string = from_string  # type: ignore[method-assign]
     environment.bytecode_cache = FileCodeCache(settings)
     return True
+
+
+def as_it_is(environment: Environment, source: str) -> bool:
+    """Whether Jinja renders `source` as it is: one line with no block, variable or comment start
+    and no line statements or comments configured (newlines are what Jinja may rewrite)."""
+    if (
+        "\n" in source
+        or "\r" in source
+        or environment.line_statement_prefix
+        or environment.line_comment_prefix
+    ):
+        return False
+    starts = (
+        environment.block_start_string,
+        environment.variable_start_string,
+        environment.comment_start_string,
+    )
+    return not any(start in source for start in starts)
+
+
+def _source_of(source: str, *args: Any, **kwargs: Any) -> str:
+    return source
 
 
 def shared_code(

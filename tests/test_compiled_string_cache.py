@@ -19,6 +19,8 @@ from copier._jinja_ext import YieldExtension, get_yield_context
 from copier._main import Worker
 from copier._user_data import Question
 from copier.errors import MultipleYieldTagsError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import TEMPLATE_ROOT
 from tests.template_versions import TemplateRepo, tree_state
@@ -272,3 +274,41 @@ def test_the_cache_changes_nothing_in_a_generated_repository(tmp_path: Path) -> 
         answers.write_text(answers.read_text().replace(str(template.path), "TEMPLATE").replace(ref, "REF"))
         trees.append(tree_state(destination))
     assert trees[0] == trees[1] == trees[2]
+
+
+# Jinja's syntax characters, whitespace, line breaks and a few letters: the strings that could
+# make a source render as something other than itself.
+JINJA_ALPHABET = "{}%#-+ \n\r\tab.=|"
+
+
+@settings(max_examples=300, deadline=None)
+@given(source=st.text(alphabet=JINJA_ALPHABET, max_size=12))
+def test_a_source_served_as_it_is_is_what_jinja_renders(source: str) -> None:
+    """The oracle is Jinja itself, in an environment without the cache: whatever as_it_is
+    accepts renders to itself there, with Copier's settings (keep_trailing_newline)."""
+    jinja = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    if cache_module.as_it_is(jinja, source):
+        assert jinja.from_string(source).render() == source
+
+
+@pytest.mark.parametrize("source", ["deployment.yaml", "tools", ".copier-answers.yml", "a%b}c"])
+def test_a_plain_source_renders_as_it_is_without_a_context(source: str) -> None:
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    assert cache_module.cache_compiled_strings(environment, "9.19.1")
+    assert environment.from_string(source).render(anything="ignored") == source
+
+
+@pytest.mark.parametrize(
+    ("source", "settings_of"),
+    [
+        ("{{ app }}", {}),
+        ("{% if x %}y{% endif %}", {}),
+        ("{# note #}x", {}),
+        ("two\nlines", {}),
+        ("# a line statement", {"line_statement_prefix": "#"}),
+        ("x ## a comment", {"line_comment_prefix": "##"}),
+        ("<< app >>", {"variable_start_string": "<<", "variable_end_string": ">>"}),
+    ],
+)
+def test_a_source_with_syntax_is_rendered(source: str, settings_of: dict[str, str]) -> None:
+    assert not cache_module.as_it_is(jinja2.Environment(**settings_of), source)

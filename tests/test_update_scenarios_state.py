@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 import yaml
+from copier._main import Worker
 
 from tests.conftest import TEMPLATE_ROOT, run_gitops
 from tests.kustomize_builds import build_overlays
-from tests.template_versions import commit_all, git, tree_state
+from tests.template_versions import commit_all, copier_update, git, tree_state
 from tests.test_gitops_update import APPS
 from tests.update_scenarios import (
     DEPLOYMENT_TEMPLATE,
@@ -182,6 +183,30 @@ def test_update_killed_mid_way_is_never_taken_for_finished(
         assert answered_version(scenario.repo, app) == "v1.1.0"
     assert not (scenario.repo / MARKER).exists() and scenario.status() == ""
     assert scenario.validate().returncode == 0
+
+
+def test_the_marker_is_written_before_the_first_file(
+    scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The context hook writes it at the first string Copier renders into the destination with
+    a context; strings Jinja outputs as they are skip the hooks (compiled_string_cache.as_it_is),
+    so this holds only while something templated (copier.yml's `_exclude`) renders before the
+    first file is written. The file writes of the destination are watched, not the scratch renders."""
+    scenario.template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 10")
+    scenario.template.release("v1.1.0")
+    repo = scenario.repo.resolve()
+    marker_at_first_write: list[bool] = []
+    render_file = Worker._render_file
+
+    def watched(worker: Worker, *args: Any, **kwargs: Any) -> Any:
+        if not marker_at_first_write and worker.subproject.local_abspath.resolve() == repo:
+            marker_at_first_write.append((repo / MARKER).is_file())
+        return render_file(worker, *args, **kwargs)
+
+    monkeypatch.setattr(Worker, "_render_file", watched)
+    copier_update(scenario.repo, "cart", vcs_ref="v1.1.0")
+    assert marker_at_first_write == [True]
+    assert not (repo / MARKER).exists(), "the last migration removes it"
 
 
 @pytest.mark.parametrize("updater", UPDATERS)

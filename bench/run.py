@@ -70,7 +70,11 @@ def one_batched_build(overlays: list[Path], scratch: Path) -> None:
 @contextmanager
 def busy_core() -> Iterator[None]:
     """One core kept busy by a load generator (a Python loop) while the block runs."""
-    load = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    # The loop ends by itself once this process is gone (killed, it cannot kill the loop): its
+    # parent changes. Looked at every million turns, so that the load stays pure Python.
+    parent = os.getpid()
+    loop = f"import os\nturns = 0\nwhile (turns := turns + 1) % 1_000_000 or os.getppid() == {parent}: pass"
+    load = subprocess.Popen([sys.executable, "-c", loop])
     try:
         yield
     finally:

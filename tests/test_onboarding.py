@@ -188,28 +188,34 @@ def test_update_never_trips_the_onboarding_refusals(template: TemplateRepo, repo
     assert not (repo / "applications/base/myapp").exists()
 
 
+MOVED_CLUSTER = "https://eu-2.example.com:6443"
+
+
 def test_more_apps_than_workers_equal_copier_update_by_hand(
     template: TemplateRepo, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Three apps on two workers: two worktrees in all (one per worker, put back at the start
-    commit before each of its apps, not one checkout of the whole repository per app), and the
-    branch ends as `copier update` of each app by hand leaves it, one commit per app in order."""
+    """Three apps on two workers, with a repo-level change the validation of each app reads
+    (gitops.yaml's clusters: the repository-level files are rendered by the first app only, and
+    the others start from its commit, where gitops.yaml holds the new cluster): two worktrees in
+    all (one per worker, not one checkout of the whole repository per app), and the branch ends
+    as `copier update` of each app by hand leaves it, one commit per app in order."""
     by_hand = Path(shutil.copytree(repo, tmp_path / "by-hand", symlinks=True))
     start = git(repo, "rev-parse", "HEAD").strip()
     template.edit(DEPLOYMENT_TEMPLATE, "revisionHistoryLimit: 5", "revisionHistoryLimit: 9")
     template.release("v1.1.0")
     trace = tmp_path / "git-trace.json"
     monkeypatch.setenv("GIT_TRACE2_EVENT", str(trace))  # every git process the run starts
-    result = run_gitops(repo, "update", "--jobs", "2")
+    result = run_gitops(repo, "update", "--jobs", "2", "--data", f"clusters={{prod-eu: {MOVED_CLUSTER}}}")
     monkeypatch.delenv("GIT_TRACE2_EVENT")
     assert result.returncode == 0, result.stdout + result.stderr
     started = [json.loads(line) for line in trace.read_text().splitlines() if '"event":"start"' in line]
     added = [event["argv"] for event in started if "worktree" in event["argv"] and "add" in event["argv"]]
     assert len(added) == 2, added
     for app in sorted(APPS):
-        copier_update(by_hand, app)
+        copier_update(by_hand, app, data={"clusters": {"prod-eu": MOVED_CLUSTER}})
         commit_all(by_hand, f"Update {app}")
     assert tree_state(repo) == tree_state(by_hand)
+    assert MOVED_CLUSTER in (repo / "gitops.yaml").read_text()
     subjects = git(repo, "log", "--format=%s", f"{start}..HEAD").splitlines()
     assert subjects == [f"Update {app} to gitops-template v1.1.0" for app in sorted(APPS, reverse=True)]
 

@@ -160,8 +160,10 @@ def update_in_parallel(
     as soon as it is done (for progress and to stop early); the caller picks their commits onto
     the branch.
     Apps touch their own files, and shared files (README, gitops.yaml) the same way, so the
-    picks merge cleanly and the tree equals the one-by-one result. Closing the iterator early
-    cancels the apps not started and removes every worktree."""
+    picks merge cleanly and the tree equals the one-by-one result. When the first app alone
+    renders the shared files (shared_files.exclusions), it runs first and the others start from
+    the branch as the caller left it after picking it. Closing the iterator early cancels the
+    apps not started and removes every worktree."""
     start = git(root, "rev-parse", "HEAD").strip()
     context = multiprocessing.get_context()
     free: SimpleQueue[str] = context.SimpleQueue()
@@ -176,12 +178,23 @@ def update_in_parallel(
             with ProcessPoolExecutor(
                 max_workers=len(trees), mp_context=context, initializer=_claim_tree, initargs=(free,)
             ) as pool:
-                futures = [
-                    pool.submit(_worker, start, app, data, vcs_ref, clones, excluded.get(app.app, ()))
-                    for app in apps
-                ]
                 try:
-                    for app, future in zip(apps, futures, strict=True):
+                    base, rest = start, apps
+                    if any(excluded.get(app.app) for app in apps[1:]):
+                        # The others leave the shared files to the first app: they start from its
+                        # commit, where those files (gitops.yaml, .gitignore) are what their own
+                        # validation and `git add` must see.
+                        first = pool.submit(_worker, start, apps[0], data, vcs_ref, clones, ())
+                        result = _collected(apps[0], first)
+                        yield result  # the caller picks it onto the branch, or stops here
+                        if result.status not in ("updated", "unchanged"):
+                            return
+                        base, rest = git(root, "rev-parse", "HEAD").strip(), apps[1:]
+                    futures = [
+                        pool.submit(_worker, base, app, data, vcs_ref, clones, excluded.get(app.app, ()))
+                        for app in rest
+                    ]
+                    for app, future in zip(rest, futures, strict=True):
                         yield _collected(app, future)
                 finally:
                     pool.shutdown(wait=True, cancel_futures=True)

@@ -448,5 +448,32 @@ def install_crds(server: ApiServer) -> None:
     result = server.kubectl("apply", "--server-side", f"--field-manager={FIELD_MANAGER}", *args)
     assert result.returncode == 0, result.stdout + result.stderr
     names = [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
-    result = server.kubectl("wait", "--for=condition=Established", f"--timeout={READY_TIMEOUT:.0f}s", *names)
-    assert result.returncode == 0, result.stdout + result.stderr
+    wait_established(server, names, time.monotonic() + READY_TIMEOUT)
+
+
+def wait_established(server: ApiServer, names: Sequence[str], deadline: float) -> None:
+    """Poll until every CRD is Established (served).
+
+    Not `kubectl wait --for=condition=Established`: it fails at random ("`.status.conditions`
+    accessor error: <nil>", seen in CI) when its watch sees a CRD before its status has conditions.
+    """
+    pending = list(names)
+    while True:
+        result = server.kubectl("get", *pending, "-o", "json")
+        assert result.returncode == 0, result.stdout + result.stderr
+        listed = json.loads(result.stdout)
+        items = listed["items"] if listed.get("kind") == "List" else [listed]
+        established = {
+            f"customresourcedefinition.apiextensions.k8s.io/{item['metadata']['name']}"
+            for item in items
+            if any(
+                condition.get("type") == "Established" and condition.get("status") == "True"
+                for condition in (item.get("status") or {}).get("conditions") or []
+            )
+        }
+        pending = [name for name in pending if name not in established]
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"CRDs not established after {READY_TIMEOUT:.0f} s: {', '.join(pending)}")
+        time.sleep(0.1)

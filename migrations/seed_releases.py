@@ -48,7 +48,9 @@ def untracked_release_files(root: Path, app: str) -> set[str]:
         text=True,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"git ls-files: {result.stderr.strip() or f'exit {result.returncode}'}")
+        # git's first line names the problem; more may follow ("Stopping at filesystem boundary").
+        reason = next(iter(result.stderr.strip().splitlines()), f"exit {result.returncode}")
+        raise RuntimeError(f"git ls-files: {reason}")
     return set(result.stdout.splitlines())
 
 

@@ -26,6 +26,7 @@ from tests.conftest import render, run_gitops
 from tests.template_versions import check_lines, commit_all, copy_repo, edit, git
 
 CI_FILE = ".gitlab-ci.yml"
+CHILD_PIPELINE = "validate-shards.gitlab-ci.yml"
 CODEOWNERS = ".gitlab/CODEOWNERS"
 TEAM = "@example-org/platform"
 REVIEW = "without the platform team's review"
@@ -121,6 +122,36 @@ def test_pipeline_matches_gitlabs_schema(answer_set: str, tmp_path: Path) -> Non
     assert check_jsonschema(broken).returncode == 1
 
 
+@pytest.mark.parametrize("image", ["python:3.12-bookworm", ""])
+def test_the_child_pipelines_match_gitlabs_schema(gitlab_repo: Path, tmp_path: Path, image: str) -> None:
+    """What `shards pipeline` writes, whole and in 1 to 4 shards (4 overlays), with and without an image."""
+    written = []
+    for per_shard in (4, 2, 1, 3):
+        result = run_gitops(
+            gitlab_repo, "shards", "pipeline", "--image", image, "--overlays-per-shard", str(per_shard)
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        written.append(tmp_path / f"{per_shard}.yml")
+        written[-1].write_text(result.stdout)
+        config = yaml.safe_load(result.stdout)
+        shards = -(-4 // per_shard)
+        assert config.get("shard", {}).get("parallel", 1) == shards
+        assert config["variables"]["GIT_DEPTH"] == "0"
+        assert config["default"].get("image") == (image or None)
+        # Each job runs in the child pipeline of a merge request pipeline too (jobs without rules would not).
+        for name in ("validate", "shard") if shards > 1 else ("validate",):
+            assert config[name]["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "parent_pipeline"'}], name
+    result = check_jsonschema(*written)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("image", ["python:3.12 ", "a\nb"])
+def test_a_bad_image_is_a_usage_error(gitlab_repo: Path, image: str) -> None:
+    result = run_gitops(gitlab_repo, "shards", "pipeline", "--image", image)
+    assert result.returncode == 2 and result.stdout == "", result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1 and "not an image name" in result.stderr, result.stderr
+
+
 def test_gitlab_sets_exist() -> None:
     assert GITLAB_SETS, "no answer set chooses ci_provider gitlab: the schema test checks nothing"
 
@@ -138,11 +169,18 @@ def test_jobs_run_the_repository_tools_on_the_whole_history(gitlab_repo: Path) -
     config = pipeline(gitlab_repo)
     assert config["variables"]["GIT_DEPTH"] == "0"
     assert config["default"]["image"] == "python:3.12-bookworm"  # pinned by tag, with git
-    validate = config["validate"]
-    assert "python tools/gitops validate" in scripts(validate)
-    assert 'tools/gitops diff --base "$CI_MERGE_REQUEST_DIFF_BASE_SHA" --markdown' in scripts(validate)
-    assert validate["artifacts"]["expose_as"] == "Rendered diff"
-    assert {"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'} in validate["rules"]
+    # validate runs the pipeline the shards job writes for the repository as it is, and takes its result.
+    shards, validate, diff = config["shards"], config["validate"], config["rendered-diff"]
+    assert 'python tools/gitops shards pipeline --image "$CI_JOB_IMAGE"' in scripts(shards)
+    assert validate["trigger"] == {
+        "include": [{"artifact": "validate-shards.gitlab-ci.yml", "job": "shards"}],
+        "strategy": "depend",
+    }
+    assert shards["artifacts"]["paths"] == ["validate-shards.gitlab-ci.yml"]
+    assert 'tools/gitops diff --base "$CI_MERGE_REQUEST_DIFF_BASE_SHA" --markdown' in scripts(diff)
+    assert diff["artifacts"]["expose_as"] == "Rendered diff"
+    for job in (shards, validate, diff):
+        assert {"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'} in job["rules"]
     assert "kubeconform -strict" in scripts(config["kubeconform"])
     for job, command in (("release", "release"), ("promote", "promote"), ("template-update", "update")):
         assert f"python tools/gitops {command}" in scripts(config[job]), job
@@ -229,19 +267,22 @@ def gitlab_ci_local() -> list[str]:
     return [str(node), str(script)]
 
 
-def run_validate_job(repo: Path, base: str) -> subprocess.CompletedProcess[str]:
-    """The validate job of a merge request pipeline whose target branch is at `base`."""
+def run_pipeline(
+    repo: Path, base: str, *args: str, source: str = "merge_request_event"
+) -> subprocess.CompletedProcess[str]:
+    """gitlab-ci-local in a merge request pipeline whose target branch is at `base` (`source`
+    parent_pipeline: the child pipeline that pipeline's validate job triggers)."""
     home = repo.parent / "home"
     home.mkdir(exist_ok=True)
     return subprocess.run(
         [
             *gitlab_ci_local(),
-            "validate",
+            *args,
             *("--force-shell-executor", "--shell-isolation", "--no-color", "--home", str(home)),
-            *("--variable", "CI_PIPELINE_SOURCE=merge_request_event"),
+            *("--variable", f"CI_PIPELINE_SOURCE={source}"),
             *("--ignore-predefined-vars", "CI_PIPELINE_SOURCE"),
             *("--variable", f"CI_MERGE_REQUEST_DIFF_BASE_SHA={base}"),
-            # The job's `pip install -r tools/requirements.txt` finds every pin installed already
+            # The jobs' `pip install -r tools/requirements.txt` finds every pin installed already
             # (this interpreter's, first on PATH): it must not download or change anything.
             *("--variable", "PIP_NO_INDEX=1"),
         ],
@@ -270,26 +311,80 @@ def merge_request_repo(pristine: Path, destination: Path) -> tuple[Path, str]:
     return repo, base
 
 
+def child_pipeline(repo: Path, base: str) -> str:
+    """The shards job, for real: the child pipeline it wrote (an artifact), as a path under the
+    repository for gitlab-ci-local's --file (it does not run trigger jobs itself)."""
+    planned = run_pipeline(repo, base, "shards")
+    output = planned.stdout + planned.stderr
+    assert planned.returncode == 0 and "PASS  shards" in output, output
+    child = repo / ".gitlab-ci-local" / "artifacts" / "shards" / CHILD_PIPELINE
+    assert child.is_file(), output
+    return child.relative_to(repo).as_posix()
+
+
+def sharded_child_pipeline(repo: Path, shards: int) -> str:
+    """What the shards job writes for a repository `shards` times larger (same command, a
+    smaller share per shard), where gitlab-ci-local keeps its files."""
+    overlays = len(list(repo.glob("environments/*/*/kustomization.yaml")))
+    result = run_gitops(
+        repo,
+        "shards",
+        "pipeline",
+        "--image",
+        "python:3.12-bookworm",
+        "--overlays-per-shard",
+        str(overlays // shards),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    child = repo / ".gitlab-ci-local" / CHILD_PIPELINE
+    child.parent.mkdir(exist_ok=True)
+    child.write_text(result.stdout)
+    assert yaml.safe_load(result.stdout)["shard"]["parallel"] == shards
+    return child.relative_to(repo).as_posix()
+
+
 def test_validate_job_runs_for_real(gitlab_repo: Path, tmp_path: Path) -> None:
     repo, base = merge_request_repo(gitlab_repo, tmp_path / "repo")
-    result = run_validate_job(repo, base)
+    child = child_pipeline(repo, base)
+    assert list(yaml.safe_load((repo / child).read_text())) == [
+        "workflow", "variables", "default", "stages", "validate"
+    ]  # fmt: skip
+    result = run_pipeline(repo, base, "--file", child, source="parent_pipeline")
     output = result.stdout + result.stderr
     assert result.returncode == 0 and "PASS  validate" in output, output
     assert "4 overlays built" in output, output
-    diff = (repo / ".gitlab-ci-local" / "artifacts" / "validate" / "rendered-diff.md").read_text()
+    result = run_pipeline(repo, base, "rendered-diff")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0 and "PASS  rendered-diff" in output, output
+    diff = (repo / ".gitlab-ci-local" / "artifacts" / "rendered-diff" / "rendered-diff.md").read_text()
     assert f"## Rendered changes since `{base}`" in diff and "### dev" in diff, diff
     assert "+      - image: reg.example.com:5000/team/app:1.30.0" in diff, diff
     assert "### qa" not in diff, diff
 
 
-def test_validate_job_fails_on_a_problem(gitlab_repo: Path, tmp_path: Path) -> None:
-    """The job above can fail: a merge request that gives prod-eu to someone else fails it."""
+def test_sharded_validate_runs_for_real(gitlab_repo: Path, tmp_path: Path) -> None:
+    """Two shards side by side (`parallel: 2`), then the job that merges their reports."""
+    repo, base = merge_request_repo(gitlab_repo, tmp_path / "repo")
+    result = run_pipeline(repo, base, "--file", sharded_child_pipeline(repo, 2), source="parent_pipeline")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert output.count("2 overlays built") == 2, output
+    assert "2 shard reports merged, 4 overlays, 0 problems" in output, output
+    assert "PASS  validate" in output, output
+
+
+@pytest.mark.parametrize("shards", [1, 2])
+def test_validate_job_fails_on_a_problem(gitlab_repo: Path, tmp_path: Path, shards: int) -> None:
+    """The pipelines above can fail: a merge request that gives prod-eu to someone else fails
+    them (in shard 1, which runs the checks that need no build, when sharded)."""
     repo, base = merge_request_repo(gitlab_repo, tmp_path / "repo")
     (repo / CODEOWNERS).write_text((repo / CODEOWNERS).read_text() + "/environments/prod-eu/ @mallory\n")
     commit_all(repo, "Give prod-eu away")
-    result = run_validate_job(repo, base)
+    child = child_pipeline(repo, base) if shards == 1 else sharded_child_pipeline(repo, shards)
+    result = run_pipeline(repo, base, "--file", child, source="parent_pipeline")
     output = result.stdout + result.stderr
-    assert result.returncode != 0 and "FAIL  validate" in output, output
+    failed = "FAIL  validate" if shards == 1 else "FAIL  shard"
+    assert result.returncode != 0 and failed in output, output
     assert f"{CODEOWNERS}: environments/prod-eu/ is owned by @mallory, not {TEAM}" in output, output
 
 
@@ -457,13 +552,13 @@ def test_pipeline_must_run_validate_on_the_whole_history(repo: Path) -> None:
     assert check_lines(repo, gitlab_ci_problems) == []
     edit(repo, CI_FILE, 'GIT_DEPTH: "0"', 'GIT_DEPTH: "20"')
     found = check_lines(repo, gitlab_ci_problems)
-    assert (
-        f"{CI_FILE}: job validate runs tools/gitops diff, validate on a clone of GIT_DEPTH 20"
-        in "\n".join(found)
+    assert f"{CI_FILE}: job rendered-diff runs tools/gitops diff on a clone of GIT_DEPTH 20" in "\n".join(
+        found
     )
-    assert len(found) == 4, found  # validate, release, promote, template-update
-    # template-update still runs validate, but never on a merge request.
-    edit(repo, CI_FILE, "    - python tools/gitops validate\n    # The merge", "    # The merge")
+    assert len(found) == 5, found  # shards, rendered-diff, release, promote, template-update
+    # The trigger job runs only the pipeline `shards pipeline` writes; template-update still runs
+    # validate, but never on a merge request.
+    edit(repo, CI_FILE, "tools/gitops shards pipeline", "tools/gitops shards plan")
     (line,) = check_lines(repo, gitlab_ci_problems)
     assert line.startswith(f"{CI_FILE}: no job runs tools/gitops validate on merge requests"), line
     (repo / CI_FILE).unlink()
@@ -474,6 +569,7 @@ def test_pipeline_must_run_validate_on_the_whole_history(repo: Path) -> None:
 VALIDATE_RULE = 'interruptible: true\n  rules:\n    - if: $CI_PIPELINE_SOURCE == "merge_request_event"\n'
 VALIDATE_RULES = VALIDATE_RULE + '    - if: $CI_PIPELINE_SOURCE == "push" || $CI_PIPELINE_SOURCE == "web"\n'
 WORKFLOW_RULE = 'workflow:\n  rules:\n    - if: $CI_PIPELINE_SOURCE == "merge_request_event"\n'
+TRIGGER_RULE = 'needs: [shards]\n  rules:\n    - if: $CI_PIPELINE_SOURCE == "merge_request_event"\n'
 
 
 @pytest.mark.parametrize(
@@ -498,11 +594,18 @@ WORKFLOW_RULE = 'workflow:\n  rules:\n    - if: $CI_PIPELINE_SOURCE == "merge_re
         (WORKFLOW_RULE, WORKFLOW_RULE.replace("==", "!=")),
         # Jobs without rules or `only` run in branch and tag pipelines, not merge request ones.
         (VALIDATE_RULES, "interruptible: true\n"),
+        # The trigger job: the pipeline's writer and the trigger itself must both run, and the
+        # trigger must take the child pipeline's result.
+        (TRIGGER_RULE, TRIGGER_RULE.replace("==", "!=")),
+        ("    strategy: depend\n", ""),
+        # A trigger of another pipeline (here an artifact of a job that writes no validate pipeline).
+        ("        job: shards\n", "        job: kubeconform\n"),
     ],
     ids=[
         "hidden-job", "not-equal", "manual", "never", "rule-allow-failure", "rule-changes",
         "job-allow-failure", "allow-exit-code-1", "job-manual", "earlier-never", "extends",
-        "workflow-never", "workflow-not-equal", "no-rules",
+        "workflow-never", "workflow-not-equal", "no-rules", "trigger-not-equal",
+        "no-depend", "other-artifact",
     ],
 )  # fmt: skip
 def test_validate_must_run_and_gate_every_merge_request(
@@ -512,19 +615,26 @@ def test_validate_must_run_and_gate_every_merge_request(
     (line,) = check_lines(repo, gitlab_ci_problems)
     assert line.startswith(f"{CI_FILE}: no job runs tools/gitops validate on merge requests"), line
     why = {
+        "not-equal": f"job validate: {WRITER}no rule that matches",
         "manual": "has when: manual",
         "never": "has when: never",
         "rule-allow-failure": "has allow_failure",
-        "job-allow-failure": "job validate: allow_failure",
-        "allow-exit-code-1": "job validate: allow_failure",
-        "job-manual": "job validate: when: manual",
+        "job-allow-failure": f"job validate: {WRITER}allow_failure",
+        "allow-exit-code-1": f"job validate: {WRITER}allow_failure",
+        "job-manual": f"job validate: {WRITER}when: manual",
         "earlier-never": "its rule `if: $SKIP` may match",
         "extends": "job validate: allow_failure",
         "workflow-never": "workflow: rules: its rule",
         "workflow-not-equal": "workflow: rules: no rule",
-        "no-rules": "job validate: no rules",
+        "no-rules": f"job validate: {WRITER}no rules",
+        "trigger-not-equal": "job validate: no rule that matches",
+        "no-depend": "job validate: it triggers the validate pipeline without `strategy: depend`",
     }.get(request.node.callspec.id, "")
     assert why in line, line
+
+
+# The job that writes the pipeline validate triggers: the first of the file with these rules.
+WRITER = "job shards, which writes the pipeline it triggers: "
 
 
 @pytest.mark.parametrize(

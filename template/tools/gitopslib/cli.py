@@ -74,9 +74,11 @@ def _parser() -> argparse.ArgumentParser:
         "split validate across CI runners: plan the shards, list one's overlays, merge their reports",
         "For a repository too large for one CI job: `plan` prints the shards as a JSON list for a\n"
         "CI matrix (one per 400 overlays), `list` the overlays of one shard, `merge` checks what\n"
-        "needs every shard's builds (a host two overlays route, an exception nothing used).",
+        "needs every shard's builds (a host two overlays route, an exception nothing used),\n"
+        "`pipeline` writes GitLab's child pipeline of the shards (the `shards` job runs it).",
         """
         tools/gitops shards plan    # ["1/3", "2/3", "3/3"]
+        tools/gitops shards pipeline --image python:3.12-bookworm > validate-shards.gitlab-ci.yml
         tools/gitops shards list 2/3
         tools/gitops shards merge reports/*/shard.json
         """,
@@ -84,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     steps = shards.add_subparsers(dest="step", required=True, parser_class=_Parser)
     plan = steps.add_parser("plan", help="the shards of this repository, as a JSON list")
     plan.add_argument("--overlays-per-shard", type=int, metavar="N", help="overlays per shard (default: 400)")
+    pipeline = steps.add_parser("pipeline", help="GitLab's child pipeline that validates the shards")
+    pipeline.add_argument("--image", default="", help="the image its jobs run in (default: the runner's)")
+    pipeline.add_argument(
+        "--overlays-per-shard", type=int, metavar="N", help="overlays per shard (default: 400)"
+    )
     listing = steps.add_parser("list", help="the overlays of one shard, one folder per line")
     listing.add_argument("shard", metavar="I/N")
     merged = steps.add_parser("merge", help="check the reports of every shard together (exit 1 on problems)")
@@ -281,9 +288,16 @@ def run_shards(args: argparse.Namespace) -> int:
     from .shards import merge, parse_shard, planned
 
     repo = load_repo(args.repo)
-    if args.step == "plan":
+    if args.step in ("plan", "pipeline"):
         sizes = {} if args.overlays_per_shard is None else {"per_shard": args.overlays_per_shard}
-        print(json.dumps(planned(len(repo.overlays()), **sizes)))
+        overlays = len(repo.overlays())
+        shards = planned(overlays, **sizes)
+        if args.step == "plan":
+            print(json.dumps(shards))
+        else:
+            from .gitlab_shards import child_pipeline
+
+            print(child_pipeline(shards, overlays, args.image), end="")
         return EXIT_OK
     if args.step == "list":
         for overlay in parse_shard(args.shard).overlays(repo.overlays()):

@@ -18,6 +18,10 @@ as GitLab evaluates them in a merge request pipeline, where CI_COMMIT_BRANCH and
 are unset; a condition it cannot tell may go either way. `workflow: rules` must create the
 merge request pipeline the same way.
 
+A trigger job runs validate too when it runs, with `strategy: depend` (the child pipeline's
+failure fails it), the pipeline a job writes with `tools/gitops shards pipeline` (a whole validate,
+or its shards and their merge) and that job surely runs in merge request pipelines as well.
+
 GitHub's workflow checks (workflow_checks.py: pull_request_target, write-all) have no GitLab
 counterpart to check here: a merge request from a fork runs its pipeline in the fork's project,
 without this project's variables, unless a maintainer runs it in the parent project, and a job's
@@ -41,6 +45,7 @@ from .repo import Repo, read_text, yaml_reason
 
 CI_FILE = ".gitlab-ci.yml"
 TOOLS = re.compile(r"\btools/gitops\s+(?:-C\s+\S+\s+)?(\w+)")
+WRITES_VALIDATE_PIPELINE = re.compile(r"\btools/gitops\s+(?:-C\s+\S+\s+)?shards\s+pipeline\b")
 # Top-level keys that are not jobs.
 KEYWORDS = frozenset(
     {"default", "include", "stages", "variables", "workflow", "image", "services", "cache", "before_script",
@@ -83,10 +88,15 @@ def gitlab_ci_problems(repo: Repo) -> list[Problem]:
     # Hidden jobs (`.name`) are templates for `extends` and `!reference`: GitLab never runs them.
     jobs = {name: resolve(name, definitions) for name in definitions if not name.startswith(".")}
     running = {name: commands(job) for name, job in jobs.items()}
-    why_not = {
-        name: not_on_merge_requests(job, top_variables)
+    triggers = {
+        name: why
         for name, job in jobs.items()
-        if "validate" in running[name]
+        if (why := triggered_validate(job, jobs, top_variables)) is not None
+    }
+    why_not = {
+        name: not_on_merge_requests(job, top_variables) or triggers.get(name, "")
+        for name, job in jobs.items()
+        if "validate" in running[name] or name in triggers
     }
     blocked = workflow_blocks(config.get("workflow"), top_variables)
     if blocked or all(why_not.values()):
@@ -345,12 +355,46 @@ def workflow_blocks(workflow: Any, top_variables: dict[Any, Any]) -> str:
     return "workflow: rules: no rule surely creates a merge request pipeline"
 
 
+def triggered_validate(
+    job: dict[Any, Any], jobs: dict[str, dict[Any, Any]], top_variables: dict[Any, Any]
+) -> str | None:
+    """For a job that triggers the pipeline `tools/gitops shards pipeline` writes (an artifact of
+    another job): "" when it runs validate as a validate job would, otherwise why not; None for
+    any other job."""
+    trigger = job.get("trigger")
+    if not isinstance(trigger, dict):
+        return None
+    include = trigger.get("include")
+    entries = include if isinstance(include, list) else [include]
+    writers = [
+        entry["job"]
+        for entry in entries
+        if isinstance(entry, dict) and "artifact" in entry and isinstance(entry.get("job"), str)
+    ]
+    writer = next(
+        (
+            name
+            for name in writers
+            if name in jobs
+            and any(WRITES_VALIDATE_PIPELINE.search(line) for line in script_lines(jobs[name]))
+        ),
+        None,
+    )
+    if writer is None:
+        return None
+    if trigger.get("strategy") != "depend":
+        return "it triggers the validate pipeline without `strategy: depend`: its failure would pass"
+    why = not_on_merge_requests(jobs[writer], top_variables)
+    return f"job {writer}, which writes the pipeline it triggers: {why}" if why else ""
+
+
+def script_lines(job: dict[Any, Any]) -> list[str]:
+    return [line for key in ("before_script", "script", "after_script") for line in flatten(job.get(key))]
+
+
 def commands(job: dict[Any, Any]) -> set[str]:
     """The tools/gitops commands a job's scripts run."""
-    lines = []
-    for key in ("before_script", "script", "after_script"):
-        lines += flatten(job.get(key))
-    return {match[1] for line in lines for match in TOOLS.finditer(line)}
+    return {match[1] for line in script_lines(job) for match in TOOLS.finditer(line)}
 
 
 def flatten(value: Any) -> list[str]:

@@ -27,6 +27,8 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 STAMP = VENV / ".installed-from"
+# The installer of the test group (_installed_with_uv), pinned like everything it installs.
+UV_VERSION = "0.13.9"
 DEMO = ROOT / "demo-repo"
 TYPED = ("template/tools/gitopslib", "template/tools/gitops", "extensions", "scripts", "migrations")
 # Renovate and gitlab-ci-local, pinned by tests/npm/package-lock.json, with the Node.js release
@@ -188,10 +190,26 @@ def ensure_venv() -> None:
         return
     if not PYTHON.exists():
         venv.EnvBuilder(with_pip=True).create(VENV)
-    # Dependency groups (PEP 735) need pip 25.1 or newer.
-    run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip>=25.1")
-    run(PYTHON, "-m", "pip", "install", "--quiet", "--group", "test")
+    if not _installed_with_uv():
+        print("uv could not install the test group: installing it with pip instead", flush=True)
+        # Dependency groups (PEP 735) need pip 25.1 or newer.
+        run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip>=25.1")
+        run(PYTHON, "-m", "pip", "install", "--quiet", "--group", "test")
     STAMP.write_text(wanted)
+
+
+def _installed_with_uv() -> bool:
+    """The test group installed by uv (pinned, from PyPI): the same pins from pyproject.toml as
+    pip would install, in about 3 s of a fresh run where pip takes over 20 (BENCHMARKS.md)."""
+    steps = (
+        [PYTHON, "-m", "pip", "install", "--quiet", f"uv=={UV_VERSION}"],
+        [BIN / "uv", "pip", "install", "--quiet", "--python", PYTHON, "--group", "test"],
+    )
+    for step in steps:
+        print("+", " ".join(str(part) for part in step), flush=True)
+        if subprocess.run([str(part) for part in step], cwd=ROOT).returncode:
+            return False
+    return True
 
 
 def _go_install(module: str, version: str, target: Path, build_command: str, needed_by: str) -> None:

@@ -163,6 +163,20 @@ def repo(pristine: Path, tmp_path: Path) -> Path:
     return copy_repo(pristine, tmp_path / "repo")
 
 
+@pytest.fixture
+def audit_repo(repo: Path) -> Path:
+    """`repo` with tools/ out of Git and ignored (still on disk, where the in-process checks read
+    it): the audit workflow's tests are about README.md's findings and the baseline, and tools/ is
+    six of the seven CPU-seconds of each `detect-secrets scan` there (every plugin over 72 files,
+    the JSON Schemas mostly). Neither detect-secrets nor validate scans an ignored file."""
+    git(repo, "rm", "-r", "-q", "--cached", "tools")
+    with (repo / ".git" / "info" / "exclude").open("a") as exclude:
+        exclude.write("/tools/\n")
+    commit_all(repo, "tools/ out of Git")
+    assert not git(repo, "ls-files", "tools") and not git(repo, "status", "--porcelain")
+    return repo
+
+
 # ---------------------------------------------------------------------------
 # Secrets planted in many kinds of files, one validate run
 # ---------------------------------------------------------------------------
@@ -439,65 +453,67 @@ def test_detect_secrets_rescan_keeps_the_generated_baseline(repo: Path) -> None:
     assert after == before
 
 
-def test_audited_false_alarm_is_accepted_and_nothing_else(repo: Path) -> None:
+def test_audited_false_alarm_is_accepted_and_nothing_else(audit_repo: Path) -> None:
     """The README's sequence: git add, `detect-secrets scan --baseline .secrets.baseline
     --no-verify`, `detect-secrets audit .secrets.baseline` answering y. Only that finding, in
     that file, is accepted: the same token in another file and another token are reported."""
     example = github_token()
-    line = append(repo / "README.md", f"An example token looks like {example}.")
-    assert len(lines_about(scan(repo), "README.md")) == 1
+    line = append(audit_repo / "README.md", f"An example token looks like {example}.")
+    assert len(lines_about(scan(audit_repo), "README.md")) == 1
 
-    git(repo, "add", "-A")
-    detect_secrets(repo, "scan", "--baseline", BASELINE, "--no-verify")
-    unaudited = lines_about(scan(repo), "README.md")
+    git(audit_repo, "add", "-A")
+    detect_secrets(audit_repo, "scan", "--baseline", BASELINE, "--no-verify")
+    unaudited = lines_about(scan(audit_repo), "README.md")
     assert len(unaudited) == 1 and f"(line {line}) is in {BASELINE} but not audited" in unaudited[0]
 
-    detect_secrets(repo, "audit", BASELINE, answers="y\n")
-    entries = json.loads((repo / BASELINE).read_text())["results"]["README.md"]
+    detect_secrets(audit_repo, "audit", BASELINE, answers="y\n")
+    entries = json.loads((audit_repo / BASELINE).read_text())["results"]["README.md"]
     assert [entry["is_secret"] for entry in entries] == [False]
 
-    (repo / "environments/README.md").write_text(f"Same token, other file: {example}\n")
-    (repo / "argocd/README.md").write_text(f"Another token: {github_token()}\n")
-    lines = scan(repo)
+    (audit_repo / "environments/README.md").write_text(f"Same token, other file: {example}\n")
+    (audit_repo / "argocd/README.md").write_text(f"Another token: {github_token()}\n")
+    lines = scan(audit_repo)
     assert lines_about(lines, "README.md") == []
     assert len(lines_about(lines, "environments/README.md")) == 1
     assert len(lines_about(lines, "argocd/README.md")) == 1
 
 
-def test_secret_audited_as_real_stays_reported(repo: Path) -> None:
-    line = append(repo / "README.md", f"Bot: {slack_bot_token()}")
-    git(repo, "add", "-A")
-    detect_secrets(repo, "scan", "--baseline", BASELINE, "--no-verify")
-    detect_secrets(repo, "audit", BASELINE, answers="n\n")
-    assert lines_about(scan(repo), "README.md") == [
+def test_secret_audited_as_real_stays_reported(audit_repo: Path) -> None:
+    line = append(audit_repo / "README.md", f"Bot: {slack_bot_token()}")
+    git(audit_repo, "add", "-A")
+    detect_secrets(audit_repo, "scan", "--baseline", BASELINE, "--no-verify")
+    detect_secrets(audit_repo, "audit", BASELINE, answers="n\n")
+    assert lines_about(scan(audit_repo), "README.md") == [
         f"README.md: a Slack token or webhook URL (line {line}), audited as a real secret in {BASELINE}: "
         f"{FINDING_MARK}: rotate it, remove it from the repository and deliver it through External Secrets "
         "or Sealed Secrets"
     ]
 
 
-def test_audit_adds_every_plugin_to_the_baseline_and_validate_does_not_care(repo: Path) -> None:
+def test_audit_adds_every_plugin_to_the_baseline_and_validate_does_not_care(audit_repo: Path) -> None:
     """detect-secrets 1.5.0's audit writes every plugin it knows into plugins_used, so the next
     scan records keyword and high-entropy false alarms. validate ignores those entries, keeps
     accepting the audited finding, and a scan with --disable-plugin restores the list."""
-    append(repo / "README.md", f"Example: {github_token()}")
-    git(repo, "add", "-A")
-    detect_secrets(repo, "scan", "--baseline", BASELINE, "--no-verify")
-    detect_secrets(repo, "audit", BASELINE, answers="y\n")
-    assert {plugin["name"] for plugin in json.loads((repo / BASELINE).read_text())["plugins_used"]} >= NOT_RUN
+    append(audit_repo / "README.md", f"Example: {github_token()}")
+    git(audit_repo, "add", "-A")
+    detect_secrets(audit_repo, "scan", "--baseline", BASELINE, "--no-verify")
+    detect_secrets(audit_repo, "audit", BASELINE, answers="y\n")
+    assert {
+        plugin["name"] for plugin in json.loads((audit_repo / BASELINE).read_text())["plugins_used"]
+    } >= NOT_RUN
 
-    detect_secrets(repo, "scan", "--baseline", BASELINE, "--no-verify")
-    noisy = json.loads((repo / BASELINE).read_text())["results"]
+    detect_secrets(audit_repo, "scan", "--baseline", BASELINE, "--no-verify")
+    noisy = json.loads((audit_repo / BASELINE).read_text())["results"]
     assert {entry["type"] for entries in noisy.values() for entry in entries} & {"Secret Keyword"}
-    assert scan(repo) == []
+    assert scan(audit_repo) == []
 
     disable = [argument for name in sorted(NOT_RUN) for argument in ("--disable-plugin", name)]
-    detect_secrets(repo, "scan", "--baseline", BASELINE, "--no-verify", *disable)
-    restored = json.loads((repo / BASELINE).read_text())
+    detect_secrets(audit_repo, "scan", "--baseline", BASELINE, "--no-verify", *disable)
+    restored = json.loads((audit_repo / BASELINE).read_text())
     assert {plugin["name"] for plugin in restored["plugins_used"]} == set(DETECTORS)
     assert list(restored["results"]) == ["README.md"]
     assert restored["results"]["README.md"][0]["is_secret"] is False
-    assert scan(repo) == []
+    assert scan(audit_repo) == []
 
 
 BROKEN_BASELINES = {

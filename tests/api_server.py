@@ -104,12 +104,14 @@ class ApiServer:
         command = [str(self.kubectl_path), f"--kubeconfig={self.kubeconfig}", f"--cache-dir={self.cache_dir}"]
         return subprocess.run([*command, *args], input=input, capture_output=True, text=True)
 
-    def apply(self, text: str) -> None:
-        """Apply for real (server-side)."""
-        result = self.kubectl(
-            "apply", "--server-side", f"--field-manager={FIELD_MANAGER}", "-f", "-", input=text
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
+    def apply(self, objects: Sequence[Mapping[str, Any]]) -> None:
+        """Server-side apply of `objects` for real, in order: the requests `kubectl apply
+        --server-side` sends (see dry_run_object), without starting a kubectl (about a quarter
+        of a CPU-second a run, before it sends anything)."""
+        for obj in objects:
+            namespace = obj["metadata"].get("namespace")
+            verdict = self._server_side_apply(obj, str(namespace or ""), {})
+            assert verdict.accepted, f"{obj['kind']}/{obj['metadata']['name']}: {verdict.message}"
 
     def apply_dry_run(
         self, objects: str | Mapping[str, Any] | Sequence[Mapping[str, Any]], namespace: str | None = None
@@ -141,7 +143,8 @@ class ApiServer:
         """One HTTPS request with the kubeconfig's server, certificate authority and token, on a
         connection of this thread's own (kept open: a TLS handshake costs more than a dry run).
         Sent again once on a new connection when a kept-open one was closed meanwhile (every
-        request here is a read or a dry run)."""
+        request here is a read, a dry run or a server-side apply: sending one twice changes
+        nothing)."""
         reused = getattr(self._local, "connection", None) is not None
         try:
             return self._request_once(method, path, body, content_type)
@@ -201,21 +204,23 @@ class ApiServer:
 
         `obj` goes to `namespace` unless it is cluster-scoped; its warnings are in the Verdict.
         """
+        return self._server_side_apply(obj, namespace, {"dryRun": "All", "fieldValidation": "Strict"})
+
+    def _server_side_apply(self, obj: Mapping[str, Any], namespace: str, options: dict[str, str]) -> Verdict:
+        """PATCH with an apply-patch body: `obj` into `namespace` unless it is cluster-scoped."""
         collection, namespaced = self._resource(str(obj["apiVersion"]), str(obj["kind"]))
         if namespaced:
             obj = {**obj, "metadata": {**obj["metadata"], "namespace": namespace}}
             prefix, _, plural = collection.rpartition("/")
             collection = f"{prefix}/namespaces/{namespace}/{plural}"
         name = urllib.parse.quote(str(obj["metadata"].get("name")), safe="")
-        query = urllib.parse.urlencode(
-            {"dryRun": "All", "fieldManager": FIELD_MANAGER, "fieldValidation": "Strict"}
-        )
+        query = urllib.parse.urlencode({**options, "fieldManager": FIELD_MANAGER})
         body = json.dumps(obj).encode()
         return self._request("PATCH", f"{collection}/{name}?{query}", body, "application/apply-patch+yaml")
 
     def namespaces(self, labelled: Mapping[str, Mapping[str, str]]) -> None:
         """namespace() for each of `labelled` (name: labels), in one apply."""
-        documents = []
+        documents: list[dict[str, Any]] = []
         for name, labels in labelled.items():
             documents += [
                 {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict(labels)}},
@@ -226,7 +231,7 @@ class ApiServer:
                 },
             ]
         # In this order: each Namespace exists when its ServiceAccount is created.
-        self.apply("\n---\n".join(json.dumps(document) for document in documents))
+        self.apply(documents)
 
     def namespace(self, name: str, labels: Mapping[str, str] | None = None) -> str:
         """Create (or relabel) a namespace for real, with its `default` ServiceAccount.
@@ -247,8 +252,8 @@ class ApiServer:
             "kind": "ServiceAccount",
             "metadata": {"name": "default", "namespace": name},
         }
-        # One apply, in this order: the Namespace exists when the ServiceAccount is created.
-        self.apply(json.dumps(namespace) + "\n---\n" + json.dumps(account))
+        # In this order: the Namespace exists when the ServiceAccount is created.
+        self.apply([namespace, account])
         return name
 
 

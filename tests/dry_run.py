@@ -4,20 +4,18 @@ Shared by tests/test_api_server.py (every answer set of the render matrix) and t
 property (tests/generated_answers.py, the first accepted sets of each run): every built overlay
 into its namespace, labelled as its Application's managedNamespaceMetadata labels it plus
 `pod-security.kubernetes.io/warn: restricted`; every Argo CD object of argocd/apps and
-argocd/bootstrap into `argocd`; the platform's objects. Each group (all overlays, built in one
-kubectl process by tests/kustomize_builds.py; Argo CD's files; the platform) is one
-`kubectl apply --server-side --dry-run=server --validate=strict --warnings-as-errors`, the groups
-in parallel: any refusal and any warning (Pod Security's included) fails, with the server's words.
+argocd/bootstrap into `argocd`; the platform's objects. The overlays and the platform are built in
+one kubectl process (tests/kustomize_builds.py), and everything goes to the server in one
+`kubectl apply --server-side --dry-run=server --validate=strict --warnings-as-errors`: any refusal
+and any warning (Pod Security's included) fails, with the server's words, which name each object.
 Every kubectl process costs some 0.3 to 0.8 s of CPU before it does anything (its start and the
-server's OpenAPI), so the groups are few.
+server's OpenAPI), and the suite is CPU-bound: one of each per repository.
 """
 
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,31 +34,24 @@ WARN_RESTRICTED = {"pod-security.kubernetes.io/warn": "restricted"}
 # Where the template installs Argo CD, and its Applications and AppProjects live.
 ARGOCD_NAMESPACE = "argocd"
 
-Objects = tuple[str, list[dict[str, Any]]]
-
 
 @dataclass
 class Generated:
-    """A rendered repository's objects as Argo CD would apply them: kustomize's output and the
-    Argo CD files as they are (their text, never re-serialized: PyYAML and Go's YAML disagree on
-    what `1e3` or `on` is), each with its parsed objects."""
+    """A rendered repository's objects as Argo CD would apply them: kustomize's output of every
+    overlay and platform folder, then the Argo CD files as they are (their text, never
+    re-serialized: PyYAML and Go's YAML disagree on what `1e3` or `on` is), with the parsed
+    objects of each."""
 
     overlay_paths: list[str] = field(default_factory=list)
-    overlays: Objects = ("", [])
-    argo: Objects = ("", [])
-    platform: Objects = ("", [])
-
-
-def build(kubectl: str, folders: list[Path]) -> Objects:
-    text = build_stream(kubectl, folders) if folders else ""
-    return text, load_documents(text)
+    text: str = ""
+    built: list[dict[str, Any]] = field(default_factory=list)
+    argo: list[dict[str, Any]] = field(default_factory=list)
 
 
 def generated(root: Path, kubectl: str) -> Generated:
     overlays = sorted(path.parent for path in root.glob("environments/*/*/kustomization.yaml"))
     platform = sorted(path.parent for path in root.glob("platform/*/kustomization.yaml"))
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        built_overlays, built_platform = pool.map(partial(build, kubectl), (overlays, platform))
+    built = build_stream(kubectl, [*overlays, *platform])
     files = [
         path
         for folder in ("apps", "bootstrap")
@@ -70,9 +61,9 @@ def generated(root: Path, kubectl: str) -> Generated:
     texts = [path.read_text() for path in files]
     return Generated(
         overlay_paths=[folder.relative_to(root).as_posix() for folder in overlays],
-        overlays=built_overlays,
-        argo=("\n---\n".join(texts), [doc for text in texts for doc in load_documents(text)]),
-        platform=built_platform,
+        text="\n---\n".join([built, *texts]),
+        built=load_documents(built),
+        argo=[doc for text in texts for doc in load_documents(text)],
     )
 
 
@@ -94,7 +85,7 @@ def namespaces_of(repo: Generated) -> dict[str, dict[str, str]]:
     """Each namespace the objects go to, with the labels Argo CD would give it."""
     applications = {
         obj["spec"]["source"]["path"]: obj
-        for obj in repo.argo[1]
+        for obj in repo.argo
         if obj.get("kind") == "Application" and "source" in obj.get("spec", {})
     }
     namespaces: dict[str, dict[str, str]] = {}
@@ -103,7 +94,7 @@ def namespaces_of(repo: Generated) -> dict[str, dict[str, str]]:
         spec = applications[path]["spec"]
         labels = (spec.get("syncPolicy") or {}).get("managedNamespaceMetadata", {}).get("labels", {})
         namespaces[spec["destination"]["namespace"]] = {**labels, **WARN_RESTRICTED}
-    for obj in repo.platform[1]:
+    for obj in repo.built:  # the platform's namespaces: the overlays' have their labels already
         if obj["metadata"].get("namespace"):  # cluster-scoped objects have none
             namespaces.setdefault(obj["metadata"]["namespace"], {})
     namespaces.setdefault(ARGOCD_NAMESPACE, {})
@@ -119,29 +110,19 @@ def dry_run_repo(api_server: ApiServer, root: Path, kubectl: str) -> int:
     """
     repo = generated(root, kubectl)
     api_server.namespaces(namespaces_of(repo))
-    checks = {"environments/*/*": repo.overlays, "argocd/apps, argocd/bootstrap": repo.argo}
-    if repo.platform[1]:
-        checks["platform/*"] = repo.platform
-    with ThreadPoolExecutor(max_workers=len(checks)) as pool:
-        results = dict(
-            zip(
-                checks,
-                pool.map(lambda check: api_server.apply_dry_run(check[0]), checks.values()),
-                strict=True,
-            )
-        )
-    problems = [
-        problem
-        for what, result in results.items()
-        for problem in problems_of(what, result, len(checks[what][1]))
-    ]
+    result = api_server.apply_dry_run(repo.text)
+    problems = problems_of(
+        "environments/*/*, platform/*, argocd/apps, argocd/bootstrap",
+        result,
+        len(repo.built) + len(repo.argo),
+    )
     assert not problems, "\n\n".join(problems)
-    applied = sum(result.applied() for result in results.values())
+    applied = result.applied()
     environments = len(repo.overlay_paths)
     # At least a Deployment and a Service per overlay, an AppProject and an Application per
     # environment, the root Application and its AppProject.
     assert applied >= 4 * environments + 2, f"only {applied} objects for {environments} environments"
-    assert len(repo.argo[1]) >= 2 * environments + 2, f"only {len(repo.argo[1])} Argo CD objects"
+    assert len(repo.argo) >= 2 * environments + 2, f"only {len(repo.argo)} Argo CD objects"
     return applied
 
 

@@ -186,13 +186,15 @@ def test_application_finalizer_draws_no_warning(api_server: ApiServer, argocd: s
 def test_dry_run_repo_names_what_the_server_refuses(
     api_server: ApiServer, tmp_path: Path, kubectl: str
 ) -> None:
-    """The other side of test_generated_objects_are_accepted: all overlays go to the server in one
-    apply, and one refused field in one of them fails the check with the server's words."""
+    """The other side of test_generated_objects_are_accepted: everything a repository generates
+    goes to the server in one apply, and one refused field in one overlay fails the check with the
+    server's words, which name the object."""
     root = render(tmp_path / "repo", {"app_name": "refused"})
     deployment = root / "applications/base/refused/deployment.yaml"
     deployment.write_text(deployment.read_text() + "bogus: 1\n")
     with pytest.raises(
         AssertionError,
-        match=r"(?s)environments/\*/\*: .*refused-staging/refused.*\.bogus: field not declared",
+        match=r"(?s)^environments/\*/\*, platform/\*, argocd/apps, argocd/bootstrap: "
+        r".*refused-staging/refused.*\.bogus: field not declared",
     ):
         dry_run_repo(api_server, root, kubectl)

@@ -94,9 +94,9 @@ def namespaces_of(repo: Generated) -> dict[str, dict[str, str]]:
         spec = applications[path]["spec"]
         labels = (spec.get("syncPolicy") or {}).get("managedNamespaceMetadata", {}).get("labels", {})
         namespaces[spec["destination"]["namespace"]] = {**labels, **WARN_RESTRICTED}
-    for obj in repo.built:  # the platform's namespaces: the overlays' have their labels already
-        if obj["metadata"].get("namespace"):  # cluster-scoped objects have none
-            namespaces.setdefault(obj["metadata"]["namespace"], {})
+    # No other namespace is made here: an overlay's object in a namespace other than its
+    # Application's finds none (unless an earlier test on this server made it) and is refused.
+    # The platform's objects are ClusterPolicies; a namespaced one would need its namespace here.
     namespaces.setdefault(ARGOCD_NAMESPACE, {})
     return namespaces
 

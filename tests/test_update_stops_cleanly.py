@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import run_gitops
+from tests.conftest import BASE_TEMPLATE_DIR, run_gitops
 from tests.template_versions import (
     RELEASES,
     TemplateRepo,
     copier_update,
+    edit,
     generate,
     git,
     replace_with_work_tree,
@@ -288,3 +289,40 @@ def test_parallel_update_blocked_by_an_edit_made_meanwhile_stops_and_keeps_the_e
     assert "revisionHistoryLimit: 5" in deployment
     assert git(repo, "status", "--porcelain") == " M applications/base/cart/deployment.yaml\n"
     assert git(repo, "worktree", "list").count("\n") == 1, "no worktree left behind"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_conflicted_update_keeps_edited_dropped_files_and_names_files_no_longer_ignored(
+    template: TemplateRepo, repo: Path, jobs: str
+) -> None:
+    """The advice after a conflict is to commit what the update left: by then the edited file
+    the release stops generating must be back, and a key file its .gitignore no longer ignores
+    must be named (and not staged), as on the update without a conflict."""
+    for app in APPS:
+        edit(repo, f"applications/base/{app}/deployment.yaml", "failureThreshold: 3", "failureThreshold: 5")
+        policy = f"applications/base/{app}/networkpolicy.yaml"
+        edit(repo, policy, "  policyTypes:", "  # ours\n  policyTypes:")
+    git(repo, "commit", "-qam", "Tune readiness, annotate the network policy")
+    edited_policy = (repo / "applications/base/cart/networkpolicy.yaml").read_bytes()
+    key = repo / "argocd" / "sealed-secrets.key"
+    key.write_text("private")
+    template.edit(DEPLOYMENT_TEMPLATE, "failureThreshold: 3", "failureThreshold: 4")
+    template.edit(f"{BASE_TEMPLATE_DIR}/kustomization.yaml.jinja", "  - networkpolicy.yaml\n", "")
+    (template.path / BASE_TEMPLATE_DIR / "networkpolicy.yaml.jinja").unlink()
+    template.edit("template/.gitignore.jinja", "*.key\n", "/*.key\n")
+    template.release("v1.1.0")
+    head = git(repo, "rev-parse", "HEAD").strip()
+
+    result = run_gitops(repo, "update", "--jobs", jobs)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "applications/base/cart/deployment.yaml: conflict left by copier update of cart" in result.stdout
+    assert "applications/base/cart/networkpolicy.yaml: kept" in result.stdout, result.stdout
+    assert (repo / "applications/base/cart/networkpolicy.yaml").read_bytes() == edited_policy
+    assert "argocd/sealed-secrets.key: ignored before this update" in result.stdout, result.stdout
+    assert "move or exclude the files named as ignored before, then `git add -A" in result.stdout
+    assert git(repo, "rev-parse", "HEAD").strip() == head, "nothing committed at a conflict"
+    assert "sealed-secrets.key" not in git(repo, "diff", "--cached", "--name-only")
+    assert key.read_text() == "private"
+    assert git(repo, "diff", "--name-only", "--diff-filter=U"), "the unmerged entries stay for the user"

@@ -118,10 +118,21 @@ def file_at(root: Path, ref: str, path: str) -> bytes | None:
 
 
 def deleted_since_head(root: Path) -> list[str]:
-    """Files the work tree deleted, not counting files moved elsewhere with identical content."""
-    git(root, "add", "-A")
-    status = git(root, "diff", "--cached", "--name-status", "-M100%", "HEAD")
-    return [line.split("\t", 1)[1] for line in status.splitlines() if line.startswith("D\t")]
+    """Files the work tree deleted, not counting files moved elsewhere with identical content.
+
+    Stages nothing: after a conflicted update the index holds the unmerged entries the user
+    resolves, and `git add` would also pick up files a changed .gitignore no longer ignores."""
+    deleted = [
+        path for path in git(root, "diff", "--name-only", "-z", "--diff-filter=D", "HEAD").split("\0") if path
+    ]
+    if not deleted:
+        return []
+    listing = git(root, "ls-tree", "-z", "HEAD", "--", *deleted).split("\0")
+    committed = {entry.split("\t", 1)[1]: entry.split()[2] for entry in listing if "\t" in entry}
+    new_files = sorted(untracked_paths(root))
+    hashes = git(root, "hash-object", "--", *new_files).split() if new_files else []
+    moved_content = set(hashes)
+    return [path for path in deleted if committed.get(path) not in moved_content]
 
 
 def restore_from_head(root: Path, path: str) -> None:

@@ -45,13 +45,14 @@ from .per_environment import unresolved_answers_problem
 from .repo import read_yaml
 from .shared_files import exclusions
 from .template_clones import clones_folder, shared_template_clones
-from .update_app import AppAnswers, AppResult, failure_reason, one_line, update_one, was_ignored
+from .update_app import AppAnswers, AppResult, failure_reason, no_longer_ignored, one_line, update_one
 from .update_leftovers import MARKER, unfinished_update_reason
 
 SHORTHANDS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
 # The temporary folder of the worktrees of a parallel run; a worktree under it outlives only an
 # interrupted run.
 WORKTREE_PREFIX = "gitops-update-"
+EXPOSED = "ignored before this update, no longer ignored now (the template changed .gitignore)"
 
 
 class InterruptedRunError(BrokenFileError):
@@ -102,11 +103,6 @@ def newest_release(src_path: str, cache: dict[str, str | None]) -> str | None:
         versions = [(key, tag) for tag in tags if (key := _version_key(tag))]
         cache[src_path] = max(versions)[1] if versions else None
     return cache[src_path]
-
-
-def _no_longer_ignored(root: Path, ignored_before: set[str]) -> list[str]:
-    untracked = git(root, "ls-files", "--others", "--exclude-standard").splitlines()
-    return [path for path in untracked if was_ignored(path, ignored_before)]
 
 
 # The scratch worktree of this worker process, claimed as the process starts: one per process,
@@ -224,11 +220,15 @@ def git_short(commit: str | None) -> str:
 
 
 def _stop_at_conflict(prefix: str, result: AppResult, out: TextIO) -> int:
+    _report(prefix, result, out)  # the edited files kept
     for path in result.conflicts:
         print(f"{path}: conflict left by copier update of {result.app}", file=out)
+    for path in result.exposed:
+        print(f"{path}: {EXPOSED}; move it or list it in .git/info/exclude before you commit", file=out)
+    first = "move or exclude the files named as ignored before, then " if result.exposed else ""
     print(
         f"{prefix} stopped at {len(result.conflicts)} conflicting file(s). Resolve the markers, "
-        "then `git add -A && git commit`, and run `tools/gitops update` again for the rest.",
+        f"{first}`git add -A && git commit`, and run `tools/gitops update` again for the rest.",
         file=out,
         flush=True,
     )
@@ -291,6 +291,11 @@ def update_apps(
     out = sys.stdout if out is None else out  # read at call time: a redirected stdout must be honoured
     if not is_work_tree(root):
         raise UsageError(f"{root}: not a git work tree (copier update needs git)")
+    if "app_name" in data:
+        raise UsageError(
+            f"--data app_name={data['app_name']}: an app's name cannot change on update (it names the "
+            "answers file, namespaces, Applications and releases); onboard a new app instead"
+        )
     repo_level = sorted(set(data) & repo_level_keys(root))
     if only_app is not None and repo_level:
         raise UsageError(
@@ -345,13 +350,9 @@ def update_apps(
             code = _sequential(root, pending, data, vcs_ref, prefixes, out, clones, excluded)
     # The worktrees never see the user's ignored files, so update_one cannot catch a release
     # whose .gitignore stops ignoring one: it shows up here, untracked and uncommitted.
-    if parallel and (exposed := _no_longer_ignored(root, ignored_at_start)):
+    if parallel and (exposed := no_longer_ignored(root, ignored_at_start)):
         for path in exposed:
-            print(
-                f"{path}: ignored before this update, no longer ignored now (the template changed "
-                ".gitignore); keep it out of commits: move it or list it in .git/info/exclude",
-                file=out,
-            )
+            print(f"{path}: {EXPOSED}; keep it out of commits: move it or exclude it", file=out)
         return 1
     if code == 0 and repo_level and git(root, "rev-parse", "HEAD").strip() != start:
         return _validate_rollout(root, start, repo_level, out)

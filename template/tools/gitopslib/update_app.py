@@ -178,6 +178,7 @@ class AppResult:
     commit: str | None = None
     conflicts: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    exposed: list[str] = field(default_factory=list)  # left untracked at a conflict: ignored before
     reason: str = ""  # why it failed, one line
     problems: list[str] = field(default_factory=list)  # validation problems that stopped it
     git_failed: bool = False  # git itself refused (a commit hook): reported as git's error, exit 2
@@ -225,6 +226,12 @@ def _put_back(root: Path, app: AppAnswers, scratch: bool) -> str:
     return ""
 
 
+def no_longer_ignored(root: Path, ignored_before: set[str]) -> list[str]:
+    """Untracked files, not ignored now, that git ignored when the update started."""
+    untracked = git(root, "ls-files", "--others", "--exclude-standard").splitlines()
+    return [path for path in untracked if was_ignored(path, ignored_before)]
+
+
 def newly_tracked_ignored(root: Path, ignored_before: set[str]) -> list[str]:
     """Staged new files that git ignored when the update started (its .gitignore changed)."""
     added = git(root, "diff", "--cached", "--name-only", "--diff-filter=A").splitlines()
@@ -255,10 +262,13 @@ def update_one(
     try:
         answers_before = fast_yaml.load((root / app.file).read_text()) or {}
         run_copier_update(root, app.file, answers_for_environments(answers_before, data), vcs_ref, exclude)
-        if conflicts := conflicted_paths(root):
-            # Left in place on purpose: the markers are what the user resolves.
-            return AppResult(app.app, "conflict", conflicts=conflicts)
         kept = keep_edited_files_the_template_dropped(root, app, answers_before)
+        if conflicts := conflicted_paths(root):
+            # Left in place on purpose: the markers are what the user resolves. The user commits
+            # what is left, so the edited files Copier deleted are back and the files no longer
+            # ignored are named first.
+            exposed = no_longer_ignored(root, ignored_before)
+            return AppResult(app.app, "conflict", conflicts=conflicts, kept=kept, exposed=exposed)
         version = version_of(root, app)
         if not dirty_paths(root):
             return AppResult(app.app, "unchanged", version, kept=kept)

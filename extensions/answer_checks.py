@@ -290,6 +290,19 @@ def app_name_problem(app_name: Any, environments: Any, strict: bool = True) -> s
     return ""
 
 
+def renamed_app_problem(app_name: Any, stored: Any = None) -> str:
+    """`stored`: the app's answers before this update (nothing on a copy). The name is in the
+    answers file's name, the namespaces, Applications and release folders: an update that changed
+    it would write a second app beside the first and leave the first's releases behind."""
+    before = stored.get("app_name") if isinstance(stored, Mapping) else None
+    if isinstance(before, str) and before and app_name != before:
+        return (
+            f"app_name: the app is {before}; its name cannot change on update (it names the answers file, "
+            "namespaces, Applications and releases): onboard a new app instead"
+        )
+    return ""
+
+
 def smoke_test_problem(smoke_test: Any, app_name: Any, strict: bool = True) -> str:
     if not strict or not smoke_test or not isinstance(app_name, str):
         return ""
@@ -843,6 +856,7 @@ class AnswerChecks(Extension):
         environment.filters.update(
             {
                 "app_name_problem": app_name_problem,
+                "renamed_app_problem": renamed_app_problem,
                 "environments_problem": environments_problem,
                 "label_value_problem": label_value_problem,
                 "image_problem": image_problem,

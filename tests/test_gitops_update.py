@@ -146,6 +146,20 @@ def test_unknown_app_and_bad_data_are_usage_errors(repo: Path) -> None:
     assert bad.returncode == 2 and "expected KEY=VALUE" in bad.stderr
 
 
+def test_an_app_cannot_be_renamed_by_an_update(repo: Path) -> None:
+    """app_name names the answers file, namespaces and releases: Copier would write a second app
+    beside the first and leave its releases behind (exit 0). Refused by both updaters."""
+    before = tree_state(repo)
+    refused = run_gitops(repo, "update", "--data", "app_name=shop2")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert refused.stderr.strip().splitlines()[-1].startswith("--data app_name=shop2: an app's name cannot")
+    assert tree_state(repo) == before
+    with pytest.raises(Exception, match="app_name: the app is shop; its name cannot change on update"):
+        copier_update(repo, "shop", {"app_name": "shop2"})
+    assert tree_state(repo) == before
+    assert not (repo / ".copier-answers.shop2.yml").exists()
+
+
 def test_parallel_update_stops_at_a_conflict_with_markers_in_the_work_tree(
     template: TemplateRepo, repo: Path
 ) -> None:

@@ -643,3 +643,12 @@ def test_a_stored_answers_file_is_read(tmp_path: Path) -> None:
     (tmp_path / ".copier-answers.shop.yml").write_text("app_name: shop\nwhen: 2024-02-29\n")
     conf = {"dst_path": str(tmp_path), "answers_file": ".copier-answers.shop.yml"}
     assert checks._stored_answers(conf) == {"app_name": "shop", "when": date(2024, 2, 29)}
+
+
+def test_an_app_keeps_its_name_on_update() -> None:
+    assert checks.renamed_app_problem("shop", {"app_name": "shop"}) == ""
+    assert checks.renamed_app_problem("shop", {}) == "", "a copy has no stored answers"
+    assert checks.renamed_app_problem("shop", None) == ""
+    assert checks.renamed_app_problem("cart", {"app_name": "shop"}).startswith(
+        "app_name: the app is shop; its name cannot change"
+    )

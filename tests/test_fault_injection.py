@@ -137,6 +137,9 @@ CASES = {
         DEV_OVERLAY,
         "components lists release, which does not exist",
     ),
+    "validate/release-images-a-number": report(
+        replace(DEV_RELEASE, "images:\n", "images: 5\nunused:\n"), DEV_RELEASE, "images must be a list"
+    ),
     "validate/provenance-not-utf8": report(
         write("environments/dev/myapp/release/provenance.yaml", NOT_UTF8),
         "environments/dev/myapp/release/provenance.yaml",
@@ -314,3 +317,17 @@ def test_a_release_broken_only_in_history_does_not_fail_validate(repo: Path, con
     result = run(repo, "validate")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_promote_names_a_release_whose_images_is_not_a_list(repo: Path) -> None:
+    """Read before anything is compared or described (it was a TypeError)."""
+    replace(DEV_RELEASE, "images:\n", "images: 5\nunused:\n")(repo)
+    commit_all(repo, "images: a number")
+    before = state(repo)
+    result = run(repo, "promote", "--app", "myapp", "--from", "dev", "--dry-run")
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output and "unexpected" not in output, output
+    assert result.returncode == 1, output
+    assert output.startswith("environments/dev/myapp: does not build"), output
+    assert "myapp: promotion from dev to staging refused" in output
+    assert state(repo) == before

@@ -88,8 +88,8 @@ def _health_reason(repo: Repo, env: str, release: Leaving, stay: Stay | None) ->
 def image_references(release: dict[str, Any]) -> tuple[str, ...]:
     """The images a release sets, as a Pod spec names them: name:tag or name@sha256:..."""
     references = []
-    for entry in release.get("images") or []:
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+    for entry in layout.image_entries(release):
+        if not isinstance(entry.get("name"), str):
             continue
         name = entry.get("newName") or entry["name"]
         if isinstance(entry.get("digest"), str):

@@ -129,6 +129,13 @@ def chart_entries(release: Any) -> list[dict[str, Any]]:
     return [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
 
 
+def image_entries(release: Any) -> list[dict[str, Any]]:
+    """The images entries of a parsed release (those that are mappings; none when `images:` is
+    not a list, which validate reports)."""
+    entries = release.get("images") if isinstance(release, dict) else None
+    return [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
+
+
 def environment_files(release: Any) -> set[str]:
     """The files of release/ its chart entries read as the environment's values (not released)."""
     names: set[str] = set()

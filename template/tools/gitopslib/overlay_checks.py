@@ -10,7 +10,7 @@ from typing import Any
 from .api_checks import mapping
 from .errors import BrokenFileError
 from .image_refs import VERSION_LABEL, is_digest, version_label
-from .layout import KUSTOMIZATION, image_placeholder, release_dir_of
+from .layout import KUSTOMIZATION, image_entries, image_placeholder, release_dir_of
 from .problems import Problem
 from .repo import Overlay, Repo, read_yaml
 
@@ -139,7 +139,7 @@ def version_label_problems(release: dict[str, Any], app: str) -> list[str]:
     """The release's `app.kubernetes.io/version` label names its own image's tag (none for a
     digest), as `tools/gitops release` writes them together: an edit or a bot (Renovate) that
     bumps `newTag` alone would deploy the new image under the old version's label."""
-    images = [entry for entry in release.get("images") or [] if isinstance(entry, dict)]
+    images = image_entries(release)
     own = [entry for entry in images if entry.get("name") == image_placeholder(app)] or images
     if len(own) != 1:
         return []  # which image is the app's own is not clear: tools/gitops release asks for --image

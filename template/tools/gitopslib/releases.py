@@ -24,7 +24,14 @@ import yaml
 from . import fast_yaml
 from .errors import BrokenFileError
 from .git import cat_files, file_at, git
-from .layout import ENVIRONMENT_CHART_FIELDS, KUSTOMIZATION, PROVENANCE, chart_entries, environment_files
+from .layout import (
+    ENVIRONMENT_CHART_FIELDS,
+    KUSTOMIZATION,
+    PROVENANCE,
+    chart_entries,
+    environment_files,
+    image_entries,
+)
 from .problems import Problem
 from .repo import yaml_reason
 
@@ -188,9 +195,7 @@ def describe(release: dict[str, Any] | None) -> str:
     if not release:
         return "(none)"
     labels = [f"{entry.get('name')} {entry.get('version')}" for entry in chart_entries(release)]
-    for image in release.get("images") or []:
-        if not isinstance(image, dict):
-            continue
+    for image in image_entries(release):
         label = image.get("digest") or image.get("newTag") or "?"
         labels.append(str(label)[:19] if str(label).startswith("sha256:") else str(label))
     return ", ".join(labels) or "(no image)"

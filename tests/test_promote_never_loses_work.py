@@ -8,8 +8,10 @@ exactly as they were.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -275,4 +277,50 @@ def test_broken_settings_are_one_line(repo: Path, content: bytes) -> None:
     untouched = Untouched(repo)
     result = run_gitops(repo, *PROMOTE)
     assert_refused(result, 1, "gitops.yaml: ")
+    untouched.check()
+
+
+# Fault injection, not a stand-in: the real tools/gitops in a process of its own, whose second
+# build (the one of what the command just wrote into the tree) first sends the process SIGTERM,
+# as a CI job's timeout or a `kill` would at that moment.
+TERMINATED_DURING_THE_BUILD = """
+import os, signal, sys
+sys.path.insert(0, "tools")
+from gitopslib import {module}
+from gitopslib.cli import main
+real_build = {module}.build_overlays
+builds = []
+def build_after_sigterm(*args, **kwargs):
+    builds.append(args)
+    if len(builds) == 2:
+        os.kill(os.getpid(), signal.SIGTERM)
+    return real_build(*args, **kwargs)
+{module}.build_overlays = build_after_sigterm
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("module", "args"),
+    [
+        ("promote", (*PROMOTE, "--dry-run")),
+        ("promote", (*PROMOTE, "--branch", "promote/myapp")),
+        ("release_command", ("release", "--app", "myapp", "--tag", "1.31.0", "--branch", "release/myapp")),
+    ],
+    ids=["promote-dry-run", "promote-branch", "release-branch"],
+)
+def test_sigterm_while_checking_what_was_written_puts_every_file_back(
+    repo: Path, module: str, args: tuple[str, ...]
+) -> None:
+    untouched = Untouched(repo)
+    script = TERMINATED_DURING_THE_BUILD.format(module=module)
+    result = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
+    )
+    assert result.returncode == 1, f"exit {result.returncode}: {result.stdout}{result.stderr}"
+    assert one_line(result) == f"tools/gitops {args[0]}: interrupted (SIGTERM)"
     untouched.check()

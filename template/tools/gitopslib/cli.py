@@ -1,4 +1,4 @@
-"""Command line of tools/gitops. Exit codes: 0 ok, 1 problems found, 2 usage error."""
+"""Command line of tools/gitops. Exit codes: 0 ok, 1 problems found (or interrupted), 2 usage error."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from .errors import INSTALL_HINT, BrokenFileError, MissingGitIdentityError, UsageError
+from .interrupts import Interrupted
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 # Set to see the traceback of an unexpected error instead of its one-line summary.
@@ -40,7 +41,7 @@ def _command(
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tools/gitops",
-        description="Tools of this GitOps repository. Exit codes: 0 ok, 1 problems found, 2 usage error.",
+        description="Tools of this GitOps repository. Exit codes: 0 ok, 1 problems found (or interrupted), 2 usage error.",
     )
     parser.add_argument("-C", "--repo", type=Path, default=Path.cwd(), help="repository (default: here)")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -344,6 +345,12 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get(DEBUG_VARIABLE):
             raise
         print(unexpected(args.command, error), file=sys.stderr)
+        return EXIT_PROBLEMS
+    except (KeyboardInterrupt, Interrupted) as interruption:
+        # promote and release put back what they wrote as the interruption unwinds them; an
+        # interrupted update leaves its marker, which the next run names with how to recover.
+        name = "Ctrl-C" if isinstance(interruption, KeyboardInterrupt) else interruption.signal_name
+        print(f"tools/gitops {args.command}: interrupted ({name})", file=sys.stderr)
         return EXIT_PROBLEMS
 
 

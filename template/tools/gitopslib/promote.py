@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import releases, roundtrip
-from .errors import GitError, UsageError
+from .errors import UsageError
 from .gates import Leaving, check_gates
 from .git import commit_all, dirty_paths, git, is_work_tree, require_identity
+from .interrupts import interruptible
 from .kustomize import BuildResult, build_overlays, overlay_namespace, rendered_text
 from .layout import KUSTOMIZATION, PROVENANCE, environment_files, release_dir
 from .overlay_checks import built_object_problems
@@ -419,7 +420,7 @@ def commit_on_branch(root: Path, branch: str, message: str) -> str:
     git(root, "switch", "--quiet", "--create", branch)
     try:
         return commit_all(root, message)
-    except GitError:
+    except BaseException:  # a refused commit, or an interruption before it was made
         git(root, "reset", "--quiet", check=False)
         git(root, "checkout", "--quiet", original, "--", check=False)
         git(root, "branch", "--quiet", "-D", branch, check=False)
@@ -442,17 +443,19 @@ def _apply(
     """Writes every planned release (and commits them on `branch`); restores every one of them on
     any failure, and all of them after a dry run. Returns the outcomes and the commit, if any."""
     snapshots: dict[Path, dict[Path, bytes]] = {}
-    try:
-        outcomes = _promote_all(repo, request, plans, snapshots)
-        promoted = [o for o in outcomes if o.changed]
-        commit = ""
-        if branch is not None and not dry_run:
-            commit = commit_on_branch(repo.root, branch, _commit_message(request, promoted, source.commit))
-    except BaseException:
-        restore(snapshots)
-        raise
-    if dry_run:
-        restore(snapshots)
+    with interruptible():
+        try:
+            outcomes = _promote_all(repo, request, plans, snapshots)
+            promoted = [o for o in outcomes if o.changed]
+            commit = ""
+            if branch is not None and not dry_run:
+                message = _commit_message(request, promoted, source.commit)
+                commit = commit_on_branch(repo.root, branch, message)
+        except BaseException:  # Ctrl-C and SIGTERM too (interruptible)
+            restore(snapshots)
+            raise
+        if dry_run:
+            restore(snapshots)
     return outcomes, commit
 
 

@@ -32,6 +32,7 @@ from .chart_refs import chart_version_problem
 from .errors import UsageError
 from .git import git, is_work_tree
 from .image_refs import VERSION_LABEL, digest_problem, image_tag_problem, is_digest, shown, version_label
+from .interrupts import interruptible
 from .kustomize import build_overlays, overlay_namespace, rendered_text
 from .layout import KUSTOMIZATION, PROVENANCE, image_placeholder, release_dir
 from .overlay_checks import release_problems
@@ -373,14 +374,16 @@ def _apply(repo: Repo, request: ReleaseRequest, plan: ReleasePlan, branch: str |
     before = build_overlays(repo, [overlay])
     directory = repo.root / plan.directory
     snapshots = {directory: snapshot(directory)}
-    try:
-        for name, content in plan.writes.items():
-            (directory / name).write_bytes(content)
-        after = checked_objects(overlay, build_overlays(repo, [overlay]), overlay_namespace(repo, overlay))
-        commit = commit_on_branch(repo.root, branch, _commit_message(request, plan)) if branch else ""
-    except BaseException:
-        restore(snapshots)
-        raise
+    with interruptible():
+        try:
+            for name, content in plan.writes.items():
+                (directory / name).write_bytes(content)
+            built = build_overlays(repo, [overlay])
+            after = checked_objects(overlay, built, overlay_namespace(repo, overlay))
+            commit = commit_on_branch(repo.root, branch, _commit_message(request, plan)) if branch else ""
+        except BaseException:  # Ctrl-C and SIGTERM too (interruptible)
+            restore(snapshots)
+            raise
     before_text = "" if overlay in before.errors else rendered_text(before.objects[overlay])
     return rendered_diff(overlay, before_text, rendered_text(after), "released"), commit
 

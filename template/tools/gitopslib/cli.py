@@ -41,7 +41,10 @@ def _command(
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tools/gitops",
-        description="Tools of this GitOps repository. Exit codes: 0 ok, 1 problems found (or interrupted), 2 usage error.",
+        description=(
+            "Tools of this GitOps repository. "
+            "Exit codes: 0 ok, 1 problems found (or interrupted), 2 usage error."
+        ),
     )
     parser.add_argument("-C", "--repo", type=Path, default=Path.cwd(), help="repository (default: here)")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)

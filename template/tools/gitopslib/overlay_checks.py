@@ -49,11 +49,30 @@ CLUSTER_SCOPED_KINDS = {
 }  # fmt: skip
 
 
+# Every name Kustomize reads a kustomization from: a renamed file is built all the same.
+KUSTOMIZATION_NAMES = (KUSTOMIZATION, "kustomization.yml", "Kustomization")
+# What Kustomize fetches when it lists a URL or a git repository.
+REMOTE_FIELDS = ("resources", "components", "generators", "transformers", "validators")
+
+
 def kustomization_files(repo: Repo) -> list[Path]:
     files: list[Path] = []
     for top in ("applications", "environments"):
-        files += sorted((repo.root / top).rglob("kustomization.yaml"))
+        files += sorted(path for name in KUSTOMIZATION_NAMES for path in (repo.root / top).rglob(name))
     return files
+
+
+def remote_entries(data: dict[str, Any]) -> Iterator[str]:
+    """Why each remote entry of an app's kustomization is refused: Argo CD fetches it as it
+    renders, so what it deploys is in no commit of this repository, escapes review and CODEOWNERS,
+    and comes from a repository the AppProject's sourceRepos does not list."""
+    for name in REMOTE_FIELDS:
+        for entry in _listed(data, name):
+            if isinstance(entry, str) and REMOTE.search(entry):
+                yield (
+                    f"{name} lists {entry}, which is fetched from outside this repository when Argo CD "
+                    "renders (unreviewed, outside the AppProject's sourceRepos): copy it into the repository"
+                )
 
 
 def kustomization_problems(repo: Repo, path: Path) -> list[Problem]:
@@ -77,6 +96,7 @@ def kustomization_problems(repo: Repo, path: Path) -> list[Problem]:
         if data.get(name) is not None and not isinstance(data[name], list)
     ]
     problems += [Problem(relative, reason) for reason in missing_listed_files(path.parent, data)]
+    problems += [Problem(relative, reason) for reason in remote_entries(data)]
     if (release := release_dir_of(relative)) and relative == f"{release}/{KUSTOMIZATION}":
         problems += [Problem(relative, reason) for reason in release_problems(data)]
         app = Path(release).parent.name

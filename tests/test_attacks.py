@@ -594,6 +594,18 @@ ATTACKS: dict[str, Attack] = {
         "argocd/apps/myapp/x.yaml:",
         "anchors and aliases are not allowed under argocd/",
     ),
+    "binary-tagged-label-under-argocd": Attack(
+        # Argo CD decodes the key to pod-security.kubernetes.io/enforce: a privileged namespace.
+        lambda r: edit(
+            r,
+            DEV_APP,
+            "        pod-security.kubernetes.io/enforce-version: latest\n",
+            "        pod-security.kubernetes.io/enforce-version: latest\n"
+            "        !!binary cG9kLXNlY3VyaXR5Lmt1YmVybmV0ZXMuaW8vZW5mb3JjZQ==: privileged\n",
+        ),
+        f"{DEV_APP}:",
+        "the YAML tag !!binary is not allowed under argocd/",
+    ),
     "jsonnet-under-apps": Attack(
         lambda r: write(r, "argocd/apps/evil/evil.jsonnet", "{}\n"),
         "argocd/apps/evil/evil.jsonnet:",

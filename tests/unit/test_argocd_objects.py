@@ -44,6 +44,32 @@ def test_anchors_aliases_and_merge_keys_are_refused(text: str, reason: str, fast
     assert error.value.problem_mark is not None, "the message names the line"
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        # Go decodes the key to the label pod-security.kubernetes.io/enforce; PyYAML to bytes.
+        ("labels:\n  !!binary cG9kLXNlY3VyaXR5Lmt1YmVybmV0ZXMuaW8vZW5mb3JjZQ==: privileged\n", "!!binary"),
+        ("a: !!timestamp 2026-01-01\n", "!!timestamp"),
+        ("a: !!set {x}\n", "!!set"),
+        ("a: !custom x\n", "!custom"),
+        ("- !!omap [{a: 1}]\n", "!!omap"),
+    ],
+)
+@READERS
+def test_tags_go_reads_otherwise_are_refused(text: str, shown: str, fast: bool) -> None:
+    with pytest.raises(yaml.constructor.ConstructorError) as error:
+        load_all(text, fast)
+    assert error.value.problem == (
+        f"the YAML tag {shown} is not allowed under argocd/: Argo CD's parser reads it otherwise"
+    )
+
+
+@READERS
+def test_tags_read_alike_are_kept(fast: bool) -> None:
+    text = "a: !!str 5\nb: !!int '7'\nc: ! x\nd: !!map {e: !!seq [!!null '', !!bool true, !!float 1]}\n"
+    assert load_all(text, fast) == [yaml.safe_load(text)]
+
+
 @READERS
 def test_a_quoted_merge_key_is_a_plain_key(fast: bool) -> None:
     assert load_all('"<<": 1\n', fast) == [{"<<": 1}]

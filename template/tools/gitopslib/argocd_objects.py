@@ -73,6 +73,22 @@ SKIP_RENDERING = "+argocd:skip-file-rendering"
 
 ALIASES_REFUSED = "anchors and aliases are not allowed under argocd/"
 MERGE_KEYS_REFUSED = "merge keys (<<) are not allowed under argocd/"
+# Explicit tags both readers take the same way. Not `!!binary` (Argo CD's Go parser reads the
+# decoded text as a string, PyYAML bytes, which no check takes for a label or a field name),
+# nor `!!timestamp`, `!!set` and the rest, which Go reads another way or not at all.
+SAME_IN_GO_TAGS = {
+    "!",
+    *(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "bool", "float", "null", "seq", "map")),
+}
+
+
+def refused_tag(event: Any) -> str | None:
+    """Why an event's explicit tag is refused; None when it has none or one read alike."""
+    tag = getattr(event, "tag", None)
+    if tag is None or tag in SAME_IN_GO_TAGS:
+        return None
+    shown = tag.replace("tag:yaml.org,2002:", "!!")
+    return f"the YAML tag {shown} is not allowed under argocd/: Argo CD's parser reads it otherwise"
 
 
 class _NoMergeKeys:
@@ -94,6 +110,8 @@ class NoAliasLoader(_NoMergeKeys, fast_yaml.PureSafeLoader):
         event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise yaml.constructor.ConstructorError(None, None, ALIASES_REFUSED, event.start_mark)
+        if reason := refused_tag(event):
+            raise yaml.constructor.ConstructorError(None, None, reason, event.start_mark)
         return super().compose_node(parent, index)
 
 
@@ -109,14 +127,16 @@ LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
 
 
 def load_documents(text: str, fast: bool = True) -> list[Any]:
-    """The documents of `text` as `yaml.safe_load_all` reads them, refusing anchors, aliases and
-    merge keys (ConstructorError). `fast=False` takes the pure-Python reader."""
+    """The documents of `text` as `yaml.safe_load_all` reads them, refusing anchors, aliases,
+    merge keys and tags Go reads otherwise (ConstructorError). `fast=False` takes the pure-Python reader."""
     if not (fast and C_LOADER and NoMergeCLoader):
         return [doc for doc in yaml.load_all(text, Loader=NoAliasLoader) if doc is not None]
     for event in yaml.parse(text, Loader=C_LOADER):
+        mark: Any = event.start_mark  # libyaml's Mark, with the same line and column
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            mark: Any = event.start_mark  # libyaml's Mark, with the same line and column
             raise yaml.constructor.ConstructorError(None, None, ALIASES_REFUSED, mark)
+        if reason := refused_tag(event):
+            raise yaml.constructor.ConstructorError(None, None, reason, mark)
     return [doc for doc in yaml.load_all(text, Loader=NoMergeCLoader) if doc is not None]
 
 

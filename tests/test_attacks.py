@@ -116,6 +116,25 @@ spec:
             backend: {service: {name: myapp, port: {number: 80}}}
 """
 
+DEFAULT_BACKEND_INGRESS = """\
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: evil
+spec:
+  defaultBackend: {service: {name: myapp, port: {number: 80}}}
+"""
+
+HOSTLESS_ROUTE = """\
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: evil
+spec:
+  parentRefs: [{name: public, namespace: gateway-system}]
+  rules: [{backendRefs: [{name: myapp, port: 80}]}]
+"""
+
 EXTERNAL_SECRET = """\
 apiVersion: external-secrets.io/v1
 kind: ExternalSecret
@@ -784,6 +803,23 @@ ATTACKS: dict[str, Attack] = {
         lambda r: add_to_overlay(r, "ing.yaml", INGRESS),
         f"{DEV_OVERLAY}: Ingress/evil:",
         "routes shop.example.com although the app's exposure answer is none",
+    ),
+    "ingress-rule-without-a-host": Attack(
+        lambda r: add_to_overlay(
+            r, "ing.yaml", INGRESS.replace("    - host: shop.example.com\n      http:", "    - http:")
+        ),
+        f"{DEV_OVERLAY}: Ingress/evil:",
+        "routes * (every host) although the app's exposure answer is none",
+    ),
+    "ingress-default-backend": Attack(
+        lambda r: add_to_overlay(r, "ing.yaml", DEFAULT_BACKEND_INGRESS),
+        f"{DEV_OVERLAY}: Ingress/evil:",
+        "routes * (every host) although the app's exposure answer is none",
+    ),
+    "http-route-without-hostnames": Attack(
+        lambda r: add_to_overlay(r, "route.yaml", HOSTLESS_ROUTE),
+        f"{DEV_OVERLAY}: HTTPRoute/evil:",
+        "routes * (every host) although the app's exposure answer is none",
     ),
     "ingress-takes-another-environments-host": Attack(
         lambda r: [add_to_overlay(r, "ing.yaml", INGRESS, env) for env in ("dev", "staging")],

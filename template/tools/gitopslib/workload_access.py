@@ -228,15 +228,22 @@ def workload_access_problems(
     return problems
 
 
+# What a rule without a host, an Ingress's defaultBackend or a route without hostnames claims:
+# every request of the shared controller that no other rule matches.
+EVERY_HOST = "* (every host)"
+ROUTES_WITH_HOSTNAMES = {"HTTPRoute", "GRPCRoute", "TLSRoute"}
+
+
 def claimed_hosts(obj: dict[str, Any]) -> list[str]:
-    """The hosts an Ingress or HTTPRoute asks the shared controller to route to it."""
+    """The hosts an Ingress or a Gateway API route asks the shared controller to route to it."""
     spec, kind = mapping(obj.get("spec")), obj.get("kind")
     if group_of(obj) == "networking.k8s.io" and kind == "Ingress":
-        hosts = [mapping(rule).get("host") for rule in listed(spec.get("rules"))]
+        hosts = [mapping(rule).get("host") or EVERY_HOST for rule in listed(spec.get("rules"))]
         hosts += [host for tls in listed(spec.get("tls")) for host in listed(mapping(tls).get("hosts"))]
+        hosts += [EVERY_HOST] if spec.get("defaultBackend") else []
         return sorted({str(host) for host in hosts if host})
-    if group_of(obj) == "gateway.networking.k8s.io" and kind == "HTTPRoute":
-        return sorted({str(host) for host in listed(spec.get("hostnames"))})
+    if group_of(obj) == "gateway.networking.k8s.io" and kind in ROUTES_WITH_HOSTNAMES:
+        return sorted({str(host) for host in listed(spec.get("hostnames"))} or {EVERY_HOST})
     return []
 
 
@@ -263,12 +270,24 @@ def host_claims(built: dict[Overlay, list[dict[str, Any]]], exceptions: Exceptio
 
 
 def exposure_problems(claims: list[HostClaim], exposure: dict[str, str]) -> list[Problem]:
-    """An app whose `exposure` answer is `none` exposes nothing."""
-    return [
-        Problem(claim.where, f"routes {', '.join(claim.hosts)} although the app's exposure answer is none")
-        for claim in claims
-        if exposure.get(claim.overlay.app) == "none"
-    ]
+    """An app whose `exposure` answer is `none` exposes nothing; no app takes every host."""
+    problems = []
+    for claim in claims:
+        if exposure.get(claim.overlay.app) == "none":
+            problems.append(
+                Problem(
+                    claim.where, f"routes {', '.join(claim.hosts)} although the app's exposure answer is none"
+                )
+            )
+        elif EVERY_HOST in claim.hosts:
+            problems.append(
+                Problem(
+                    claim.where,
+                    "routes every host (a rule without host, a defaultBackend or a route without hostnames): "
+                    "the shared controller would send it every request no other app claims; name its hosts",
+                )
+            )
+    return problems
 
 
 def shared_host_problems(claims: list[HostClaim]) -> list[Problem]:

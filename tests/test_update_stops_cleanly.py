@@ -326,3 +326,62 @@ def test_a_conflicted_update_keeps_edited_dropped_files_and_names_files_no_longe
     assert "sealed-secrets.key" not in git(repo, "diff", "--cached", "--name-only")
     assert key.read_text() == "private"
     assert git(repo, "diff", "--name-only", "--diff-filter=U"), "the unmerged entries stay for the user"
+
+
+def test_a_rerun_after_a_conflict_takes_the_repo_level_change_to_the_other_apps(repo: Path) -> None:
+    """The advice at a conflict is to resolve it and run `tools/gitops update` again: without the
+    --data, the apps after the conflicted one still have to take the change gitops.yaml holds
+    (they were skipped as current, their overlays missing the new environment), and the shared
+    file the user resolved must not conflict again."""
+    chain = "the promotion chain `dev` → `staging` → `prod`."
+    edit(repo, "README.md", chain, chain + " Ask #platform before promoting.")
+    git(repo, "commit", "-qam", "A note in the README")
+    environments = "environments=[dev, qa, staging, prod]"
+
+    stopped = run_gitops(repo, "update", "--data", environments)
+
+    assert stopped.returncode == 1, stopped.stdout + stopped.stderr
+    assert "README.md: conflict left by copier update of cart" in stopped.stdout, stopped.stdout
+    readme = (repo / "README.md").read_text()
+    start, end = readme.index("<<<<<<< "), readme.index(">>>>>>> ")
+    end = readme.index("\n", end) + 1
+    resolved = "the promotion chain `dev` → `qa` → `staging` → `prod`. Ask #platform before promoting.\n"
+    (repo / "README.md").write_text(readme[:start] + resolved + readme[end:])
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "Resolve cart's update")
+
+    rerun = run_gitops(repo, "update")
+
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert "gitops.yaml holds environments as some apps' answers do not" in rerun.stdout, rerun.stdout
+    for app in APPS:
+        answers = yaml.safe_load((repo / f".copier-answers.{app}.yml").read_text())
+        assert answers["environments"] == ["dev", "qa", "staging", "prod"], app
+        assert (repo / f"environments/qa/{app}/kustomization.yaml").is_file(), app
+    assert (repo / "README.md").read_text().count(resolved) == 1
+    assert git(repo, "status", "--porcelain") == ""
+    validated = run_gitops(repo, "validate")
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    again = run_gitops(repo, "update")
+    assert again.returncode == 0 and "gitops.yaml holds" not in again.stdout, again.stdout
+
+
+def test_a_rollout_is_not_undone_for_problems_the_repository_had_before(repo: Path) -> None:
+    """Undoing the change would not fix them: the change is kept, the problems named, exit 1."""
+    ghost = repo / "environments/dev/ghost"
+    ghost.mkdir()
+    (ghost / "kustomization.yaml").write_text("apiVersion: kustomize.config.k8s.io/v1beta1\nresources: []\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "An overlay validate refuses")
+    before = run_gitops(repo, "validate")
+    assert before.returncode == 1, before.stdout + before.stderr
+    head = git(repo, "rev-parse", "HEAD").strip()
+
+    result = run_gitops(repo, "update", "--data", "argocd_version=v3.6.3")
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "problem(s) before this run too" in result.stdout, result.stdout
+    assert "environments/dev/ghost" in result.stdout, result.stdout
+    assert len(commits_since(repo, head)) == len(APPS), "every app's update is kept"
+    assert git(repo, "status", "--porcelain") == ""
+    assert git(repo, "worktree", "list").count("\n") == 1, "no worktree left behind"

@@ -43,6 +43,7 @@ from .layout import (
 )
 from .per_environment import unresolved_answers_problem
 from .repo import read_yaml
+from .rollout import shared_files_first, unfinished_rollout, with_data
 from .shared_files import exclusions
 from .template_clones import clones_folder, shared_template_clones
 from .update_app import AppAnswers, AppResult, failure_reason, no_longer_ignored, one_line, update_one
@@ -314,6 +315,17 @@ def update_apps(
         )
     apps = read_apps(root)
     every_app = [app.app for app in apps]
+    if not data and only_app is None:
+        every_answers = {app.app: read_yaml(root / app.file, app.file) or {} for app in apps}
+        if data := unfinished_rollout(root, every_answers):
+            given = " ".join(f"--data {key}={value}" for key, value in data.items())
+            print(
+                f"{SETTINGS_FILE} holds {', '.join(data)} as some apps' answers do not (a change that did "
+                f"not reach every app): taking it to every app, as `tools/gitops update {given}` would",
+                file=out,
+                flush=True,
+            )
+            repo_level = sorted(set(data) & repo_level_keys(root))
     if only_app is not None:
         apps = [a for a in apps if a.app == only_app]
         if not apps:
@@ -336,7 +348,14 @@ def update_apps(
                 raise UsageError(f"{app.file}: {problem}")
     if not pending:
         return 0
-    excluded = exclusions(root, stored, repo_level_keys(root), every_app)
+    if repo_level:
+        order = shared_files_first([app.app for app in pending], stored, data)
+        pending.sort(key=lambda app: order.index(app.app))
+        stored = {name: stored[name] for name in order}
+        # With --data no app was skipped: numbered in the order they run.
+        prefixes = {a.app: f"[{i}/{len(pending)}] {a.app}:" for i, a in enumerate(pending, start=1)}
+    # The shared files render alike for apps whose answers will be alike once they took `data`.
+    excluded = exclusions(root, with_data(stored, data), repo_level_keys(root), every_app)
     # Every pending app ends in a commit (or a cherry-pick): without an identity git would
     # refuse it only after copier update had changed the tree. Apps all current need none.
     require_identity(root)
@@ -427,23 +446,57 @@ def _sequential(
     return 0
 
 
-def _validate_rollout(root: Path, start: str, keys: list[str], out: TextIO) -> int:
-    """The whole repository validated once every app took a repo-level change: only then must the
-    cross-app invariants hold again. A change that fails is undone as a whole (the run started
-    from a clean tree at `start`, so its commits are all there is to drop)."""
+def _problems(root: Path) -> list[str]:
     from .repo import load_repo
     from .validate import validate_repo
 
     try:
-        problems = [str(problem) for problem in validate_repo(load_repo(root)).problems]
+        return [str(problem) for problem in validate_repo(load_repo(root)).problems]
     except Exception as error:  # a file validate cannot read, kubectl missing: not known valid
-        problems = [failure_reason(error)]
+        return [failure_reason(error)]
+
+
+def _relative(problem: str, root: Path) -> str:
+    """A problem without the work tree's own path (Kustomize's errors name files absolutely)."""
+    for prefix in {str(root.resolve()), str(root)}:
+        problem = problem.replace(prefix + "/", "")
+    return problem
+
+
+def _problems_at(root: Path, commit: str) -> set[str]:
+    """What validate found at `commit` (the run's start), in a scratch worktree of it."""
+    with tempfile.TemporaryDirectory(prefix=WORKTREE_PREFIX) as tmp:
+        tree = Path(tmp) / "before"
+        git(root, "worktree", "add", "--detach", "--quiet", str(tree), commit)
+        try:
+            return {_relative(problem, tree) for problem in _problems(tree)}
+        finally:
+            git(root, "worktree", "remove", "--force", str(tree), check=False)
+
+
+def _validate_rollout(root: Path, start: str, keys: list[str], out: TextIO) -> int:
+    """The whole repository validated once every app took a repo-level change: only then must the
+    cross-app invariants hold again. A change that fails is undone as a whole (the run started
+    from a clean tree at `start`, so its commits are all there is to drop)."""
+    problems = _problems(root)
     changed = ", ".join(keys)
     if not problems:
         print(f"every app took the change of {changed}; the repository validates", file=out, flush=True)
         return 0
     for problem in problems:
         print(problem, file=out)
+    before = _problems_at(root, start)
+    if new := [problem for problem in problems if _relative(problem, root) not in before]:
+        problems = new
+    else:
+        # The change is not to blame: undoing it would not fix them.
+        print(
+            f"every app took the change of {changed}; not undone: the repository had these "
+            f"{len(problems)} problem(s) before this run too (fix them, then run tools/gitops validate)",
+            file=out,
+            flush=True,
+        )
+        return 1
     ours = git(root, "log", "--format=%s", f"{start}..HEAD").splitlines()
     if dirty_paths(root) or not all(subject.startswith("Update ") for subject in ours):
         # Someone committed or edited while the run went on: an undo would take that too.

@@ -1,0 +1,80 @@
+"""A repo-level change taken to every app: finishing one that stopped half-way, and which app
+renders the shared files.
+
+`tools/gitops update --data environments=...` gives the change to every app, one after another;
+the first app's update writes it into gitops.yaml. A conflict stops the run after that app, and
+the advice is to resolve it and run `tools/gitops update` again: without the --data, that run
+would find every app at the target version and skip them all, leaving the others' answers (and
+their overlays) behind gitops.yaml. This module finds such a change from what the files say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import fast_yaml
+from .layout import REPO_LEVEL_KEYS, SETTINGS_FILE
+
+
+def _settings(root: Path) -> dict[str, Any]:
+    try:
+        settings = fast_yaml.load((root / SETTINGS_FILE).read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    return settings if isinstance(settings, dict) else {}
+
+
+def as_data(value: Any) -> str:
+    """A value as `--data KEY=VALUE` gives it: text as it is (Copier keeps a str answer as
+    written), anything else in YAML's flow style (Copier reads a yaml or bool answer as YAML)."""
+    if isinstance(value, str):
+        return value
+    return yaml.safe_dump(value, default_flow_style=True, width=1 << 20).strip().removesuffix("\n...")
+
+
+def as_answer(text: str) -> Any:
+    """What an answer given as text reads as, for comparing it with stored answers."""
+    try:
+        return fast_yaml.load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def unfinished_rollout(root: Path, answers: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """The repo-level answers gitops.yaml holds that some app's answers file holds otherwise,
+    as `--data` values. An answers file without the key (written before the question existed)
+    is not behind: the question's default reads gitops.yaml."""
+    settings = _settings(root)
+    behind: dict[str, str] = {}
+    for key in sorted(REPO_LEVEL_KEYS & set(settings)):
+        if any(key in stored and stored[key] != settings[key] for stored in answers.values()):
+            behind[key] = as_data(settings[key])
+    return behind
+
+
+def already_given(stored: Mapping[str, Any], data: Mapping[str, str]) -> bool:
+    """Whether an app's answers already hold every repo-level value `data` gives."""
+    given = {key: value for key, value in data.items() if key in REPO_LEVEL_KEYS}
+    return bool(given) and all(stored.get(key) == as_answer(value) for key, value in given.items())
+
+
+def with_data(answers: Mapping[str, Mapping[str, Any]], data: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """Each app's answers as they will be once its update took `data`."""
+    given = {key: as_answer(value) for key, value in data.items()}
+    return {app: {**stored, **given} for app, stored in answers.items()}
+
+
+def shared_files_first(
+    apps: Iterable[str], answers: Mapping[str, Mapping[str, Any]], data: Mapping[str, str]
+) -> list[str]:
+    """The apps in the order to update them: one whose answers already hold the change first.
+    The first app renders the shared files (shared_files.exclusions): from the answers before
+    the change, an app already past it renders nothing new there, where one still before it
+    would merge the change into shared files that hold it already (a conflict with any edit
+    of the same lines)."""
+    ordered = list(apps)
+    return sorted(ordered, key=lambda app: not already_given(answers[app], data))

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gitopslib.api_checks import api_problems
+from gitopslib.repo import Overlay
 
 from tests.answer_sets import ANSWER_SETS, served
 from tests.api_server import ApiServer
@@ -198,3 +200,114 @@ def test_dry_run_repo_names_what_the_server_refuses(
         r".*refused-staging/refused.*\.bogus: field not declared",
     ):
         dry_run_repo(api_server, root, kubectl)
+
+
+# --- validate's port and selector rules (gitopslib/api_ports.py), against the server ------------
+
+
+def _service(**port: Any) -> dict[str, Any]:
+    ports = port.pop("ports", None) or [{"port": 80, **port}]
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web"},
+        "spec": {"selector": {"app.kubernetes.io/name": "web"}, "ports": ports},
+    }
+
+
+def _with_container(**fields: Any) -> dict[str, Any]:
+    obj = deployment("web")
+    obj["spec"]["template"]["spec"]["containers"][0].update(fields)
+    return obj
+
+
+def _with_selector(selector: dict[str, Any]) -> dict[str, Any]:
+    obj = deployment("web")
+    obj["spec"]["selector"] = selector
+    return obj
+
+
+PORT_AND_SELECTOR_CASES: dict[str, tuple[dict[str, Any], str]] = {
+    "container-port-70000": (
+        _with_container(ports=[{"containerPort": 70000}]),
+        "spec.template.spec.containers[0].ports[0].containerPort",
+    ),
+    "container-port-0": (
+        _with_container(ports=[{"containerPort": 0}]),
+        "spec.template.spec.containers[0].ports[0].containerPort",
+    ),
+    "host-port-70000": (
+        _with_container(ports=[{"containerPort": 80, "hostPort": 70000}]),
+        "spec.template.spec.containers[0].ports[0].hostPort",
+    ),
+    "port-name-with-a-double-hyphen": (
+        _with_container(ports=[{"containerPort": 80, "name": "web--api"}]),
+        "spec.template.spec.containers[0].ports[0].name",
+    ),
+    "port-name-of-16-characters": (
+        _with_container(ports=[{"containerPort": 80, "name": "a" * 16}]),
+        "spec.template.spec.containers[0].ports[0].name",
+    ),
+    "probe-port-0": (
+        _with_container(readinessProbe={"httpGet": {"path": "/", "port": 0}}),
+        "spec.template.spec.containers[0].readinessProbe.httpGet.port",
+    ),
+    "probe-port-name-all-digits": (
+        _with_container(livenessProbe={"tcpSocket": {"port": "8080"}}),
+        "spec.template.spec.containers[0].livenessProbe.tcpSocket.port",
+    ),
+    "service-port-0": (_service(port=0), "spec.ports[0].port"),
+    "service-target-port-70000": (_service(targetPort=70000), "spec.ports[0].targetPort"),
+    "service-node-port-70000": (_service(nodePort=70000), "spec.ports[0].nodePort"),
+    "service-two-ports-one-unnamed": (
+        _service(ports=[{"port": 80}, {"port": 81, "name": "b"}]),
+        "spec.ports[0].name",
+    ),
+    "service-two-ports-one-name": (
+        _service(ports=[{"port": 80, "name": "a"}, {"port": 81, "name": "a"}]),
+        "spec.ports[1].name",
+    ),
+    "selector-not-matching-the-template": (
+        _with_selector({"matchLabels": {"app.kubernetes.io/name": "other"}}),
+        "spec.selector",
+    ),
+    "selector-expression-excluding-the-template": (
+        _with_selector(
+            {"matchExpressions": [{"key": "app.kubernetes.io/name", "operator": "NotIn", "values": ["web"]}]}
+        ),
+        "spec.selector",
+    ),
+    "selector-empty": (_with_selector({}), "spec.selector"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PORT_AND_SELECTOR_CASES))
+def test_validate_refuses_the_ports_and_selectors_the_server_refuses(
+    api_server: ApiServer, case: str
+) -> None:
+    obj, field = PORT_AND_SELECTOR_CASES[case]
+    namespace = api_server.namespace(unique("ports"))
+    result = api_server.apply_dry_run(obj, namespace=namespace)
+    assert not result.ok, f"the server accepted it: {result.output}"
+    named = [str(problem) for problem in api_problems(Overlay("dev", "web"), [obj])]
+    assert any(f": {field}: " in problem for problem in named), named
+
+
+def test_the_valid_ports_and_selectors_pass_both(api_server: ApiServer) -> None:
+    """The counterpart: the same objects with valid values draw no refusal and no problem."""
+    namespace = api_server.namespace(unique("ports"))
+    objects = [
+        _with_container(
+            ports=[{"containerPort": 65535, "name": "http-2", "hostPort": 0}],
+            readinessProbe={"httpGet": {"path": "/", "port": "http-2"}},
+            livenessProbe={"tcpSocket": {"port": 65535}},
+        ),
+        _service(ports=[{"port": 80, "name": "a", "targetPort": "http-2"}, {"port": 81, "name": "b"}]),
+        _with_selector(
+            {"matchExpressions": [{"key": "app.kubernetes.io/name", "operator": "In", "values": ["web"]}]}
+        ),
+    ]
+    for obj in objects:
+        result = api_server.apply_dry_run(obj, namespace=namespace)
+        assert result.ok, result.output
+    assert api_problems(Overlay("dev", "web"), objects) == []

@@ -258,6 +258,27 @@ BREAKAGES = {
         where=f"{DEV}: HorizontalPodAutoscaler/myapp: spec.minReplicas:",
         reason="0 is less than 1",
     ),
+    "container-port-out-of-range": Breakage(
+        edits=(Edit(DEPLOYMENT, r"containerPort: \d+", "containerPort: 70000"),),
+        where=f"{DEV}: Deployment/myapp: spec.template.spec.containers[0].ports[0].containerPort:",
+        reason="70000 is not a port number between 1 and 65535",
+    ),
+    "service-port-zero": Breakage(
+        edits=(Edit(SERVICE, r"      port: \d+", "      port: 0"),),
+        where=f"{DEV}: Service/myapp: spec.ports[0].port:",
+        reason="0 is not a port number between 1 and 65535",
+    ),
+    "deployment-selector-not-its-pods": Breakage(
+        edits=(
+            Edit(
+                DEPLOYMENT,
+                r'    matchLabels:\n      app.kubernetes.io/name: "?myapp"?',
+                "    matchLabels:\n      app.kubernetes.io/name: other",
+            ),
+        ),
+        where=f"{DEV}: Deployment/myapp: spec.selector:",
+        reason="does not match the pod template's labels",
+    ),
     "service-selects-no-pod": Breakage(
         edits=(
             Edit(SERVICE, r'  selector:\n    app.kubernetes.io/name: "?myapp"?\n', "\\g<0>    tier: web\n"),

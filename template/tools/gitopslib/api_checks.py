@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from .api_ports import container_port_problems, selector_mismatch, service_port_problems
 from .problems import Problem
 from .quantities import Found, limit_range_problems, resource_quota_problems, resources_problems, shown
 from .repo import Overlay
@@ -181,6 +182,8 @@ def pod_spec_problems(pod: dict[str, Any], field: str) -> Iterator[Found]:
         if isinstance(container, dict)
     ]
     yield from _unique_names([(f"{where}.name", c.get("name")) for where, c in containers], "container")
+    for where, container in containers:
+        yield from container_port_problems(container, where)
     volumes = [v for v in listed(pod.get("volumes")) if isinstance(v, dict)]
     yield from _unique_names(
         [(f"{field}.volumes[{index}].name", v.get("name")) for index, v in enumerate(volumes)], "volume"
@@ -243,6 +246,9 @@ def object_problems(obj: dict[str, Any]) -> list[Found]:
     found += selector_problems(spec, "spec")
     if kind in ("Service", "ReplicationController"):
         found += label_problems(spec.get("selector"), "spec.selector")
+    if kind == "Service":
+        found += service_port_problems(spec)
+    found += selector_mismatch(obj)
     if template := pod_template(obj):
         field, pod = template
         found += pod_spec_problems(mapping(pod.get("spec")), f"{field}spec")

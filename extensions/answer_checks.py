@@ -20,6 +20,7 @@ its --tag and --digest with, and the rules for a chart from gitopslib/chart_refs
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import importlib.util
 import ipaddress
@@ -419,8 +420,11 @@ def repo_url_problem(url: Any) -> str:
     )
 
 
-def git_ref_problem(ref: Any) -> str:
+def git_ref_problem(ref: Any, strict: bool = True) -> str:
     # git check-ref-format's rules; those on a component hold for each part between slashes.
+    if strict and ref == "HEAD":
+        # `git check-ref-format --branch HEAD` refuses it: no branch to `git init -b`, push or protect.
+        return "target_revision: HEAD is not a branch name (name the branch Argo CD deploys, e.g. main)"
     if (
         not isinstance(ref, str)
         or not GIT_REF.fullmatch(ref)
@@ -500,6 +504,9 @@ def clusters_problem(clusters: Any, environments: Any, strict: bool = True) -> s
                 f"clusters: {env}: {_shown(server)} is not a cluster API server URL "
                 "(https://host[:port][/path], no trailing slash)"
             )
+        port = re.match(r"https://[^/:]+:(\d+)", server)
+        if strict and port and not 1 <= int(port[1]) <= 65535:
+            return f"clusters: {env}: {_shown(server)}: port {port[1]} is not between 1 and 65535"
     return ""
 
 
@@ -530,11 +537,12 @@ def code_owner_problem(owner: Any, ci_provider: Any = "github") -> str:
     return ""
 
 
-def protected_environments_problem(value: Any) -> str:
-    """Lenient on purpose: a stored list must stay valid when environments change later."""
+def protected_environments_problem(value: Any, environments: Any = None, strict: bool = False) -> str:
+    """A stored list stays valid when environments change later (not `strict`); a new answer
+    names environments that exist: a misspelt one would protect nothing, silently."""
     if not isinstance(value, list) or any(dns_label_problem(env, "x") for env in value):
         return f"protected_environments: must be a YAML list of environment names, got {_shown(value)}"
-    return ""
+    return _unknown_environment_problem(value, environments, "protected_environments", strict)
 
 
 def environment_list_problem(value: Any, question: str, environments: Any, strict: bool = True) -> str:
@@ -594,7 +602,14 @@ def autoscaling_problem(autoscaling: Any, environments: Any, replicas: Any, stri
     return ""
 
 
-def _is_ip_address(host: str) -> bool:
+# Four dot-separated decimal numbers up to 255: an IPv4 address to Kubernetes, which reads leading
+# zeros too (netutils.ParseIPSloppy: 010.001.001.001 is 10.1.1.1), where Python's ipaddress does not.
+SLOPPY_IPV4 = re.compile(r"\d+(\.\d+){3}", re.ASCII)
+
+
+def _is_ip_address(host: str, sloppy: bool = True) -> bool:
+    if sloppy and SLOPPY_IPV4.fullmatch(host) and all(int(part) <= 255 for part in host.split(".")):
+        return True
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -602,11 +617,15 @@ def _is_ip_address(host: str) -> bool:
     return True
 
 
-def host_problem(host: Any) -> str:
-    """A host an Ingress rule and an HTTPRoute both take: a DNS-1123 subdomain, `*.` allowed, no IP."""
+def host_problem(host: Any, strict: bool = True) -> str:
+    """A host an Ingress rule and an HTTPRoute both take: a DNS-1123 subdomain, `*.` allowed, no IP,
+    at most 253 characters with the `*.` (the API server and the HTTPRoute schema count it).
+    `strict`: also the rules added since the first release (leading zeros, the length with `*.`)."""
     name = host[2:] if isinstance(host, str) and host.startswith("*.") else host
-    if not isinstance(name, str) or not DNS_SUBDOMAIN.fullmatch(name) or _is_ip_address(name):
+    if not isinstance(name, str) or not DNS_SUBDOMAIN.fullmatch(name) or _is_ip_address(name, strict):
         return f"{_shown(host)} is not a lowercase DNS host name (IDNs in punycode, xn--...)"
+    if strict and len(host) > 253:
+        return f"{_shown(host)} is {len(host)} characters, more than 253"
     return ""
 
 
@@ -616,7 +635,7 @@ def hosts_problem(hosts: Any, environments: Any, exposure: Any, strict: bool = T
     if strict and hosts and exposure == "none":
         return "hosts: given, but exposure is none; set exposure to ingress or gateway, or leave hosts out"
     for env, host in hosts.items():
-        if problem := host_problem(host):
+        if problem := host_problem(host, strict):
             return f"hosts: {env}: {problem}"
     seen: dict[str, str] = {}
     for env, host in hosts.items():
@@ -667,7 +686,8 @@ def _cron_range_problem(part: str, low: int, high: int, names: dict[str, int]) -
     """One comma-separated part: `*`, `?`, N or N-M, each optionally with /STEP (robfig/cron)."""
     span, slash, step = part.partition("/")
     try:
-        if slash and not (step.isascii() and step.isdigit() and int(step) > 0):
+        # Go's strconv.Atoi reads the step: beyond an int64 it fails.
+        if slash and not (step.isascii() and step.isdigit() and 0 < int(step) < 2**63):
             raise ValueError(f"step {step!r} is not a positive number")
         if span in ("*", "?"):
             return ""
@@ -758,9 +778,20 @@ def cosign_key_problem(key: Any, kyverno_policies: Any, strict: bool = True) -> 
         return (
             "cosign_public_key: image verification is a Kyverno policy; set kyverno_policies to true as well"
         )
-    if not PUBLIC_KEY.fullmatch(key.strip() + "\n"):
+    if not PUBLIC_KEY.fullmatch(key.strip() + "\n") or (strict and not _der_sequence(key)):
         return "cosign_public_key: not a PEM public key (-----BEGIN PUBLIC KEY----- ... END PUBLIC KEY-----)"
     return ""
+
+
+def _der_sequence(pem: str) -> bool:
+    """Whether the PEM body is base64 of a DER SEQUENCE (a SubjectPublicKeyInfo starts as one):
+    Kyverno refuses a body that is not, and with it every pod of the cluster."""
+    body = "".join(pem.strip().splitlines()[1:-1])
+    try:
+        der = base64.b64decode(body, validate=True)
+    except ValueError:
+        return False
+    return len(der) > 2 and der[0] == 0x30
 
 
 def channel_problem(channel: Any) -> str:

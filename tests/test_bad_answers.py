@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.answer_sets import COSIGN_KEY
 from tests.conftest import TEMPLATE_ROOT, render
 from tests.copier_questions import copier_yml, first_refusal
 from tests.template_versions import tree_state
@@ -105,6 +106,12 @@ BAD_ANSWERS = [
     ("soak", "[staging]", "soak"),
     ("ci_provider", "jenkins", "ci_provider"),
     ("workload", "helm", "workload"),
+    # Found by an adversarial review: accepted, then refused by git, Kubernetes, Go or Kyverno.
+    ("target_revision", "HEAD", "not a branch name"),
+    ("clusters", "{prod: 'https://prod.example.com:99999'}", "port 99999"),
+    ("protected_environments", "[prdo]", "not one of the environments"),
+    ("sync_windows", "{prod: {schedule: '*/99999999999999999999 * * * *', duration: 2h}}", "step"),
+    ("soak", "{staging: 0.5ns}", "positive"),
 ]
 
 # Options that exclude each other: (answers, text the refusal must contain)
@@ -112,10 +119,22 @@ EXCLUSIVE_ANSWERS = [
     ({"replicas": "{prod: 5}", "autoscaling": "{prod: {min: 2, max: 6}}"}, "either replicas or autoscaling"),
     ({"exposure": "none", "hosts": "{prod: shop.example.com}"}, "exposure is none"),
     ({"exposure": "ingress", "hosts": "{dev: shop.example.com, prod: shop.example.com}"}, "both use"),
+    ({"exposure": "ingress", "hosts": "{prod: 010.001.001.001}"}, "not a lowercase DNS host name"),
+    (
+        {"exposure": "gateway", "hosts": "{prod: '*." + ".".join(["a" * 63] * 3) + "." + "b" * 60 + "'}"},
+        "more than 253",
+    ),
+    (
+        {
+            "kyverno_policies": "true",
+            "cosign_public_key": "-----BEGIN PUBLIC KEY-----\n=\n-----END PUBLIC KEY-----",
+        },
+        "not a PEM public key",
+    ),
     (
         {
             "kyverno_policies": "false",
-            "cosign_public_key": "-----BEGIN PUBLIC KEY-----\nabc=\n-----END PUBLIC KEY-----",
+            "cosign_public_key": COSIGN_KEY,
         },
         "set kyverno_policies to true",
     ),
@@ -183,7 +202,7 @@ GOOD_ANSWERS: list[dict[str, str]] = [
         "secret_store": "aws-secrets-manager",
         "namespace_quota": "true",
         "kyverno_policies": "true",
-        "cosign_public_key": "-----BEGIN PUBLIC KEY-----\nabc=\n-----END PUBLIC KEY-----",
+        "cosign_public_key": COSIGN_KEY,
     },
     {
         "workload": "helm-chart",

@@ -466,6 +466,10 @@ def test_secret_keys(keys: Any, ok: bool) -> None:
         (".".join(["a" * 63] * 3) + "." + "b" * 61, True),
         (".".join(["a" * 63] * 3) + "." + "b" * 62, False),
         ("1.2.3.4", False),
+        ("010.001.001.001", False),  # an IP to Kubernetes' ParseIPSloppy
+        ("256.1.1.1", True),  # not an IP: a (numeric) DNS name
+        ("*." + ".".join(["a" * 63] * 3) + "." + "b" * 59, True),  # 253 with the *.
+        ("*." + ".".join(["a" * 63] * 3) + "." + "b" * 60, False),  # 254
         ("*.1.2.3.4", False),
         ("::1", False),
         ("Shop.example.com", False),
@@ -571,6 +575,7 @@ def test_cron_schedules(schedule: str) -> None:
         ("0 0 * * 7", "day of week '7': 7 is outside 0-6"),
         ("5-1 * * * *", "range 5-1 runs backwards"),
         ("*/0 * * * *", "step '0' is not a positive number"),
+        ("*/99999999999999999999 * * * *", "is not a positive number"),  # beyond Go's int64
         ("0 8 * * mon-fri-sat", "is not a number"),
         ("@daily", "not a cron schedule of five fields"),
         ("0 8 * *", "not a cron schedule of five fields"),
@@ -596,6 +601,7 @@ def test_not_cron_schedules(schedule: str, words: str) -> None:
         "1us",
         "1\u00b5s",
         "+2h",
+        "1.5ns",
         "2562047h47m16.854775807s",
     ],
 )
@@ -613,6 +619,8 @@ def test_go_durations(duration: str) -> None:
         ("0", "not a positive duration"),
         ("0h0m", "not a positive duration"),
         ("-1h", "not a positive duration"),
+        ("0.5ns", "not a positive duration"),  # Go keeps whole nanoseconds: 0
+        (".0000000009s", "not a positive duration"),
         ("2562047h47m16.854775808s", "longer than Go's durations reach"),  # 2**63 ns
     ],
 )
@@ -652,3 +660,43 @@ def test_an_app_keeps_its_name_on_update() -> None:
     assert checks.renamed_app_problem("cart", {"app_name": "shop"}).startswith(
         "app_name: the app is shop; its name cannot change"
     )
+
+
+def test_head_is_no_branch_for_a_new_answer() -> None:
+    assert "HEAD is not a branch name" in checks.git_ref_problem("HEAD")
+    assert checks.git_ref_problem("HEAD", strict=False) == ""
+    assert checks.git_ref_problem("main") == ""
+
+
+@pytest.mark.parametrize(
+    ("server", "ok"),
+    [
+        ("https://10.0.0.1:6443", True),
+        ("https://k8s.example.com", True),
+        ("https://k8s.example.com:65535/api", True),
+        ("https://k8s.example.com:99999", False),
+        ("https://k8s.example.com:0", False),
+    ],
+)
+def test_cluster_ports(server: str, ok: bool) -> None:
+    assert accepted(checks.clusters_problem({"prod": server}, ENVS)) is ok
+    assert checks.clusters_problem({"prod": server}, ENVS, strict=False) == ""
+
+
+def test_a_misspelt_protected_environment_is_refused_when_answered() -> None:
+    assert "'prdo' is not one of the environments" in checks.protected_environments_problem(
+        ["prdo"], ENVS, True
+    )
+    assert checks.protected_environments_problem(["prod"], ENVS, True) == ""
+    assert checks.protected_environments_problem(["prdo"], ENVS) == "", (
+        "stored: environments may have changed"
+    )
+
+
+def test_a_cosign_key_body_must_be_der() -> None:
+    one_byte = "-----BEGIN PUBLIC KEY-----\n=\n-----END PUBLIC KEY-----"
+    not_der = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"
+    for key in (one_byte, not_der):
+        assert "not a PEM public key" in checks.cosign_key_problem(key, True)
+        assert checks.cosign_key_problem(key, True, strict=False) == ""
+    assert checks.cosign_key_problem(KEY, True) == ""

@@ -29,7 +29,8 @@ def duration_problem(duration: Any) -> str:
     """Why `duration` is not a positive Go duration ("" when it is one)."""
     if not isinstance(duration, str) or not GO_DURATION.fullmatch(duration):
         return f"{shown(duration)} is not a duration such as 2h, 1h30m or 90m"
-    if duration.startswith("-") or not re.search(r"[1-9]", duration):
+    if duration.startswith("-") or _nanoseconds(duration) <= 0:
+        # Go keeps whole nanoseconds: 0.5ns is 0, which is not positive either.
         return f"{shown(duration)} is not a positive duration"
     # time.ParseDuration refuses more than an int64 of nanoseconds (about 2,562,047h).
     if _nanoseconds(duration) >= 2**63:
@@ -43,6 +44,11 @@ def duration_seconds(duration: str) -> Decimal:
 
 
 def _nanoseconds(duration: str) -> Decimal:
+    """As time.ParseDuration counts: each part's fraction of its unit cut to whole nanoseconds."""
     return sum(
-        (Decimal(number) * GO_UNITS[unit] for number, unit in GO_DURATION_PART.findall(duration)), Decimal(0)
+        (
+            Decimal(int(Decimal(number) * GO_UNITS[unit]))
+            for number, unit in GO_DURATION_PART.findall(duration)
+        ),
+        Decimal(0),
     )

@@ -629,7 +629,44 @@ def host_problem(host: Any, strict: bool = True) -> str:
     return ""
 
 
-def hosts_problem(hosts: Any, environments: Any, exposure: Any, strict: bool = True) -> str:
+def default_host(app_name: str, env: str) -> str:
+    """The host of an environment the hosts answer leaves out (gitops_context.py renders it)."""
+    return f"{app_name}.{env}.example.com"
+
+
+def routed_hosts(answers: Mapping[str, Any]) -> dict[str, str]:
+    """The host each environment of an app's answers routes: none when it is not exposed."""
+    app, environments, hosts = answers.get("app_name"), answers.get("environments"), answers.get("hosts")
+    if (
+        answers.get("exposure", "none") == "none"
+        or not isinstance(app, str)
+        or not isinstance(environments, list)
+    ):
+        return {}
+    given = hosts if isinstance(hosts, dict) else {}
+    return {str(env): str(given.get(env) or default_host(app, str(env))) for env in environments}
+
+
+def _other_apps_hosts(app_name: str, destination: Any) -> dict[str, str]:
+    """Host -> `app in env` for the apps already in the destination (an onboarding copy)."""
+    claimed: dict[str, str] = {}
+    for other in sorted(existing_apps(destination) - {app_name}):
+        stored = _stored_answers({"dst_path": destination, "answers_file": answers_file(other)}) or {}
+        for env, host in routed_hosts(stored).items():
+            claimed.setdefault(host, f"app {other} in {env}")
+    return claimed
+
+
+def hosts_problem(
+    hosts: Any,
+    environments: Any,
+    exposure: Any,
+    strict: bool = True,
+    app_name: Any = None,
+    destination: Any = None,
+) -> str:
+    """`app_name`: the environments the answer leaves out get their default host, which counts
+    too; `destination` (onboarding copies): no other app of the repository may route the same."""
     if problem := _per_env_mapping_problem(hosts, environments, "hosts", strict):
         return problem
     if strict and hosts and exposure == "none":
@@ -637,12 +674,25 @@ def hosts_problem(hosts: Any, environments: Any, exposure: Any, strict: bool = T
     for env, host in hosts.items():
         if problem := host_problem(host, strict):
             return f"hosts: {env}: {problem}"
+    routed = dict(hosts)
+    if isinstance(app_name, str) and isinstance(environments, list) and exposure != "none":
+        routed = routed_hosts(
+            {"app_name": app_name, "environments": environments, "exposure": exposure, "hosts": hosts}
+        )
     seen: dict[str, str] = {}
-    for env, host in hosts.items():
+    for env, host in routed.items():
         if strict and host in seen:
             # A shared ingress controller or gateway would merge them: validate refuses it too.
-            return f"hosts: {seen[host]} and {env} both use {host}; each environment needs its own host"
+            default = " (its default host)" if env not in hosts or seen[host] not in hosts else ""
+            return (
+                f"hosts: {seen[host]} and {env} both use {host}{default}; each environment needs its own host"
+            )
         seen[host] = env
+    if strict and destination is not None and isinstance(app_name, str):
+        claimed = _other_apps_hosts(app_name, destination)
+        for env, host in routed.items():
+            if host in claimed:
+                return f"hosts: {env} uses {host}, which {claimed[host]} routes already; pick another host"
     return ""
 
 

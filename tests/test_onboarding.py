@@ -257,3 +257,25 @@ def test_namespace_collision_is_refused(template: TemplateRepo, tmp_path: Path) 
     assert result.returncode != 0
     assert "namespace a-prod-eu of 'a-prod' in 'eu' is already the namespace of app 'a'" in result.stderr
     assert tree_state(repo) == before
+
+
+def test_a_host_another_app_routes_is_refused(template: TemplateRepo, tmp_path: Path) -> None:
+    """The shared controller would merge them (validate refuses it): the copy refuses it first,
+    the other app's default hosts included."""
+    repo = generate(
+        template,
+        tmp_path / "hosts",
+        {"app_name": "shop", "exposure": "ingress", "hosts": {"prod": "shop.example.com"}},
+        "v1.0.0",
+    )
+    before = tree_state(repo)
+    for hosts, message in (
+        ({"prod": "shop.example.com"}, "hosts: prod uses shop.example.com, which app shop in prod routes"),
+        ({"staging": "shop.dev.example.com"}, "which app shop in dev routes already"),
+    ):
+        result = copy_cli(template, repo, {"app_name": "cart", "exposure": "gateway", "hosts": hosts})
+        assert result.returncode != 0, result.stdout + result.stderr
+        assert message in result.stderr.strip().splitlines()[-1], result.stderr
+        assert tree_state(repo) == before
+    accepted = copy_cli(template, repo, {"app_name": "cart", "exposure": "ingress"})
+    assert accepted.returncode == 0, accepted.stderr

@@ -700,3 +700,34 @@ def test_a_cosign_key_body_must_be_der() -> None:
         assert "not a PEM public key" in checks.cosign_key_problem(key, True)
         assert checks.cosign_key_problem(key, True, strict=False) == ""
     assert checks.cosign_key_problem(KEY, True) == ""
+
+
+def test_a_host_given_for_one_environment_may_not_be_another_ones_default() -> None:
+    hosts = {"dev": "shop.staging.example.com"}
+    problem = checks.hosts_problem(hosts, ENVS, "ingress", True, "shop")
+    assert problem == (
+        "hosts: dev and staging both use shop.staging.example.com (its default host); "
+        "each environment needs its own host"
+    )
+    assert checks.hosts_problem(hosts, ENVS, "ingress", True) == "", "without the app name: given hosts only"
+    assert checks.hosts_problem(hosts, ENVS, "ingress", False, "shop") == "", "stored answers keep"
+
+
+def test_an_onboarded_app_may_not_route_another_apps_host(tmp_path: Path) -> None:
+    (tmp_path / ".copier-answers.cart.yml").write_text(
+        "app_name: cart\nenvironments: [dev, staging, prod]\nexposure: ingress\n"
+        "hosts: {prod: shop.example.com}\n"
+    )
+    (tmp_path / ".copier-answers.quiet.yml").write_text(
+        "app_name: quiet\nenvironments: [dev, prod]\nexposure: none\n"
+    )
+    taken = checks.hosts_problem({"prod": "shop.example.com"}, ENVS, "gateway", True, "shop", tmp_path)
+    assert (
+        taken == "hosts: prod uses shop.example.com, which app cart in prod routes already; pick another host"
+    )
+    default = checks.hosts_problem({"dev": "cart.dev.example.com"}, ENVS, "ingress", True, "shop", tmp_path)
+    assert "which app cart in dev routes already" in default, "cart's default host counts"
+    assert (
+        checks.hosts_problem({"dev": "quiet.dev.example.com"}, ENVS, "ingress", True, "shop", tmp_path) == ""
+    )
+    assert checks.hosts_problem({}, ENVS, "ingress", True, "shop", tmp_path) == ""

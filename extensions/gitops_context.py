@@ -143,19 +143,36 @@ def resources_default(stored: Any, environments: Any) -> str:
 
 def scaled_quantity(quantity: str, factor: int, resource: str) -> str:
     """`quantity` times `factor`, as millicores (cpu) or mebibytes (memory), rounded up."""
-    total = quantity_value(quantity) * factor
+    return rounded_up(quantity_value(quantity) * factor, resource)
+
+
+def rounded_up(total: Decimal, resource: str) -> str:
+    """An amount in cores or bytes as millicores (cpu) or mebibytes (memory), rounded up."""
     if resource == "cpu":
         return f"{math.ceil(total * 1000)}m"
     return f"{math.ceil(total / MEBIBYTE)}Mi"
 
 
-def namespace_quota(resources: dict[str, dict[str, str]], max_pods: int) -> dict[str, str]:
-    """Room for every pod twice (rolling updates) plus hook Jobs."""
+# The smoke-test Job's pod (environments/<env>/<app>/smoke-test.yaml renders these): curl needs
+# little, whatever the app's own size.
+SMOKE_TEST_RESOURCES = {
+    "requests": {"cpu": "10m", "memory": "16Mi"},
+    "limits": {"cpu": "100m", "memory": "32Mi"},
+}
+
+
+def namespace_quota(
+    resources: dict[str, dict[str, str]], max_pods: int, hooks: dict[str, dict[str, str]] | None = None
+) -> dict[str, str]:
+    """Room for every pod twice (rolling updates) plus two hook pods, each the larger of the
+    app's pod and `hooks` (the smoke test's, which may ask more than a small app's pod)."""
     pods = 2 * max_pods + 2
     quota = {"pods": str(pods)}
     for kind in ("requests", "limits"):
         for resource in ("cpu", "memory"):
-            quota[f"{kind}.{resource}"] = scaled_quantity(resources[kind][resource], pods, resource)
+            own = quantity_value(resources[kind][resource])
+            hook = max(own, quantity_value(hooks[kind][resource])) if hooks else own
+            quota[f"{kind}.{resource}"] = rounded_up(own * 2 * max_pods + hook * 2, resource)
     return quota
 
 
@@ -262,7 +279,9 @@ def environment_settings(
             "autoscaling": scaling,
             "disruption_budget": fewest_pods > 1,
             "resources": resources,
-            "quota": namespace_quota(resources, max(most_pods, 1)),
+            "quota": namespace_quota(
+                resources, max(most_pods, 1), SMOKE_TEST_RESOURCES if answers.get("smoke_test") else None
+            ),
             "host": (answers.get("hosts") or {}).get(env, f"{app_name}.{env}.example.com"),
             "manual_sync": env in manual or answers.get("sync_policy") == "manual",
             "sync_window": (answers.get("sync_windows") or {}).get(env),
@@ -427,6 +446,7 @@ class GitOpsContext(ContextHook):
         except (AttributeError, KeyError, TypeError, ValueError):
             return  # answers not validated yet: their own validators say what is wrong
         context["in_cluster_server"] = IN_CLUSTER_SERVER
+        context["smoke_test_resources"] = SMOKE_TEST_RESOURCES
 
     def _settings_for(
         self,

@@ -306,3 +306,21 @@ def test_the_hook_derives_anew_whenever_an_answer_is_another_object() -> None:
         assert derived(hook, changed) == derived(context.GitOpsContext(Environment()), changed)
     assert derived(hook, {**answers, "replicas": {"prod": 7}})["gitops_envs"]["prod"]["replicas"] == 7
     assert derived(hook, answers) == first
+
+
+def test_the_quota_has_room_for_a_smoke_test_larger_than_the_apps_pods() -> None:
+    """A small app (10m, 8Mi) with the smoke test: its pod (100m, 32Mi limits) must still fit
+    beside two rolling copies of the app's pod, or the quota refuses it at the PostSync hook."""
+    small = {"requests": {"cpu": "5m", "memory": "8Mi"}, "limits": {"cpu": "10m", "memory": "8Mi"}}
+    smoke = context.SMOKE_TEST_RESOURCES
+    quota = context.namespace_quota(small, 1, smoke)
+    assert quota == {
+        "pods": "4",
+        "requests.cpu": "30m",  # 2 x 5m + 2 x 10m
+        "requests.memory": "48Mi",  # 2 x 8Mi + 2 x 16Mi
+        "limits.cpu": "220m",  # 2 x 10m + 2 x 100m
+        "limits.memory": "80Mi",  # 2 x 8Mi + 2 x 32Mi
+    }
+    assert context.namespace_quota(LAST, 3, smoke) == context.namespace_quota(LAST, 3), (
+        "a larger app: as before"
+    )

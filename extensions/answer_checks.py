@@ -304,9 +304,21 @@ def renamed_app_problem(app_name: Any, stored: Any = None) -> str:
     return ""
 
 
-def smoke_test_problem(smoke_test: Any, app_name: Any, strict: bool = True) -> str:
+# The smoke test's image (environments/<env>/<app>/smoke-test.yaml), signed by nobody's cosign key.
+SMOKE_TEST_IMAGE = "curlimages/curl:8.11.1"
+UNSIGNED_SMOKE_TEST = (
+    f"the smoke test's pod runs {SMOKE_TEST_IMAGE}, which is not signed with the platform's cosign key: "
+    "the verify-image-signatures policy would refuse it at every sync"
+)
+
+
+def smoke_test_problem(
+    smoke_test: Any, app_name: Any, strict: bool = True, cosign_public_key: Any = ""
+) -> str:
     if not strict or not smoke_test or not isinstance(app_name, str):
         return ""
+    if isinstance(cosign_public_key, str) and cosign_public_key.strip():
+        return f"smoke_test: {UNSIGNED_SMOKE_TEST}; leave smoke_test off while cosign_public_key is set"
     if len(app_name) + len(SMOKE_TEST_SUFFIX) > MAX_NAME:
         return (
             f"smoke_test: the Job {app_name}{SMOKE_TEST_SUFFIX} would be longer than {MAX_NAME} characters "
@@ -819,7 +831,8 @@ PUBLIC_KEY = re.compile(
 )
 
 
-def cosign_key_problem(key: Any, kyverno_policies: Any, strict: bool = True) -> str:
+def cosign_key_problem(key: Any, kyverno_policies: Any, strict: bool = True, destination: Any = None) -> str:
+    """`destination`: the repository, whose apps' stored answers the key must suit."""
     if not isinstance(key, str):
         return f"cosign_public_key: must be a string, got {_shown(key)}"
     if not key.strip():
@@ -828,6 +841,11 @@ def cosign_key_problem(key: Any, kyverno_policies: Any, strict: bool = True) -> 
         return (
             "cosign_public_key: image verification is a Kyverno policy; set kyverno_policies to true as well"
         )
+    if strict and destination is not None:
+        for app in sorted(existing_apps(destination)):
+            stored = _stored_answers({"dst_path": destination, "answers_file": answers_file(app)}) or {}
+            if stored.get("smoke_test") is True:
+                return f"cosign_public_key: app {app} has smoke_test on: {UNSIGNED_SMOKE_TEST}"
     if not PUBLIC_KEY.fullmatch(key.strip() + "\n") or (strict and not _der_sequence(key)):
         return "cosign_public_key: not a PEM public key (-----BEGIN PUBLIC KEY----- ... END PUBLIC KEY-----)"
     return ""
@@ -934,6 +952,8 @@ class AnswerChecks(Extension):
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
+        # What the smoke test runs, named once (smoke-test.yaml renders it, smoke_test_problem names it).
+        environment.globals["smoke_test_image"] = SMOKE_TEST_IMAGE
         environment.filters.update(
             {
                 "app_name_problem": app_name_problem,

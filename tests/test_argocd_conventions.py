@@ -84,8 +84,10 @@ def answers_of(repo: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def hardened(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Sync window and notifications channel on; smoke test, autoscaling, policies too."""
-    return render(tmp_path_factory.mktemp("hardened") / "repo", ANSWER_SETS["hardened-gateway"])
+    """Sync window and notifications channel on; smoke test, autoscaling, policies too (the smoke
+    test without image signatures, which exclude it)."""
+    answers = {**ANSWER_SETS["hardened-gateway"], "smoke_test": True, "cosign_public_key": ""}
+    return render(tmp_path_factory.mktemp("hardened") / "repo", answers)
 
 
 @pytest.fixture(scope="module")

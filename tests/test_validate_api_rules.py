@@ -295,9 +295,10 @@ def test_pristine_repo_passes(pristine: Path) -> None:
     assert result.stdout == ""
 
 
-def test_every_option_on_passes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("answer_set", ["hardened-gateway", "legitimate-edge-values"])
+def test_every_option_on_passes(tmp_path: Path, answer_set: str) -> None:
     """HPA, ResourceQuota, LimitRange and the smoke-test Job as generated raise no problem."""
-    generated = render(tmp_path / "repo", ANSWER_SETS["hardened-gateway"])
+    generated = render(tmp_path / "repo", ANSWER_SETS[answer_set])
     result = run_gitops(generated, "validate")
     assert result.returncode == 0, result.stdout + result.stderr
 

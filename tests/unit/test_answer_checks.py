@@ -731,3 +731,15 @@ def test_an_onboarded_app_may_not_route_another_apps_host(tmp_path: Path) -> Non
         checks.hosts_problem({"dev": "quiet.dev.example.com"}, ENVS, "ingress", True, "shop", tmp_path) == ""
     )
     assert checks.hosts_problem({}, ENVS, "ingress", True, "shop", tmp_path) == ""
+
+
+def test_the_smoke_test_and_image_verification_exclude_each_other(tmp_path: Path) -> None:
+    """Its curl image is signed with no platform's key: verify-image-signatures would refuse it."""
+    assert "not signed with the platform's cosign key" in checks.smoke_test_problem(True, "shop", True, KEY)
+    assert checks.smoke_test_problem(True, "shop", True, "") == ""
+    assert checks.smoke_test_problem(True, "shop", False, KEY) == "", "stored answers keep"
+    (tmp_path / ".copier-answers.shop.yml").write_text("app_name: shop\nsmoke_test: true\n")
+    refused = checks.cosign_key_problem(KEY, True, True, tmp_path)
+    assert refused.startswith("cosign_public_key: app shop has smoke_test on: the smoke test's pod runs")
+    (tmp_path / ".copier-answers.shop.yml").write_text("app_name: shop\nsmoke_test: false\n")
+    assert checks.cosign_key_problem(KEY, True, True, tmp_path) == ""

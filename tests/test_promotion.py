@@ -162,6 +162,37 @@ def test_changed_since_builds_only_affected_overlays(repo: Path) -> None:
     assert "3 overlays built" in run_gitops(repo, "validate", "--changed-since", "HEAD").stderr
 
 
+def test_a_change_outside_the_layout_reaches_the_overlays_that_list_it(repo: Path) -> None:
+    """Kustomize reads whatever a kustomization lists: a component shared from outside the
+    layout, listed by prod only. Its change is prod's (diff and validate --changed-since); a
+    file of staging's folder that prod lists affects prod too."""
+    shared = repo / "applications/shared/owner"
+    shared.mkdir(parents=True)
+    (shared / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+        "commonAnnotations:\n  example.com/owner: platform\n"
+    )
+    prod = repo / "environments/prod/myapp/kustomization.yaml"
+    prod.write_text(
+        prod.read_text().replace("  - release\n", "  - release\n  - ../../../applications/shared/owner\n")
+    )
+    assert run_gitops(repo, "validate").returncode == 0
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "A shared component in prod")
+    (shared / "kustomization.yaml").write_text(
+        (shared / "kustomization.yaml").read_text().replace("platform", "someone-else")
+    )
+    assert "3 overlays built" in run_gitops(repo, "validate", "--changed-since", "HEAD").stderr
+    diff = run_gitops(repo, "diff", "--base", "HEAD", "--markdown")
+    assert diff.returncode == 0, diff.stderr
+    assert "### prod" in diff.stdout and "someone-else" in diff.stdout, diff.stdout
+    git(repo, "commit", "-qam", "The shared component changes")
+    set_tag(repo, STAGING, "1.30.0")
+    assert "2 overlays built" in run_gitops(repo, "validate", "--changed-since", "HEAD").stderr, (
+        "staging, prod"
+    )
+
+
 def test_diff_shows_the_rendered_change_per_environment(repo: Path) -> None:
     assert run_gitops(repo, "promote", "--app", "myapp", "--from", "dev").returncode == 0
     result = run_gitops(repo, "diff", "--base", "HEAD", "--markdown")

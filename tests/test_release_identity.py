@@ -164,3 +164,24 @@ def test_a_release_that_changed_only_another_file_counts_as_run_where_it_ran(rep
     commit_all(repo, "Promote X to staging")
     result = run_gitops(repo, "validate")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_shallow_clone_cannot_vouch_for_a_release_it_sees_no_history_of(repo: Path, tmp_path: Path) -> None:
+    """A clone with --depth 1 shows every release folder as added by its one commit, which the
+    check exempts (onboarded as it is): a hand-edited prod release would pass. Named instead,
+    with how to fetch the history; releases equal to the environment's before them still pass."""
+    release = repo / layout.release_file("prod", APP)
+    release.write_text(release.read_text().replace('"1.29.3-alpine"', '"9.9.9"'))
+    commit_all(repo, "Hand-edit prod")
+    full = run_gitops(repo, "validate")
+    assert full.returncode == 1 and "never ran in staging" in full.stdout, full.stdout
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", repo.as_uri(), str(shallow))
+    result = run_gitops(shallow, "validate")
+    assert result.returncode == 1, result.stdout + result.stderr
+    problems = [line for line in result.stdout.splitlines() if "ran in" in line]
+    assert problems == [
+        f"{layout.release_file('prod', APP)}: cannot tell whether release 9.9.9 ran in staging: this clone "
+        "is shallow and its history starts after the release was written (CI clones need the whole "
+        "history (GitHub: fetch-depth: 0, GitLab: GIT_DEPTH: 0))"
+    ], result.stdout

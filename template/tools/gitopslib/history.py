@@ -34,8 +34,13 @@ class History:
         self._commits: dict[str, list[str]] = {}
         self._states: dict[tuple[str, str], dict[str, bytes] | None] = {}
         self._times: dict[str, int] = {}
+        # The commits a shallow clone cut the history at (`git clone --depth`): the oldest one
+        # a folder shows seems to add it, whatever came before.
+        self.cut_at: set[str] = set()
         if self.available:
             self._read(pathspec, folder_of, first_parent_of)
+            shallow = Path(git(root, "rev-parse", "--path-format=absolute", "--git-path", "shallow").strip())
+            self.cut_at = set(shallow.read_text().split()) if shallow.is_file() else set()
 
     def _read(self, pathspec: str, folder_of: Callable[[str], str | None], first_parent_of: str) -> None:
         # %ct: the committer date, when the commit became part of the branch (a rebase or a merge
@@ -82,6 +87,12 @@ class History:
         """The folder as the commit that added it wrote it."""
         commits = self._commits.get(folder, [])
         return self._states[(commits[-1], folder)] if commits else None
+
+    def starts_at_the_cut(self, folder: str) -> bool:
+        """Whether the folder's oldest commit here is where a shallow clone cut the history: what
+        seems its first version may be any version of it."""
+        commits = self._commits.get(folder, [])
+        return bool(commits) and commits[-1] in self.cut_at
 
 
 def _tree_files(tree_id: str, tree: bytes) -> dict[str, str]:

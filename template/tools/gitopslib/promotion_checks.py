@@ -15,6 +15,9 @@ from . import layout, releases
 from .history import History
 from .problems import Problem
 from .repo import Repo
+from .soak import CLONE_HINT
+
+SHALLOW = f"this clone is shallow and its history starts after the release was written ({CLONE_HINT})"
 
 
 def _ran_in(repo: Repo, history: History, env: str, app: str) -> set[str]:
@@ -45,13 +48,16 @@ def history_problems(repo: Repo) -> list[Problem]:
                 continue
             directory = layout.release_dir(env, app)
             current = releases.folder_identity(releases.read_files(repo.root, directory))
-            if (
-                current in _ran_in(repo, history, previous, app)
-                or _unchanged_since_added(history, directory, current)
-                or releases.forced(repo.root, directory)
-            ):
+            if current in _ran_in(repo, history, previous, app) or releases.forced(repo.root, directory):
                 continue
             label = releases.describe(releases.parse(text))
+            if history.starts_at_the_cut(directory):
+                problems.append(
+                    Problem(path, f"cannot tell whether release {label} ran in {previous}: {SHALLOW}")
+                )
+                continue
+            if _unchanged_since_added(history, directory, current):
+                continue
             problems.append(
                 Problem(
                     path,

@@ -821,6 +821,16 @@ ATTACKS: dict[str, Attack] = {
         f"{DEV_OVERLAY}: HTTPRoute/evil:",
         "routes * (every host) although the app's exposure answer is none",
     ),
+    "overlay-moved-into-a-controllers-namespace": Attack(
+        lambda r: move_dev_into(r, "external-secrets"),
+        f"{DEV_OVERLAY}:",
+        f"namespace external-secrets is not {APP}-dev",
+    ),
+    "overlay-moved-into-another-environments-namespace": Attack(
+        lambda r: move_dev_into(r, f"{APP}-staging"),
+        f"environments/staging/{APP}:",
+        f"namespace {APP}-staging is also {DEV_OVERLAY}'s on the same cluster",
+    ),
     "ingress-takes-another-environments-host": Attack(
         lambda r: [add_to_overlay(r, "ing.yaml", INGRESS, env) for env in ("dev", "staging")],
         f"environments/staging/{APP}: Ingress/evil:",

@@ -31,6 +31,9 @@ def move_staging_namespace(repo: Path) -> None:
         NAMESPACE
     )
     argocd.write_text(yaml.safe_dump_all([project, application], sort_keys=False))
+    settings = repo / layout.SETTINGS_FILE
+    declared = f"exceptions:\n- kind: Namespace\n  name: {NAMESPACE}\n  reason: the team's own namespace\n"
+    settings.write_text(settings.read_text().replace("exceptions: []\n", declared))
 
 
 def test_promote_into_an_overlay_with_its_own_namespace(tmp_path: Path, kubectl: str) -> None:

@@ -305,6 +305,7 @@ def access_problems(
                 deployed.setdefault(overlay, []).append(app.name)
         problems += [Problem(where(app), reason) for reason in reasons]
     problems += project_problems(repo, argo, namespaces, exceptions, servers)
+    problems += namespace_owner_problems(repo, namespaces, exceptions)
     for located in [*argo.of_kind("Application", APPS_DIR), *argo.of_kind("AppProject", APPS_DIR)]:
         if located.name in RESERVED_NAMES:
             problems.append(
@@ -320,6 +321,35 @@ def access_problems(
     if not [p for p in argo.of_kind("AppProject", BOOTSTRAP_DIR) if p.name == ROOT_NAME]:
         problems.append(Problem(BOOTSTRAP_DIR, "no root AppProject"))
     return deployed, problems + kind_problems(argo)
+
+
+def namespace_owner_problems(
+    repo: Repo, namespaces: Mapping[Overlay, str | None], exceptions: Exceptions
+) -> list[Problem]:
+    """An overlay deploys into `<app>-<env>`, or a namespace gitops.yaml declares (kind: Namespace):
+    one of its own choosing may be another app's, or a controller's (external-secrets,
+    ingress-nginx), whose service accounts and secrets the app's pods would then share. No two
+    overlays share a namespace of one cluster."""
+    problems = []
+    owners: dict[tuple[str, str], Overlay] = {}
+    for overlay, namespace in sorted(namespaces.items()):
+        if namespace is None:
+            continue
+        if namespace != project_name(overlay) and not exceptions.honours("Namespace", namespace):
+            problems.append(
+                Problem(
+                    overlay.path,
+                    f"namespace {namespace} is not {project_name(overlay)}: a namespace of its own choosing "
+                    "may be another team's or a controller's; the platform team declares it in "
+                    f"{SETTINGS_FILE} exceptions (kind: Namespace, name: {namespace})",
+                )
+            )
+        first = owners.setdefault((expected_server(repo, overlay.env), namespace), overlay)
+        if first != overlay:
+            problems.append(
+                Problem(overlay.path, f"namespace {namespace} is also {first.path}'s on the same cluster")
+            )
+    return problems
 
 
 def server_problems(repo: Repo) -> list[Problem]:

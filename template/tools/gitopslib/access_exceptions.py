@@ -19,6 +19,8 @@ from .repo import Repo
 
 KEY = "exceptions"
 ARGO_KINDS = ("AppProject", "Application")  # named once, under argocd/: no namespace to give
+# Kinds an exception names without a namespace: Argo CD's, and an overlay's own namespace.
+WITHOUT_NAMESPACE = (*ARGO_KINDS, "Namespace")
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ def read_exceptions(repo: Repo) -> Exceptions:
                 Problem(
                     SETTINGS_FILE,
                     f"{KEY}[{index}]: needs `kind`, `name`, a `reason`, and a `namespace` unless the kind is "
-                    f"AppProject or Application, got {entry!r}",
+                    f"AppProject, Application or Namespace, got {entry!r}",
                 )
             )
         else:
@@ -97,6 +99,6 @@ def _parsed(entry: dict[str, Any]) -> AccessException | None:
         return None
     if namespace is not None and not (isinstance(namespace, str) and namespace):
         return None
-    if namespace is None and kind not in ARGO_KINDS:
+    if namespace is None and kind not in WITHOUT_NAMESPACE:
         return None  # an object inside an overlay: without a namespace it would cover every environment
     return AccessException(str(kind), str(name), str(reason).strip(), namespace)

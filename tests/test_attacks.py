@@ -831,6 +831,40 @@ ATTACKS: dict[str, Attack] = {
         f"environments/staging/{APP}:",
         f"namespace {APP}-staging is also {DEV_OVERLAY}'s on the same cluster",
     ),
+    "namespace-label-hides-it-from-the-platform-policies": Attack(
+        lambda r: edit(
+            r, DEV_APP, 'gitops-template/app-namespace: "true"', 'gitops-template/app-namespace: "false"'
+        ),
+        f"{DEV_APP}: Application/{APP}-dev:",
+        "labels.gitops-template/app-namespace must be 'true', got 'false'",
+    ),
+    "external-secret-from-a-generator": Attack(
+        lambda r: add_to_overlay(
+            r,
+            "es.yaml",
+            EXTERNAL_SECRET.replace(
+                "  data: [",
+                "  dataFrom: [{sourceRef: {generatorRef: {apiVersion: "
+                "generators.external-secrets.io/v1alpha1, kind: ClusterGenerator, name: admin-sts}}}]\n"
+                "  data: [",
+            ).replace("key: KEY", f"key: {APP}/dev"),
+        ),
+        f"{DEV_OVERLAY}: ExternalSecret/{APP}:",
+        "dataFrom[0].sourceRef reads from a generator, not spec.secretStoreRef",
+    ),
+    "external-secret-entry-from-another-store": Attack(
+        lambda r: add_to_overlay(
+            r,
+            "es.yaml",
+            EXTERNAL_SECRET.replace(
+                "property: PASSWORD}}]",
+                "property: PASSWORD}, "
+                "sourceRef: {storeRef: {kind: ClusterSecretStore, name: vault-platform}}}]",
+            ).replace("key: KEY", f"key: {APP}/dev"),
+        ),
+        f"{DEV_OVERLAY}: ExternalSecret/{APP}:",
+        "data[0].sourceRef reads from another store, not spec.secretStoreRef",
+    ),
     "ingress-takes-another-environments-host": Attack(
         lambda r: [add_to_overlay(r, "ing.yaml", INGRESS, env) for env in ("dev", "staging")],
         f"environments/staging/{APP}: Ingress/evil:",

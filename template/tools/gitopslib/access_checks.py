@@ -26,7 +26,7 @@ from typing import Any
 from .access_exceptions import Exceptions
 from .api_checks import listed, mapping
 from .argocd_objects import APPS_DIR, BOOTSTRAP_DIR, ArgoObjects, Located
-from .layout import IN_CLUSTER_SERVER, SETTINGS_FILE, app_env_name
+from .layout import APP_NAMESPACE_LABEL, IN_CLUSTER_SERVER, SETTINGS_FILE, app_env_name
 from .problems import Problem
 from .repo import Overlay, Repo
 
@@ -194,14 +194,21 @@ def source_reasons(repo: Repo, spec: dict[str, Any], extra: frozenset[str] = fro
 
 
 def namespace_security_reasons(spec: dict[str, Any]) -> list[str]:
-    """The namespace Argo CD creates for an app enforces the restricted Pod Security Standard."""
+    """The namespace Argo CD creates for an app enforces the restricted Pod Security Standard and
+    carries the label the platform's policies select app namespaces by."""
     labels = mapping(mapping(mapping(spec.get("syncPolicy")).get("managedNamespaceMetadata")).get("labels"))
-    if labels.get(POD_SECURITY_ENFORCE) == RESTRICTED:
-        return []
-    return [
-        f"syncPolicy.managedNamespaceMetadata.labels.{POD_SECURITY_ENFORCE} must be {RESTRICTED}, "
-        f"got {labels.get(POD_SECURITY_ENFORCE)!r}: the namespace would admit privileged pods"
-    ]
+    reasons = []
+    if labels.get(POD_SECURITY_ENFORCE) != RESTRICTED:
+        reasons.append(
+            f"syncPolicy.managedNamespaceMetadata.labels.{POD_SECURITY_ENFORCE} must be {RESTRICTED}, "
+            f"got {labels.get(POD_SECURITY_ENFORCE)!r}: the namespace would admit privileged pods"
+        )
+    if labels.get(APP_NAMESPACE_LABEL) != "true":
+        reasons.append(
+            f"syncPolicy.managedNamespaceMetadata.labels.{APP_NAMESPACE_LABEL} must be 'true', got "
+            f"{labels.get(APP_NAMESPACE_LABEL)!r}: the platform's policies select app namespaces by it"
+        )
+    return reasons
 
 
 def root_application_reasons(repo: Repo, app: Located) -> list[str]:

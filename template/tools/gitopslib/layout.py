@@ -59,6 +59,9 @@ IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 NAME_LABEL = "app.kubernetes.io/name"
 ENVIRONMENT_LABEL = "environment"
 TEAM_LABEL = "team"
+# The label of the namespaces Argo CD creates for apps (managedNamespaceMetadata): the platform's
+# Kyverno policies select the namespaces they hold in by it.
+APP_NAMESPACE_LABEL = "gitops-template/app-namespace"
 
 
 def image_placeholder(app: str) -> str:

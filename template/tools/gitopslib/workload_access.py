@@ -162,6 +162,15 @@ def external_secret_reasons(obj: dict[str, Any], overlay: Overlay) -> list[str]:
     ]
     if any(mapping(d).get("find") is not None for d in listed(spec.get("dataFrom"))):
         reasons.append("dataFrom.find reads every remote key it matches, other apps' and environments' too")
+    for field in ("data", "dataFrom"):
+        for index, entry in enumerate(listed(spec.get(field))):
+            source = mapping(mapping(entry).get("sourceRef"))
+            if source:
+                which = "a generator" if "generatorRef" in source else "another store"
+                reasons.append(
+                    f"{field}[{index}].sourceRef reads from {which}, not spec.secretStoreRef: a "
+                    "ClusterGenerator can mint credentials of the platform's own accounts"
+                )
     return reasons
 
 

@@ -140,6 +140,13 @@ def test_privileged_triggers(on: object, privileged: list[str]) -> None:
         {"run": "gh pr checkout ${{ github.event.number }}"},
         {"run": "set -e\ngit fetch origin pull/${{ github.event.number }}/head:pr\nmake"},
         {"run": "git checkout ${{ github.event.pull_request.head.sha }}"},
+        # Found by an adversarial review: the ref through a variable, or the test merge commit.
+        {"env": {"PR_SHA": "${{ github.event.pull_request.head.sha }}"}, "run": "make"},
+        {"run": 'git -c advice.detachedHead=false checkout "$PR_SHA"'},
+        {"run": "git fetch origin ${REF} && make"},
+        {"uses": "actions/checkout@v4", "with": {"ref": "${{ github.event.pull_request.merge_commit_sha }}"}},
+        {"uses": "actions/checkout@v4", "with": {"ref": "${{ env.SOME_REF }}"}},
+        {"run": "gh pr diff 12 | git apply"},
     ],
 )
 def test_steps_that_check_out_the_pull_requests_code(step: dict[str, Any]) -> None:
@@ -160,6 +167,13 @@ def test_steps_that_check_out_the_pull_requests_code(step: dict[str, Any]) -> No
 )
 def test_steps_that_do_not(step: dict[str, Any]) -> None:
     assert not checks_out_pr_head(step)
+
+
+def test_a_job_handing_the_pull_requests_ref_to_its_steps_is_named() -> None:
+    job = {"env": {"PR_SHA": "${{ github.event.pull_request.head.sha }}"}, "steps": [{"run": "make"}]}
+    reasons = widening_reasons({"on": "pull_request_target", "jobs": {"preview": job}})
+    assert reasons and reasons[0].startswith("job preview: pull_request_target checks out")
+    assert widening_reasons({"on": "pull_request", "jobs": {"preview": job}}) == []
 
 
 def test_jobs_and_steps_of_other_shapes_are_skipped() -> None:

@@ -18,14 +18,20 @@ from .repo import Repo, read_yaml
 
 WORKFLOWS_DIR = ".github/workflows"
 PRIVILEGED_TRIGGERS = ("pull_request_target", "workflow_run")
-# A ref or repository of the pull request's code rather than the base branch's.
+# A ref or repository of the pull request's code rather than the base branch's: its head, its
+# test merge commit, or anything of the workflow run's.
 PR_HEAD = re.compile(
-    r"github\.event\.pull_request\.head\.(?:sha|ref|repo\.full_name)|github\.head_ref|refs/pull/"
-    r"|github\.event\.workflow_run\.head_(?:sha|branch|repository\.full_name)"
+    r"github\.event\.pull_request\.(?:head\b|merge_commit_sha)|github\.head_ref|refs/pull/"
+    r"|github\.event\.workflow_run\.head_"
 )
-# A script line that fetches or checks out the pull request's code.
+# A script line that fetches or checks out code it names by a variable or an expression (one
+# set elsewhere hides the pull request's ref from any pattern), by a pull request's ref, or with
+# the GitHub CLI. Literal branch names (git fetch origin main) are the base's.
+GIT_TREE_COMMAND = (
+    r"\bgit\b[^|;&]*?\s(?:fetch|checkout|switch|pull|worktree|reset|merge|rebase|cherry-pick|restore)\b"
+)
 SCRIPT_CHECKOUT = re.compile(
-    rf"\bgh pr checkout\b|\bgit (?:fetch|checkout|switch|pull)\b.*(?:{PR_HEAD.pattern}|pull/)"
+    rf"\bgh pr (?:checkout|diff)\b|{GIT_TREE_COMMAND}[^|;&]*(?:\$|pull/|{PR_HEAD.pattern})"
 )
 
 
@@ -65,7 +71,8 @@ def widening_reasons(workflow: dict[Any, Any]) -> list[str]:
                 f"job {name}: permissions: write-all gives its token write access to every scope: "
                 "grant only the permissions it needs"
             )
-        if triggers and any(checks_out_pr_head(step) for step in steps(job)):
+        hands_over = any(PR_HEAD.search(str(value)) for value in _mapping(job.get("env")).values())
+        if triggers and (hands_over or any(checks_out_pr_head(step) for step in steps(job))):
             token = token_permissions(job.get("permissions", workflow.get("permissions")))
             reasons.append(
                 f"job {name}: {triggers} checks out the pull request's head: code from a fork would run "
@@ -106,9 +113,18 @@ def steps(job: dict[Any, Any]) -> list[dict[Any, Any]]:
 
 
 def checks_out_pr_head(step: dict[Any, Any]) -> bool:
-    """actions/checkout of the pull request's head (ref or repository), or a script that fetches it."""
+    """actions/checkout of anything but the base (a ref or repository from an expression, or the
+    pull request's), a script that fetches or checks out code, or a step handed the pull
+    request's ref in its environment."""
     if str(step.get("uses", "")).startswith("actions/checkout@"):
         options = step.get("with")
         options = options if isinstance(options, dict) else {}
-        return any(PR_HEAD.search(str(options.get(key, ""))) for key in ("ref", "repository"))
+        chosen = [str(options.get(key, "")) for key in ("ref", "repository")]
+        return any("${{" in text or PR_HEAD.search(text) for text in chosen)
+    if any(PR_HEAD.search(str(value)) for value in _mapping(step.get("env")).values()):
+        return True
     return any(SCRIPT_CHECKOUT.search(line) for line in str(step.get("run", "")).splitlines())
+
+
+def _mapping(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}

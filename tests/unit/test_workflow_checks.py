@@ -141,7 +141,6 @@ def test_privileged_triggers(on: object, privileged: list[str]) -> None:
         {"run": "set -e\ngit fetch origin pull/${{ github.event.number }}/head:pr\nmake"},
         {"run": "git checkout ${{ github.event.pull_request.head.sha }}"},
         # Found by an adversarial review: the ref through a variable, or the test merge commit.
-        {"env": {"PR_SHA": "${{ github.event.pull_request.head.sha }}"}, "run": "make"},
         {"run": 'git -c advice.detachedHead=false checkout "$PR_SHA"'},
         {"run": "git fetch origin ${REF} && make"},
         {"uses": "actions/checkout@v4", "with": {"ref": "${{ github.event.pull_request.merge_commit_sha }}"}},
@@ -162,6 +161,7 @@ def test_steps_that_check_out_the_pull_requests_code(step: dict[str, Any]) -> No
         {"uses": "actions/setup-python@v5", "with": {"ref": "${{ github.head_ref }}"}},
         {"run": "git fetch origin main && git checkout main"},
         {"run": "echo ${{ github.head_ref }}"},  # names it, fetches nothing
+        {"env": {"PR_SHA": "${{ github.event.pull_request.head.sha }}"}, "run": 'echo "$PR_SHA"'},
         {"name": "no action"},
     ],
 )
@@ -170,7 +170,10 @@ def test_steps_that_do_not(step: dict[str, Any]) -> None:
 
 
 def test_a_job_handing_the_pull_requests_ref_to_its_steps_is_named() -> None:
-    job = {"env": {"PR_SHA": "${{ github.event.pull_request.head.sha }}"}, "steps": [{"run": "make"}]}
+    job = {
+        "env": {"PR_SHA": "${{ github.event.pull_request.head.sha }}"},
+        "steps": [{"run": 'git checkout "$PR_SHA"'}],
+    }
     reasons = widening_reasons({"on": "pull_request_target", "jobs": {"preview": job}})
     assert reasons and reasons[0].startswith("job preview: pull_request_target checks out")
     assert widening_reasons({"on": "pull_request", "jobs": {"preview": job}}) == []

@@ -71,8 +71,7 @@ def widening_reasons(workflow: dict[Any, Any]) -> list[str]:
                 f"job {name}: permissions: write-all gives its token write access to every scope: "
                 "grant only the permissions it needs"
             )
-        hands_over = any(PR_HEAD.search(str(value)) for value in _mapping(job.get("env")).values())
-        if triggers and (hands_over or any(checks_out_pr_head(step) for step in steps(job))):
+        if triggers and any(checks_out_pr_head(step) for step in steps(job)):
             token = token_permissions(job.get("permissions", workflow.get("permissions")))
             reasons.append(
                 f"job {name}: {triggers} checks out the pull request's head: code from a fork would run "
@@ -114,17 +113,11 @@ def steps(job: dict[Any, Any]) -> list[dict[Any, Any]]:
 
 def checks_out_pr_head(step: dict[Any, Any]) -> bool:
     """actions/checkout of anything but the base (a ref or repository from an expression, or the
-    pull request's), a script that fetches or checks out code, or a step handed the pull
-    request's ref in its environment."""
+    pull request's), or a script that fetches or checks out code named by a variable (which may
+    hold the pull request's ref: an `env:` hands it over unseen) or by a pull request's ref."""
     if str(step.get("uses", "")).startswith("actions/checkout@"):
         options = step.get("with")
         options = options if isinstance(options, dict) else {}
         chosen = [str(options.get(key, "")) for key in ("ref", "repository")]
         return any("${{" in text or PR_HEAD.search(text) for text in chosen)
-    if any(PR_HEAD.search(str(value)) for value in _mapping(step.get("env")).values()):
-        return True
     return any(SCRIPT_CHECKOUT.search(line) for line in str(step.get("run", "")).splitlines())
-
-
-def _mapping(value: Any) -> dict[Any, Any]:
-    return value if isinstance(value, dict) else {}

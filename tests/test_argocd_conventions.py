@@ -7,6 +7,7 @@ Read from rendered files and `kubectl kustomize` output, as Argo CD and Kubernet
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 import yaml
 
 from tests.answer_sets import ANSWER_SETS
-from tests.conftest import render
+from tests.conftest import render, run_gitops
 
 DIGEST = "sha256:" + "0" * 64
 RECOMMENDED = ("app.kubernetes.io/instance", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by")
@@ -112,6 +113,25 @@ def test_sync_windows_hold_manual_syncs_too(hardened: Path) -> None:
             continue
         assert rendered == [{"kind": "allow", **windows[env], "applications": [f"{app}-{env}"]}]
         assert not any(window.get("manualSync") for window in rendered)
+
+
+def test_validate_names_a_window_dropped_and_automated_sync_added_against_the_answers(
+    hardened: Path, tmp_path: Path
+) -> None:
+    """prod's answers: manual syncs inside a window. A pull request that edits only the Argo CD
+    file to sync prod by itself at any time is named on both counts."""
+    repo = Path(shutil.copytree(hardened, tmp_path / "repo", symlinks=True))
+    app = ANSWER_SETS["hardened-gateway"]["app_name"]
+    prod = repo / f"argocd/apps/{app}/prod.yaml"
+    project, application = load_all(prod)
+    del project["spec"]["syncWindows"]
+    application["spec"]["syncPolicy"]["automated"] = {"prune": True, "selfHeal": True}
+    prod.write_text(yaml.safe_dump_all([project, application], sort_keys=False))
+    result = run_gitops(repo, "validate")
+    assert result.returncode == 1, result.stdout + result.stderr
+    where = f"argocd/apps/{app}/prod.yaml"
+    assert f"{where}: AppProject/{app}-prod: syncWindows lacks the answered window of prod" in result.stdout
+    assert f"{where}: Application/{app}-prod: syncPolicy.automated syncs prod by itself" in result.stdout
 
 
 def test_readme_says_how_to_let_manual_syncs_through(defaults: Path) -> None:

@@ -11,6 +11,7 @@ import yaml
 from . import fast_yaml
 from .access_checks import FORBIDDEN, forbidden_namespace, override_file_problems, project_name, spec_of
 from .access_exceptions import Exceptions, read_exceptions
+from .answered_sync import answered_sync_problems
 from .api_checks import api_problems, mapping
 from .argocd_checks import PLATFORM_DIR, argocd_problems, coverage_problems
 from .argocd_objects import ArgoObjects, read_argo_objects
@@ -282,6 +283,7 @@ def _repository_problems(
         for reason in schema_problems(located.obj):
             problems.append(Problem(f"{located.path}: {located.kind}/{located.name}", reason))
     problems += argocd_problems(repo, argo, namespaces, exceptions)
+    problems += answered_sync_problems(repo, argo)
     problems += override_file_problems(repository_files(repo.root), repo.root)
     # The CI files and CODEOWNERS of gitops.yaml's ci_provider: each check does nothing for the others.
     problems += ci_provider_problems(repo)

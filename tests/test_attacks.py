@@ -865,6 +865,32 @@ ATTACKS: dict[str, Attack] = {
         f"{DEV_OVERLAY}: ExternalSecret/{APP}:",
         "data[0].sourceRef reads from another store, not spec.secretStoreRef",
     ),
+    "wide-project-in-the-argocd-install": Attack(
+        lambda r: (
+            write(r, "argocd/install/sandbox.yaml", EVIL_PROJECT),
+            edit(
+                r,
+                "argocd/install/kustomization.yaml",
+                "  - namespace.yaml\n",
+                "  - namespace.yaml\n  - sandbox.yaml\n",
+            ),
+        ),
+        "argocd/install/sandbox.yaml:",
+        "AppProject/evil: Argo CD objects belong under argocd/apps/",
+    ),
+    "every-user-an-admin-in-the-argocd-install": Attack(
+        lambda r: (
+            write(
+                r,
+                "argocd/install/rbac.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-rbac-cm\n"
+                "data:\n  policy.default: role:admin\n",
+            ),
+            edit(r, "argocd/install/kustomization.yaml", "patches:\n", "patches:\n  - path: rbac.yaml\n"),
+        ),
+        "argocd/install/rbac.yaml:",
+        "argocd-rbac-cm: policy.default role:admin gives that role to every user who logs in",
+    ),
     "ingress-takes-another-environments-host": Attack(
         lambda r: [add_to_overlay(r, "ing.yaml", INGRESS, env) for env in ("dev", "staging")],
         f"environments/staging/{APP}: Ingress/evil:",

@@ -134,3 +134,53 @@ def test_removing_an_environment_removes_its_promoted_releases_but_keeps_hand_ed
     assert not (repo / "environments/staging/shop").exists(), "promoted release and provenance removed"
     assert cart_release.is_file(), "a hand edit is kept"
     assert "environments/staging/cart/release/kustomization.yaml: kept" in result.stdout
+
+
+def test_renaming_an_environment_does_not_drop_where_and_how_it_deploys(
+    generated: tuple[Path, dict[Any, Sizing]], tmp_path: Path
+) -> None:
+    """prod is manual (shop) and protected (every app): renamed to production, it would sync by
+    itself and lose its protection, exit 0. Refused until the answers come with the change."""
+    pristine, _ = generated
+    repo = Path(shutil.copytree(pristine, tmp_path / "repo", symlinks=True))
+    head = git(repo, "rev-parse", "HEAD")
+    refused = run_gitops(repo, "update", "--data", "environments=[dev, staging, production]")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    line = refused.stderr.strip().splitlines()[-1]
+    assert line.startswith(
+        ".copier-answers.cart.yml: environments: prod is removed, and with it its protection"
+    )
+    assert "production would start from the defaults" in line, line
+    assert git(repo, "rev-parse", "HEAD") == head and git(repo, "status", "--porcelain") == ""
+    given = run_gitops(
+        repo,
+        "update",
+        "--data", "environments=[dev, staging, production]",
+        "--data", "protected_environments=[production]",
+        "--data", "manual_sync_environments=[production]",
+    )  # fmt: skip
+    assert given.returncode == 0, given.stdout + given.stderr
+    answers = yaml.safe_load((repo / ".copier-answers.shop.yml").read_text())
+    assert answers["manual_sync_environments"] == ["production"]
+    assert answers["protected_environments"] == ["production"]
+
+
+def test_removing_an_environment_whose_release_waits_to_move_on_is_refused(
+    generated: tuple[Path, dict[Any, Sizing]], tmp_path: Path
+) -> None:
+    """dev runs 1.30.0 (written by tools/gitops release), which no other environment runs yet:
+    renaming dev to development would drop it, and development would start from the template's."""
+    pristine, _ = generated
+    repo = Path(shutil.copytree(pristine, tmp_path / "repo", symlinks=True))
+    released = run_gitops(repo, "release", "--app", "cart", "--tag", "1.30.0")
+    assert released.returncode == 0, released.stdout + released.stderr
+    commit_all(repo, "Release cart 1.30.0 in dev")
+    head = git(repo, "rev-parse", "HEAD")
+    refused = run_gitops(repo, "update", "--data", "environments=[development, staging, prod]")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert refused.stderr.strip().splitlines()[-1] == (
+        ".copier-answers.cart.yml: environments: dev is removed, and its release 1.30.0 runs in no "
+        "environment that stays: promote it onward first (tools/gitops promote --app cart --from dev), "
+        "or it goes with dev"
+    )
+    assert git(repo, "rev-parse", "HEAD") == head and git(repo, "status", "--porcelain") == ""

@@ -23,7 +23,7 @@ OWN_MAPS = ("hosts", "clusters")
 COPIED_LISTS = ("manual_sync_environments", "protected_environments")
 
 
-def _environments(value: Any) -> list[str] | None:
+def environments_of(value: Any) -> list[str] | None:
     if isinstance(value, str):
         try:
             value = fast_yaml.load(value)
@@ -59,8 +59,8 @@ def answers_for_environments(stored: dict[str, Any], data: dict[str, Any]) -> di
 
     Answers given in `data` win; nothing changes unless `data` changes the environments.
     """
-    new = _environments(data.get("environments"))
-    old = _environments(stored.get("environments")) or []
+    new = environments_of(data.get("environments"))
+    old = environments_of(stored.get("environments")) or []
     if new is None or new == old:
         return data
     carried: dict[str, Any] = dict(data)
@@ -82,8 +82,8 @@ def unresolved_answers_problem(stored: dict[str, Any], data: dict[str, Any]) -> 
     only what was given; the rest followed list position. Changing the list in the same run as
     the template update would move every existing environment to the defaults of its new place.
     """
-    new = _environments(data.get("environments"))
-    old = _environments(stored.get("environments")) or []
+    new = environments_of(data.get("environments"))
+    old = environments_of(stored.get("environments")) or []
     if new is None or new == old:
         return ""
     replicas, resources = stored.get("replicas"), stored.get("resources")
@@ -100,3 +100,45 @@ def unresolved_answers_problem(stored: dict[str, Any], data: dict[str, Any]) -> 
         "replicas and resources are not stored for every environment yet (answers of an older "
         "template release): run tools/gitops update without --data first, then change the environments"
     )
+
+
+# Answers that say where and how an environment deploys rather than how big it is: removed with
+# the environment, they would not pass to one that replaces it (a rename), which starts from the
+# defaults: the in-cluster server, automated sync, no window, no protection.
+NAMING_MAPS = {
+    "clusters": "its cluster",
+    "hosts": "its host",
+    "sync_windows": "its sync window",
+    "soak": "its soak",
+}
+NAMING_LISTS = {"manual_sync_environments": "its manual syncs", "protected_environments": "its protection"}
+
+
+def dropped_answers_problem(stored: dict[str, Any], data: dict[str, Any]) -> str:
+    """Why an environment change would silently drop where and how a removed environment deploys,
+    or "" (the answers that hold it are given with the change: the user decided)."""
+    new = environments_of(data.get("environments"))
+    old = environments_of(stored.get("environments")) or []
+    if new is None:
+        return ""
+    for env in (env for env in old if env not in new):
+        lost = [
+            (question, what)
+            for question, what in NAMING_MAPS.items()
+            if question not in data and isinstance(stored.get(question), dict) and env in stored[question]
+        ]
+        lost += [
+            (question, what)
+            for question, what in NAMING_LISTS.items()
+            if question not in data and isinstance(stored.get(question), list) and env in stored[question]
+        ]
+        if lost:
+            added = [name for name in new if name not in old]
+            instead = f"; {', '.join(added)} would start from the defaults" if added else ""
+            losses = " and ".join(what for _, what in lost)
+            return (
+                f"environments: {env} is removed, and with it {losses}{instead}: "
+                f"give {', '.join(question for question, _ in lost)} for the new list too "
+                f"(e.g. --data {lost[0][0]}=...), so that the change is deliberate"
+            )
+    return ""

@@ -25,6 +25,7 @@ from typing import TextIO
 import yaml
 
 from . import fast_yaml
+from .environment_removal import dropped_release_problem
 from .errors import BrokenFileError, GitError, UsageError
 from .git import (
     conflicted_paths,
@@ -41,7 +42,7 @@ from .layout import (
     SETTINGS_FILE,
     app_of_answers_file,
 )
-from .per_environment import unresolved_answers_problem
+from .per_environment import dropped_answers_problem, unresolved_answers_problem
 from .repo import read_yaml
 from .rollout import shared_files_first, unfinished_rollout, with_data
 from .shared_files import exclusions
@@ -344,7 +345,12 @@ def update_apps(
     stored = {app.app: read_yaml(root / app.file, app.file) or {} for app in pending}
     if "environments" in data:
         for app in pending:
-            if problem := unresolved_answers_problem(stored[app.app], data):
+            problem = (
+                unresolved_answers_problem(stored[app.app], data)
+                or dropped_answers_problem(stored[app.app], data)
+                or dropped_release_problem(root, app.app, stored[app.app], data)
+            )
+            if problem:
                 raise UsageError(f"{app.file}: {problem}")
     if not pending:
         return 0

@@ -10,6 +10,8 @@ change anywhere else under applications/ or environments/ affects every overlay,
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 from .errors import BrokenFileError, UsageError
@@ -18,6 +20,8 @@ from .layout import BASES_DIR, ENVIRONMENTS_DIR, SETTINGS_FILE, app_of_answers_f
 from .overlay_checks import KUSTOMIZATION_NAMES, REMOTE, listed_paths
 from .repo import Overlay, Repo, read_yaml
 
+# A kustomization entry that is an absolute path (`- /etc/x`, `path: "/x"`).
+ABSOLUTE_ENTRY = re.compile(r"""(?m)^[\s-]*(?:path:\s*)?["']?/""")
 REPO_WIDE = (SETTINGS_FILE, "argocd/install/", "argocd/bootstrap/", "tools/")
 
 
@@ -38,24 +42,36 @@ def changed_paths(repo: Repo, ref: str) -> set[str]:
 
 def lists_outside(root: Path, folder: str, allowed: tuple[str, ...]) -> bool:
     """Whether a kustomization in `folder` (or below) lists a file or folder outside `folder` and
-    `allowed`; an unreadable one counts as reaching anywhere."""
-    top = (root / folder).resolve()
-    inside = [top, *((root / other).resolve() for other in allowed)]
-    for name in KUSTOMIZATION_NAMES:
-        for file in (root / folder).rglob(name):
+    `allowed` (paths relative to `root`, compared as written: Kustomize resolves them so too);
+    an unreadable one counts as reaching anywhere."""
+    inside = [folder, *allowed]
+    for directory, _, names in os.walk(root / folder):
+        for name in set(names) & set(KUSTOMIZATION_NAMES):
+            file = Path(directory, name)
+            text = file.read_text(errors="replace")
+            climbing = [_entry(line) for line in text.splitlines() if "../" in line]
+            reachable = {os.path.relpath(root / place, directory) for place in allowed}
+            if all(entry in reachable for entry in climbing) and not ABSOLUTE_ENTRY.search(text):
+                continue  # lists nothing outside but what it may (the generated shape, read quickly)
             try:
                 data = read_yaml(file, str(file))
             except BrokenFileError:
                 return True
             if not isinstance(data, dict):
                 return True
+            here = os.path.relpath(directory, root)
             for _, entry in listed_paths(data):
                 if not isinstance(entry, str) or REMOTE.search(entry):
                     continue  # validate names these
-                target = (file.parent / entry).resolve()
-                if not any(target == place or target.is_relative_to(place) for place in inside):
+                target = os.path.normpath(os.path.join(here, entry))
+                if not any(target == place or target.startswith(place + "/") for place in inside):
                     return True
     return False
+
+
+def _entry(line: str) -> str:
+    """A kustomization line as the path it lists: `  - "../x"` is ../x."""
+    return line.strip().removeprefix("-").strip().strip("'\"")
 
 
 def affected_overlays(repo: Repo, overlays: list[Overlay], ref: str) -> list[Overlay]:
@@ -80,11 +96,14 @@ def affected_overlays(repo: Repo, overlays: list[Overlay], ref: str) -> list[Ove
         elif "/" not in path and (app := app_of_answers_file(path)):
             selected |= {o for o in overlays if o.app == app}
     if in_layout:
-        selected |= {o for o in overlays if o not in selected and _reaches_out(repo.root, o)}
+        bases: dict[str, bool] = {}  # an app's base is checked once for all its overlays
+        selected |= {o for o in overlays if o not in selected and _reaches_out(repo.root, o, bases)}
     return sorted(o for o in overlays if o in selected)
 
 
-def _reaches_out(root: Path, overlay: Overlay) -> bool:
+def _reaches_out(root: Path, overlay: Overlay, bases: dict[str, bool]) -> bool:
     """An overlay, or its app's base, that lists files outside the two of them."""
     base = base_dir(overlay.app)
-    return lists_outside(root, overlay.path, (base,)) or lists_outside(root, base, ())
+    if base not in bases:
+        bases[base] = lists_outside(root, base, ())
+    return bases[base] or lists_outside(root, overlay.path, (base,))

@@ -311,3 +311,71 @@ def test_the_valid_ports_and_selectors_pass_both(api_server: ApiServer) -> None:
         result = api_server.apply_dry_run(obj, namespace=namespace)
         assert result.ok, result.output
     assert api_problems(Overlay("dev", "web"), objects) == []
+
+
+def _ingress(
+    host: str | None = "shop.example.com", path: str = "/", tls_host: str | None = None
+) -> dict[str, Any]:
+    rule: dict[str, Any] = {
+        "http": {
+            "paths": [
+                {
+                    "path": path,
+                    "pathType": "Prefix",
+                    "backend": {"service": {"name": "web", "port": {"number": 80}}},
+                }
+            ]
+        }
+    }
+    if host is not None:
+        rule["host"] = host
+    spec: dict[str, Any] = {"rules": [rule]}
+    if tls_host is not None:
+        spec["tls"] = [{"hosts": [tls_host], "secretName": "web-tls"}]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": "web"},
+        "spec": spec,
+    }
+
+
+INGRESS_CASES: dict[str, tuple[dict[str, Any], str]] = {
+    "host-an-ip": (_ingress("10.1.1.1"), "spec.rules[0].host"),
+    "host-an-ip-with-leading-zeros": (_ingress("010.001.001.001"), "spec.rules[0].host"),
+    "host-wildcard-inside": (_ingress("a.*.example.com"), "spec.rules[0].host"),
+    "host-uppercase": (_ingress("Shop.example.com"), "spec.rules[0].host"),
+    "host-254-with-its-wildcard": (
+        _ingress("*." + ".".join(["a" * 63] * 3) + "." + "b" * 60),
+        "spec.rules[0].host",
+    ),
+    "prefix-path-not-absolute": (_ingress(path="api"), "spec.rules[0].http.paths[0].path"),
+    "tls-host-wildcard-inside": (_ingress(tls_host="a.*.example.com"), "spec.tls[0].hosts[0]"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INGRESS_CASES))
+def test_validate_refuses_the_ingresses_the_server_refuses(api_server: ApiServer, case: str) -> None:
+    obj, field = INGRESS_CASES[case]
+    namespace = api_server.namespace(unique("ingress"))
+    result = api_server.apply_dry_run(obj, namespace=namespace)
+    assert not result.ok, f"the server accepted it: {result.output}"
+    named = [str(problem) for problem in api_problems(Overlay("dev", "web"), [obj])]
+    assert any(f": {field}: " in problem for problem in named), named
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        _ingress("*.dev.example.com", tls_host="*.dev.example.com"),
+        _ingress("256.1.1.1"),  # no IP address: a numeric DNS name
+        _ingress("*." + ".".join(["a" * 63] * 3) + "." + "b" * 59),  # 253 with its wildcard
+        _ingress(None),  # every host: workload_access's to name, not the server's
+    ],
+    ids=["wildcard", "numeric-name", "253-characters", "no-host"],
+)
+def test_the_ingresses_the_server_accepts_pass(api_server: ApiServer, obj: dict[str, Any]) -> None:
+    namespace = api_server.namespace(unique("ingress"))
+    result = api_server.apply_dry_run(obj, namespace=namespace)
+    assert result.ok, result.output
+    assert [p for p in api_problems(Overlay("dev", "web"), [obj]) if "Ingress" in str(p)] == []

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from .api_ingress import ingress_problems
 from .api_ports import container_port_problems, selector_mismatch, service_port_problems
 from .problems import Problem
 from .quantities import Found, limit_range_problems, resource_quota_problems, resources_problems, shown
@@ -248,6 +249,8 @@ def object_problems(obj: dict[str, Any]) -> list[Found]:
         found += label_problems(spec.get("selector"), "spec.selector")
     if kind == "Service":
         found += service_port_problems(spec)
+    elif kind == "Ingress":
+        found += ingress_problems(obj)
     found += selector_mismatch(obj)
     if template := pod_template(obj):
         field, pod = template

@@ -985,3 +985,31 @@ ATTACKS_SERVICE = """\
       selector: {app.kubernetes.io/name: myapp}
       ports: [{port: 80, targetPort: http}]
     """
+
+
+ALLOWING_LOAD_BALANCER = """
+exceptions:
+  - kind: Service
+    name: evil
+    namespace: myapp-dev
+    allows: [type LoadBalancer]
+    reason: the edge load balancer
+"""
+
+
+def test_an_exception_with_allows_excuses_only_what_it_names(repo: Path) -> None:
+    """An exception once excused every problem of its object: the load balancer approved, an
+    externalIPs added to the same Service later passed with it."""
+    declare(repo, ALLOWING_LOAD_BALANCER)
+    with_ips = ATTACKS_SERVICE.replace(
+        "      type: LoadBalancer\n", "      type: LoadBalancer\n      externalIPs: [10.0.0.1]\n"
+    )
+    add_to_overlay(repo, "svc.yaml", with_ips)
+    result = validate(repo)
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith(f"{DEV_OVERLAY}: Service/evil:")]
+    assert len(lines) == 1 and "externalIPs ['10.0.0.1']" in lines[0], result.stdout
+    (repo / DEV_OVERLAY / "svc.yaml").write_text(textwrap.dedent(ATTACKS_SERVICE))
+    result = validate(repo)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Service/evil in myapp-dev allowing type LoadBalancer (the edge load balancer)" in result.stderr

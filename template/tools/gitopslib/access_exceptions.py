@@ -29,6 +29,8 @@ class AccessException:
     name: str
     reason: str
     namespace: str | None = None  # for objects inside overlays: which environment's object
+    # What it allows, as words of validate's lines (`type LoadBalancer`); empty: all of the object's.
+    allows: tuple[str, ...] = ()
 
     def matches(self, kind: str, name: str, namespace: str | None = None) -> bool:
         wanted_namespace = self.namespace is None or self.namespace == namespace
@@ -36,7 +38,8 @@ class AccessException:
 
     def __str__(self) -> str:
         where = f" in {self.namespace}" if self.namespace else ""
-        return f"{self.kind}/{self.name}{where} ({self.reason})"
+        allowed = f" allowing {', '.join(self.allows)}" if self.allows else ""
+        return f"{self.kind}/{self.name}{where}{allowed} ({self.reason})"
 
 
 @dataclass
@@ -53,6 +56,20 @@ class Exceptions:
                 self.used.add(exception)
                 return True
         return False
+
+    def remaining(self, kind: str, name: str, namespace: str | None, reasons: list[str]) -> list[str]:
+        """The reasons an exception of the object leaves standing: none when it allows everything,
+        those without any of its `allows` words otherwise, all of them when none matches."""
+        for exception in self.declared:
+            if not exception.matches(kind, name, namespace):
+                continue
+            left = [
+                r for r in reasons if exception.allows and not any(word in r for word in exception.allows)
+            ]
+            if len(left) < len(reasons):
+                self.used.add(exception)
+            return left
+        return reasons
 
     def honoured(self) -> list[str]:
         return [str(exception) for exception in self.declared if exception in self.used]
@@ -84,7 +101,7 @@ def read_exceptions(repo: Repo) -> Exceptions:
                 Problem(
                     SETTINGS_FILE,
                     f"{KEY}[{index}]: needs `kind`, `name`, a `reason`, and a `namespace` unless the kind is "
-                    f"AppProject, Application or Namespace, got {entry!r}",
+                    f"AppProject, Application or Namespace (`allows`: a list of words), got {entry!r}",
                 )
             )
         else:
@@ -97,8 +114,11 @@ def _parsed(entry: dict[str, Any]) -> AccessException | None:
     texts = (kind, name, reason)
     if not all(isinstance(text, str) and text.strip() for text in texts):
         return None
+    allows = entry.get("allows", [])
+    if not isinstance(allows, list) or not all(isinstance(word, str) and word.strip() for word in allows):
+        return None
     if namespace is not None and not (isinstance(namespace, str) and namespace):
         return None
     if namespace is None and kind not in WITHOUT_NAMESPACE:
         return None  # an object inside an overlay: without a namespace it would cover every environment
-    return AccessException(str(kind), str(name), str(reason).strip(), namespace)
+    return AccessException(str(kind), str(name), str(reason).strip(), namespace, tuple(allows))

@@ -232,8 +232,9 @@ def workload_access_problems(
     for obj in objects:
         kind, name = str(obj.get("kind", "?")), str(mapping(obj.get("metadata")).get("name", "?"))
         reasons = object_reasons(obj, overlay, namespace, project)
-        if reasons and not exceptions.honours(kind, name, namespace):
-            problems += [Problem(f"{overlay.path}: {kind}/{name}", reason) for reason in reasons]
+        if reasons:
+            left = exceptions.remaining(kind, name, namespace, reasons)
+            problems += [Problem(f"{overlay.path}: {kind}/{name}", reason) for reason in left]
     return problems
 
 

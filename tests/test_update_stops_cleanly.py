@@ -304,7 +304,7 @@ def test_a_conflicted_update_keeps_edited_dropped_files_and_names_files_no_longe
         edit(repo, policy, "  policyTypes:", "  # ours\n  policyTypes:")
     git(repo, "commit", "-qam", "Tune readiness, annotate the network policy")
     edited_policy = (repo / "applications/base/cart/networkpolicy.yaml").read_bytes()
-    key = repo / "argocd" / "sealed-secrets.key"
+    key = repo / "argocd" / "clé.key"  # not ASCII: git quotes such names unless -z
     key.write_text("private")
     template.edit(DEPLOYMENT_TEMPLATE, "failureThreshold: 3", "failureThreshold: 4")
     template.edit(f"{BASE_TEMPLATE_DIR}/kustomization.yaml.jinja", "  - networkpolicy.yaml\n", "")
@@ -320,10 +320,10 @@ def test_a_conflicted_update_keeps_edited_dropped_files_and_names_files_no_longe
     assert "applications/base/cart/deployment.yaml: conflict left by copier update of cart" in result.stdout
     assert "applications/base/cart/networkpolicy.yaml: kept" in result.stdout, result.stdout
     assert (repo / "applications/base/cart/networkpolicy.yaml").read_bytes() == edited_policy
-    assert "argocd/sealed-secrets.key: ignored before this update" in result.stdout, result.stdout
+    assert "argocd/clé.key: ignored before this update" in result.stdout, result.stdout
     assert "move or exclude the files named as ignored before, then `git add -A" in result.stdout
     assert git(repo, "rev-parse", "HEAD").strip() == head, "nothing committed at a conflict"
-    assert "sealed-secrets.key" not in git(repo, "diff", "--cached", "--name-only")
+    assert "key" not in git(repo, "diff", "--cached", "--name-only")
     assert key.read_text() == "private"
     assert git(repo, "diff", "--name-only", "--diff-filter=U"), "the unmerged entries stay for the user"
 
@@ -385,3 +385,23 @@ def test_a_rollout_is_not_undone_for_problems_the_repository_had_before(repo: Pa
     assert len(commits_since(repo, head)) == len(APPS), "every app's update is kept"
     assert git(repo, "status", "--porcelain") == ""
     assert git(repo, "worktree", "list").count("\n") == 1, "no worktree left behind"
+
+
+def test_a_hand_edit_of_gitops_yaml_is_named_and_never_rolled_out(repo: Path) -> None:
+    """The README says never to edit gitops.yaml: a plain update must not take such an edit to
+    every app as if it were an unfinished change, and validate names it."""
+    settings = repo / "gitops.yaml"
+    settings.write_text(
+        settings.read_text().replace('protected_environments: ["prod"]', "protected_environments: []")
+    )
+    git(repo, "commit", "-qam", "Unprotect prod by hand")
+    validated = run_gitops(repo, "validate")
+    assert validated.returncode == 1, validated.stdout + validated.stderr
+    assert (
+        "gitops.yaml: protected_environments differs from what the answers of cart, shop hold"
+        in validated.stdout
+    )
+    head = git(repo, "rev-parse", "HEAD").strip()
+    result = run_gitops(repo, "update")
+    assert "gitops.yaml holds" not in result.stdout, result.stdout
+    assert git(repo, "rev-parse", "HEAD").strip() == head, "nothing rolled out"

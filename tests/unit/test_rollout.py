@@ -30,6 +30,18 @@ def test_an_app_behind_gitops_yaml_is_found(tmp_path: Path) -> None:
     assert unfinished_rollout(tmp_path, {"cart": done, "shop": behind}) == {"environments": "[dev, qa, prod]"}
 
 
+def test_a_hand_edit_of_gitops_yaml_is_no_rollout_to_finish(tmp_path: Path) -> None:
+    """No answers file holds the value gitops.yaml holds: nobody ran the change, validate names it."""
+    (tmp_path / "gitops.yaml").write_text(yaml.safe_dump({**SETTINGS, "protected_environments": []}))
+    answers = {app: {**SETTINGS, "protected_environments": ["prod"]} for app in ("cart", "shop")}
+    assert unfinished_rollout(tmp_path, answers) == {}
+
+
+def test_a_text_answer_gitops_yaml_stores_stripped_agrees(tmp_path: Path) -> None:
+    (tmp_path / "gitops.yaml").write_text(yaml.safe_dump({**SETTINGS, "cosign_public_key": "KEY"}))
+    assert unfinished_rollout(tmp_path, {"cart": {"cosign_public_key": "KEY\n"}}) == {}
+
+
 def test_no_settings_file_means_nothing_to_finish(tmp_path: Path) -> None:
     assert unfinished_rollout(tmp_path, {"cart": SETTINGS}) == {}
     (tmp_path / "gitops.yaml").write_text("environments: [dev\n")

@@ -26,7 +26,10 @@ def dropped_release_problem(root: Path, app: str, stored: dict[str, Any], data: 
     if new is None:
         return ""
     staying = [env for env in old if env in new]
-    kept = {releases.folder_identity(releases.read_files(root, release_dir(env, app))) for env in staying}
+    kept = {
+        releases.folder_identity(releases.read_files(root, release_dir(env, app)), "replace")
+        for env in staying
+    }
     # The last environment's release waits for nothing: removing it is removing what it runs.
     for env in (env for env in old[:-1] if env not in new):
         directory = release_dir(env, app)
@@ -34,7 +37,7 @@ def dropped_release_problem(root: Path, app: str, stored: dict[str, Any], data: 
         files = releases.read_files(root, directory)
         if KUSTOMIZATION not in files or not written_by_promote(root, path, file_at(root, "HEAD", path)):
             continue
-        if releases.folder_identity(files) not in kept:
+        if releases.folder_identity(files, "replace") not in kept:
             label = releases.describe(releases.parse(files[KUSTOMIZATION].decode(errors="replace")))
             return (
                 f"environments: {env} is removed, and its release {label} runs in no environment that "

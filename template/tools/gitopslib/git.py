@@ -87,7 +87,9 @@ def dirty_paths(root: Path) -> list[str]:
 
 
 def untracked_paths(root: Path, *pathspecs: str) -> set[str]:
-    return set(git(root, "ls-files", "--others", "--exclude-standard", "--", *pathspecs).splitlines())
+    """As written (-z: git quotes a name with non-ASCII characters otherwise)."""
+    listing = git(root, "ls-files", "-z", "--others", "--exclude-standard", "--", *pathspecs)
+    return {path for path in listing.split("\0") if path}
 
 
 def conflicted_paths(root: Path) -> list[str]:
@@ -169,8 +171,8 @@ def set_aside_changes(root: Path, message: str) -> bool:
 
 def ignored_paths(root: Path) -> set[str]:
     """Untracked paths git ignores now (a folder as `dir/`)."""
-    listing = git(root, "ls-files", "--others", "--ignored", "--exclude-standard", "--directory")
-    return set(listing.splitlines())
+    listing = git(root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+    return {path for path in listing.split("\0") if path}
 
 
 def worktree_paths(root: Path) -> list[Path]:

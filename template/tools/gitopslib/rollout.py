@@ -44,14 +44,45 @@ def as_answer(text: str) -> Any:
         return text
 
 
+def same_answer(stored: Any, setting: Any) -> bool:
+    """gitops.yaml writes text answers stripped (a pasted key's last newline)."""
+    if isinstance(stored, str) and isinstance(setting, str):
+        return stored.strip() == setting.strip()
+    return bool(stored == setting)
+
+
+def disagreeing(
+    settings: Mapping[str, Any], answers: Mapping[str, Mapping[str, Any]]
+) -> dict[str, list[str]]:
+    """The repo-level keys gitops.yaml holds otherwise than some answers file: key -> those apps.
+    An answers file without the key (written before the question existed) agrees: the question's
+    default reads gitops.yaml."""
+    found: dict[str, list[str]] = {}
+    for key in sorted(REPO_LEVEL_KEYS & set(settings)):
+        apps = [
+            app
+            for app, stored in answers.items()
+            if key in stored and not same_answer(stored[key], settings[key])
+        ]
+        if apps:
+            found[key] = apps
+    return found
+
+
 def unfinished_rollout(root: Path, answers: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """The repo-level answers gitops.yaml holds that some app's answers file holds otherwise,
-    as `--data` values. An answers file without the key (written before the question existed)
-    is not behind: the question's default reads gitops.yaml."""
+    """The repo-level answers of a change that reached some apps and not others, as `--data`
+    values: gitops.yaml and at least one answers file hold the new value (the first app's
+    update wrote both), another answers file the old one. A value no answers file holds is a
+    hand edit of gitops.yaml, which validate names: never rolled out."""
     settings = _settings(root)
     behind: dict[str, str] = {}
-    for key in sorted(REPO_LEVEL_KEYS & set(settings)):
-        if any(key in stored and stored[key] != settings[key] for stored in answers.values()):
+    for key in disagreeing(settings, answers):
+        took_it = [
+            app
+            for app, stored in answers.items()
+            if key in stored and same_answer(stored[key], settings[key])
+        ]
+        if took_it:
             behind[key] = as_data(settings[key])
     return behind
 

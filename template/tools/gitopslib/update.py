@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import re
+import shlex
 import sys
 import tempfile
 from collections.abc import Generator, Mapping
@@ -221,16 +222,18 @@ def git_short(commit: str | None) -> str:
     return (commit or "?")[:7]
 
 
-def _stop_at_conflict(prefix: str, result: AppResult, out: TextIO) -> int:
+def _stop_at_conflict(prefix: str, result: AppResult, out: TextIO, data: Mapping[str, str]) -> int:
     _report(prefix, result, out)  # the edited files kept
     for path in result.conflicts:
         print(f"{path}: conflict left by copier update of {result.app}", file=out)
     for path in result.exposed:
         print(f"{path}: {EXPOSED}; move it or list it in .git/info/exclude before you commit", file=out)
     first = "move or exclude the files named as ignored before, then " if result.exposed else ""
+    # The same answers for the rest: a repo-level one is in gitops.yaml now, an app's is not.
+    again = shlex.join(["tools/gitops", "update", *(f"--data={key}={value}" for key, value in data.items())])
     print(
         f"{prefix} stopped at {len(result.conflicts)} conflicting file(s). Resolve the markers, "
-        f"{first}`git add -A && git commit`, and run `tools/gitops update` again for the rest.",
+        f"{first}`git add -A && git commit`, and run `{again}` again for the rest.",
         file=out,
         flush=True,
     )
@@ -445,7 +448,7 @@ def _sequential(
         with shared_template_clones(clones):
             result = update_one(root, app, data, vcs_ref, exclude=excluded.get(app.app, ()))
         if result.status == "conflict":
-            return _stop_at_conflict(prefixes[app.app], result, out)
+            return _stop_at_conflict(prefixes[app.app], result, out, data)
         if result.status == "failed":
             return _stop_at_failure(result, out)
         _report(prefixes[app.app], result, out)
@@ -473,11 +476,26 @@ def _problems_at(root: Path, commit: str) -> set[str]:
     """What validate found at `commit` (the run's start), in a scratch worktree of it."""
     with tempfile.TemporaryDirectory(prefix=WORKTREE_PREFIX) as tmp:
         tree = Path(tmp) / "before"
-        git(root, "worktree", "add", "--detach", "--quiet", str(tree), commit)
         try:
+            # The user's hooks are for the user's checkouts, not this scratch one (a failing
+            # post-checkout hook would fail it).
+            git(
+                root,
+                "-c",
+                "core.hooksPath=/dev/null",
+                "worktree",
+                "add",
+                "--detach",
+                "--quiet",
+                str(tree),
+                commit,
+            )
             return {_relative(problem, tree) for problem in _problems(tree)}
+        except GitError:
+            return set()  # what was there before cannot be told: the change is blamed, and undone
         finally:
             git(root, "worktree", "remove", "--force", str(tree), check=False)
+            git(root, "worktree", "prune", check=False)
 
 
 def _validate_rollout(root: Path, start: str, keys: list[str], out: TextIO) -> int:

@@ -28,6 +28,7 @@ from .git import (
     ignored_paths,
     restore_from_head,
     set_aside_changes,
+    untracked_paths,
 )
 from .layout import KUSTOMIZATION, PROVENANCE, release_dir_of
 from .per_environment import answers_for_environments
@@ -228,14 +229,13 @@ def _put_back(root: Path, app: AppAnswers, scratch: bool) -> str:
 
 def no_longer_ignored(root: Path, ignored_before: set[str]) -> list[str]:
     """Untracked files, not ignored now, that git ignored when the update started."""
-    untracked = git(root, "ls-files", "--others", "--exclude-standard").splitlines()
-    return [path for path in untracked if was_ignored(path, ignored_before)]
+    return [path for path in sorted(untracked_paths(root)) if was_ignored(path, ignored_before)]
 
 
 def newly_tracked_ignored(root: Path, ignored_before: set[str]) -> list[str]:
     """Staged new files that git ignored when the update started (its .gitignore changed)."""
-    added = git(root, "diff", "--cached", "--name-only", "--diff-filter=A").splitlines()
-    return [path for path in added if was_ignored(path, ignored_before)]
+    added = git(root, "diff", "--cached", "--name-only", "-z", "--diff-filter=A").split("\0")
+    return [path for path in added if path and was_ignored(path, ignored_before)]
 
 
 def was_ignored(path: str, ignored_before: set[str]) -> bool:

@@ -40,6 +40,7 @@ from .release_images import unmatched_image_reasons
 from .repo import Overlay, Repo, parsed_once, read_yaml, yaml_reason
 from .schemas import schema_problems
 from .secret_checks import secret_problems
+from .settings_checks import settings_problems
 from .shards import Shard, ShardReport, exceptions_used
 from .soak import soak_problems
 from .update_leftovers import MARKER, conflict_marker_reasons, repository_files, unfinished_update_reason
@@ -284,6 +285,7 @@ def _repository_problems(
             problems.append(Problem(f"{located.path}: {located.kind}/{located.name}", reason))
     problems += argocd_problems(repo, argo, namespaces, exceptions)
     problems += answered_sync_problems(repo, argo)
+    problems += settings_problems(repo)
     problems += override_file_problems(repository_files(repo.root), repo.root)
     # The CI files and CODEOWNERS of gitops.yaml's ci_provider: each check does nothing for the others.
     problems += ci_provider_problems(repo)

@@ -136,47 +136,53 @@ def test_removing_an_environment_removes_its_promoted_releases_but_keeps_hand_ed
     assert "environments/staging/cart/release/kustomization.yaml: kept" in result.stdout
 
 
-def test_renaming_an_environment_does_not_drop_where_and_how_it_deploys(
-    generated: tuple[Path, dict[Any, Sizing]], tmp_path: Path
+def test_renaming_an_environment_in_one_run_is_refused_and_two_runs_keep_what_it_was(
+    generated: tuple[Path, dict[Any, Sizing]], tmp_path: Path, kubectl: str
 ) -> None:
-    """prod is manual (shop) and protected (every app): renamed to production, it would sync by
-    itself and lose its protection, exit 0. Refused until the answers come with the change."""
-    pristine, _ = generated
+    """prod is manual (shop) and protected (every app): renamed to production in one change it
+    would start from staging's release, sync by itself and lose its protection, exit 0. Refused,
+    naming the two runs that keep all of it."""
+    pristine, before = generated
     repo = Path(shutil.copytree(pristine, tmp_path / "repo", symlinks=True))
     head = git(repo, "rev-parse", "HEAD")
     refused = run_gitops(repo, "update", "--data", "environments=[dev, staging, production]")
     assert refused.returncode == 2, refused.stdout + refused.stderr
     line = refused.stderr.strip().splitlines()[-1]
-    assert line.startswith(
-        ".copier-answers.cart.yml: environments: prod is removed, and with it its protection"
-    )
-    assert "production would start from the defaults" in line, line
+    assert line.startswith(".copier-answers.cart.yml: environments: production would replace prod (a rename)")
+    assert "add production right after prod" in line, line
     assert git(repo, "rev-parse", "HEAD") == head and git(repo, "status", "--porcelain") == ""
-    given = run_gitops(
-        repo,
-        "update",
-        "--data", "environments=[dev, staging, production]",
-        "--data", "protected_environments=[production]",
-        "--data", "manual_sync_environments=[production]",
-    )  # fmt: skip
-    assert given.returncode == 0, given.stdout + given.stderr
-    answers = yaml.safe_load((repo / ".copier-answers.shop.yml").read_text())
-    assert answers["manual_sync_environments"] == ["production"]
-    assert answers["protected_environments"] == ["production"]
+
+    added = run_gitops(repo, "update", "--data", "environments=[dev, staging, prod, production]")
+    assert added.returncode == 0, added.stdout + added.stderr
+    removed = run_gitops(repo, "update", "--data", "environments=[dev, staging, production]")
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    after = sizing(repo, kubectl)
+    for app in APPS:
+        assert after[(app, "production")] == before[(app, "prod")], app
+        answers = yaml.safe_load((repo / f".copier-answers.{app}.yml").read_text())
+        assert answers["protected_environments"] == ["production"], app
+    shop = yaml.safe_load((repo / ".copier-answers.shop.yml").read_text())
+    assert shop["manual_sync_environments"] == ["production"]
+    for env in ("prod", "production"):
+        release = repo / f"environments/{env}/shop/release/kustomization.yaml"
+        if env == "prod":
+            prod_release = yaml.safe_load(git(repo, "show", f"{head.strip()}:{release.relative_to(repo)}"))
+        else:
+            assert yaml.safe_load(release.read_text())["images"] == prod_release["images"]
 
 
 def test_removing_an_environment_whose_release_waits_to_move_on_is_refused(
     generated: tuple[Path, dict[Any, Sizing]], tmp_path: Path
 ) -> None:
     """dev runs 1.30.0 (written by tools/gitops release), which no other environment runs yet:
-    renaming dev to development would drop it, and development would start from the template's."""
+    removing dev would drop it."""
     pristine, _ = generated
     repo = Path(shutil.copytree(pristine, tmp_path / "repo", symlinks=True))
     released = run_gitops(repo, "release", "--app", "cart", "--tag", "1.30.0")
     assert released.returncode == 0, released.stdout + released.stderr
     commit_all(repo, "Release cart 1.30.0 in dev")
     head = git(repo, "rev-parse", "HEAD")
-    refused = run_gitops(repo, "update", "--data", "environments=[development, staging, prod]")
+    refused = run_gitops(repo, "update", "--data", "environments=[staging, prod]")
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert refused.stderr.strip().splitlines()[-1] == (
         ".copier-answers.cart.yml: environments: dev is removed, and its release 1.30.0 runs in no "

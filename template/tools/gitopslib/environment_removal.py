@@ -30,7 +30,8 @@ def dropped_release_problem(root: Path, app: str, stored: dict[str, Any], data: 
         releases.folder_identity(releases.read_files(root, release_dir(env, app)), "replace")
         for env in staying
     }
-    # The last environment's release waits for nothing: removing it is removing what it runs.
+    # The last environment's release waits for nothing: removing it is removing what it runs
+    # (replacing it is refused: per_environment.replaced_environment_problem).
     for env in (env for env in old[:-1] if env not in new):
         directory = release_dir(env, app)
         path = f"{directory}/{KUSTOMIZATION}"

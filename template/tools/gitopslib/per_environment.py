@@ -102,43 +102,26 @@ def unresolved_answers_problem(stored: dict[str, Any], data: dict[str, Any]) -> 
     )
 
 
-# Answers that say where and how an environment deploys rather than how big it is: removed with
-# the environment, they would not pass to one that replaces it (a rename), which starts from the
-# defaults: the in-cluster server, automated sync, no window, no protection.
-NAMING_MAPS = {
-    "clusters": "its cluster",
-    "hosts": "its host",
-    "sync_windows": "its sync window",
-    "soak": "its soak",
-}
-NAMING_LISTS = {"manual_sync_environments": "its manual syncs", "protected_environments": "its protection"}
+def replaced_environment_problem(stored: dict[str, Any], data: dict[str, Any]) -> str:
+    """Why a change that puts a new environment where an old one was (a rename) is refused, or "".
 
-
-def dropped_answers_problem(stored: dict[str, Any], data: dict[str, Any]) -> str:
-    """Why an environment change would silently drop where and how a removed environment deploys,
-    or "" (the answers that hold it are given with the change: the user decided)."""
+    The new one would start from the release of the environment before it and from a new
+    environment's own defaults (the in-cluster server, its own host), not from the one it
+    replaces: a rename to production would deploy staging's release, synced by itself, to
+    another cluster. Added right after the old one, it starts from the old one's release and
+    settings; the old one can then be removed."""
     new = environments_of(data.get("environments"))
     old = environments_of(stored.get("environments")) or []
     if new is None:
         return ""
-    for env in (env for env in old if env not in new):
-        lost = [
-            (question, what)
-            for question, what in NAMING_MAPS.items()
-            if question not in data and isinstance(stored.get(question), dict) and env in stored[question]
-        ]
-        lost += [
-            (question, what)
-            for question, what in NAMING_LISTS.items()
-            if question not in data and isinstance(stored.get(question), list) and env in stored[question]
-        ]
-        if lost:
-            added = [name for name in new if name not in old]
-            instead = f"; {', '.join(added)} would start from the defaults" if added else ""
-            losses = " and ".join(what for _, what in lost)
-            return (
-                f"environments: {env} is removed, and with it {losses}{instead}: "
-                f"give {', '.join(question for question, _ in lost)} for the new list too "
-                f"(e.g. --data {lost[0][0]}=...), so that the change is deliberate"
-            )
+    for position, env in enumerate(old):
+        if env in new or position >= len(new) or new[position] in old:
+            continue
+        replacement = new[position]
+        return (
+            f"environments: {replacement} would replace {env} (a rename), starting from the release "
+            f"and defaults of a new environment rather than {env}'s; rename in two runs: add "
+            f"{replacement} right after {env} (it starts from {env}'s release and settings; give its "
+            f"cluster with --data clusters=... if {env} has one), then remove {env}"
+        )
     return ""

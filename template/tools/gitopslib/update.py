@@ -43,7 +43,7 @@ from .layout import (
     SETTINGS_FILE,
     app_of_answers_file,
 )
-from .per_environment import dropped_answers_problem, unresolved_answers_problem
+from .per_environment import replaced_environment_problem, unresolved_answers_problem
 from .repo import read_yaml
 from .rollout import shared_files_first, unfinished_rollout, with_data
 from .shared_files import exclusions
@@ -350,7 +350,7 @@ def update_apps(
         for app in pending:
             problem = (
                 unresolved_answers_problem(stored[app.app], data)
-                or dropped_answers_problem(stored[app.app], data)
+                or replaced_environment_problem(stored[app.app], data)
                 or dropped_release_problem(root, app.app, stored[app.app], data)
             )
             if problem:

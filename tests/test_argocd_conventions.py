@@ -130,8 +130,39 @@ def test_validate_names_a_window_dropped_and_automated_sync_added_against_the_an
     result = run_gitops(repo, "validate")
     assert result.returncode == 1, result.stdout + result.stderr
     where = f"argocd/apps/{app}/prod.yaml"
-    assert f"{where}: AppProject/{app}-prod: syncWindows lacks the answered window of prod" in result.stdout
+    assert (
+        f"{where}: AppProject/{app}-prod: syncWindows must be exactly the answered window of prod"
+        in result.stdout
+    )
     assert f"{where}: Application/{app}-prod: syncPolicy.automated syncs prod by itself" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "widened",
+    [
+        {"kind": "allow", "schedule": "* * * * *", "duration": "1h", "applications": ["*"]},
+        {
+            "kind": "allow",
+            "schedule": "0 8 * * 1-5",
+            "duration": "10h",
+            "applications": ["*"],
+            "timeZone": "UTC",
+        },
+    ],
+    ids=["second-window", "other-applications"],
+)
+def test_validate_names_an_answered_window_widened(
+    hardened: Path, tmp_path: Path, widened: dict[str, Any]
+) -> None:
+    repo = Path(shutil.copytree(hardened, tmp_path / "repo", symlinks=True))
+    app = ANSWER_SETS["hardened-gateway"]["app_name"]
+    prod = repo / f"argocd/apps/{app}/prod.yaml"
+    project, application = load_all(prod)
+    project["spec"]["syncWindows"].append(widened)
+    prod.write_text(yaml.safe_dump_all([project, application], sort_keys=False))
+    result = run_gitops(repo, "validate")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "syncWindows must be exactly the answered window of prod" in result.stdout
 
 
 def test_readme_says_how_to_let_manual_syncs_through(defaults: Path) -> None:

@@ -35,7 +35,7 @@ def answered_sync_problems(repo: Repo, argo: ArgoObjects) -> list[Problem]:
     problems = []
     for app in repo.apps():
         answers = _answers(repo, app)
-        manual = set(listed(answers.get("manual_sync_environments")))
+        manual = {env for env in listed(answers.get("manual_sync_environments")) if isinstance(env, str)}
         windows = mapping(answers.get("sync_windows"))
         for env in repo.environments:
             application = applications.get(app_env_name(app, env))
@@ -52,16 +52,13 @@ def answered_sync_problems(repo: Repo, argo: ArgoObjects) -> list[Problem]:
                     )
                 )
             window, project = mapping(windows.get(env)), projects.get(app_env_name(app, env))
-            if (
-                window
-                and project
-                and not any(_is(entry, window) for entry in listed(spec_of(project).get("syncWindows")))
-            ):
+            wanted = _window(window, app_env_name(app, env))
+            if window and project and spec_of(project).get("syncWindows") != [wanted]:
                 problems.append(
                     Problem(
                         where(project),
-                        f"syncWindows lacks the answered window of {env} (allow {window.get('schedule')} for "
-                        f"{window.get('duration')}): {CHANGE_THE_ANSWERS}",
+                        f"syncWindows must be exactly the answered window of {env}, {wanted} (another "
+                        f"window, a time zone or other applications would widen it): {CHANGE_THE_ANSWERS}",
                     )
                 )
     return problems
@@ -70,11 +67,11 @@ def answered_sync_problems(repo: Repo, argo: ArgoObjects) -> list[Problem]:
 CHANGE_THE_ANSWERS = "change the answers (tools/gitops update --data), not this file"
 
 
-def _is(entry: Any, window: dict[str, Any]) -> bool:
-    """A syncWindows entry that allows syncs in the answered window."""
-    entry = mapping(entry)
-    return bool(
-        entry.get("kind") == "allow"
-        and entry.get("schedule") == window.get("schedule")
-        and entry.get("duration") == window.get("duration")
-    )
+def _window(window: dict[str, Any], application: str) -> dict[str, Any]:
+    """The syncWindows entry the template writes for an answered window."""
+    return {
+        "kind": "allow",
+        "schedule": window.get("schedule"),
+        "duration": window.get("duration"),
+        "applications": [application],
+    }

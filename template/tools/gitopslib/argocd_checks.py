@@ -94,7 +94,7 @@ def _install_reasons(doc: dict[str, Any]) -> list[str]:
     if kind != "ConfigMap":
         return []
     default = settings.get("policy.default", "")
-    if name == RBAC_CONFIG and default not in SAFE_DEFAULT_ROLES:
+    if name == RBAC_CONFIG and (not isinstance(default, str) or default.strip() not in SAFE_DEFAULT_ROLES):
         return [
             f"{RBAC_CONFIG}: policy.default {default} gives that role to every user who logs in; "
             "grant roles to groups in policy.csv"

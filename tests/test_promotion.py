@@ -193,6 +193,39 @@ def test_a_change_outside_the_layout_reaches_the_overlays_that_list_it(repo: Pat
     )
 
 
+def test_a_change_in_a_shared_folder_anywhere_or_a_non_ascii_file_is_seen(repo: Path) -> None:
+    """A folder outside applications/ and environments/ that prod lists, and a patch named with
+    a non-ASCII character (git quotes such names without -z): both prod's changes."""
+    shared = repo / "shared/owner"
+    shared.mkdir(parents=True)
+    (shared / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+        "commonAnnotations:\n  example.com/owner: platform\n"
+    )
+    prod = repo / "environments/prod/myapp/kustomization.yaml"
+    prod.write_text(prod.read_text().replace("  - release\n", "  - release\n  - ../../../shared/owner\n"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "A shared component in prod")
+    (shared / "kustomization.yaml").write_text(
+        (shared / "kustomization.yaml").read_text().replace("platform", "someone-else")
+    )
+    assert "1 overlays built" in run_gitops(repo, "validate", "--changed-since", "HEAD").stderr
+    assert "someone-else" in run_gitops(repo, "diff", "--base", "HEAD", "--markdown").stdout
+    git(repo, "commit", "-qam", "The shared component changes")
+    patch = repo / "environments/staging/myapp/café.yaml"
+    patch.write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: myapp\n"
+        "  annotations:\n    example.com/note: first\n"
+    )
+    staging = repo / "environments/staging/myapp/kustomization.yaml"
+    staging.write_text(staging.read_text().replace("patches:\n", "patches:\n  - path: café.yaml\n", 1))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "A patch with a non-ASCII name")
+    patch.write_text(patch.read_text().replace("first", "second"))
+    # staging's (named as written), and prod's, which lists a folder outside its own.
+    assert "2 overlays built" in run_gitops(repo, "validate", "--changed-since", "HEAD").stderr
+
+
 def test_diff_shows_the_rendered_change_per_environment(repo: Path) -> None:
     assert run_gitops(repo, "promote", "--app", "myapp", "--from", "dev").returncode == 0
     result = run_gitops(repo, "diff", "--base", "HEAD", "--markdown")

@@ -5,7 +5,8 @@ answers file affects every environment of the app; repo-wide files (gitops.yaml,
 platform files, tools/) affect every overlay; documentation and CI files affect none. Kustomize
 reads whatever a kustomization lists, so the layout is trusted only as far as it holds: a
 change anywhere else under applications/ or environments/ affects every overlay, and an overlay
-(or base) that lists files outside its own folder is affected by every change under them.
+(or base) that lists files outside its own folder is affected by every change outside the
+overlays' and bases' own folders (a shared folder, wherever it is).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def require_commit(repo: Repo, ref: str, option: str) -> None:
 
 def changed_paths(repo: Repo, ref: str) -> set[str]:
     """Files that differ from `ref` in the work tree, untracked ones included."""
-    changed = set(git(repo.root, "diff", "--name-only", ref, "--").splitlines())
+    # -z: a name with non-ASCII characters comes quoted otherwise, and matches no overlay.
+    changed = {path for path in git(repo.root, "diff", "--name-only", "-z", ref, "--").split("\0") if path}
     return changed | untracked_paths(repo.root)
 
 
@@ -77,7 +79,7 @@ def _entry(line: str) -> str:
 def affected_overlays(repo: Repo, overlays: list[Overlay], ref: str) -> list[Overlay]:
     selected: set[Overlay] = set()
     apps = {overlay.app for overlay in overlays}
-    in_layout = False  # a change under applications/ or environments/
+    in_layout = False  # a change an overlay listing files outside its folder may read
     for path in changed_paths(repo, ref):
         parts = path.split("/")
         if path.startswith(REPO_WIDE):
@@ -95,6 +97,8 @@ def affected_overlays(repo: Repo, overlays: list[Overlay], ref: str) -> list[Ove
             selected |= {o for o in overlays if o.app == parts[2] and o.env == env}
         elif "/" not in path and (app := app_of_answers_file(path)):
             selected |= {o for o in overlays if o.app == app}
+        else:
+            in_layout = True  # anywhere else: an overlay may list it (../../../shared/extra)
     if in_layout:
         bases: dict[str, bool] = {}  # an app's base is checked once for all its overlays
         selected |= {o for o in overlays if o not in selected and _reaches_out(repo.root, o, bases)}

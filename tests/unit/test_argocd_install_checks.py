@@ -1,11 +1,11 @@
-"""gitopslib/argocd_checks.py: what the Argo CD install's own files may not hold."""
+"""gitopslib/install_checks.py: what the Argo CD install's own files may not hold."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from gitopslib.argocd_checks import _install_reasons
+from gitopslib.install_checks import _install_reasons
 
 
 def rbac(default: Any) -> dict[str, Any]:

@@ -7,16 +7,13 @@ app, Argo CD itself is pinned; least privilege of each Argo CD object is access_
 from __future__ import annotations
 
 import re
-from typing import Any
-
-import yaml
 
 from .access_checks import PLATFORM_DIR, access_problems
 from .access_exceptions import Exceptions
 from .api_checks import listed, mapping
 from .argocd_objects import APPS_DIR, INSTALL_DIR, ArgoObjects
 from .errors import BrokenFileError
-from .overlay_checks import REMOTE, listed_paths
+from .install_checks import install_content_problems
 from .problems import Problem
 from .repo import Overlay, Repo, read_yaml
 
@@ -36,7 +33,7 @@ def install_problems(repo: Repo) -> list[Problem]:
     except BrokenFileError as error:
         return [Problem(error.path, error.reason)]
     wanted = repo.settings.get("argocd_version")
-    problems = install_content_problems(repo, mapping(data))
+    problems = install_content_problems(repo, mapping(data), INSTALL_KUSTOMIZATION)
     resources = [str(r) for r in listed(mapping(data).get("resources"))]
     remote = [r for r in resources if "://" in r or "github.com/" in r]
     if not remote:
@@ -50,58 +47,6 @@ def install_problems(repo: Repo) -> list[Problem]:
                 Problem(INSTALL_KUSTOMIZATION, f"installs {match.group(1)} but gitops.yaml says {wanted}")
             )
     return problems
-
-
-ARGO_KINDS_OUTSIDE_CHECKS = {"AppProject", "Application", "ApplicationSet"}
-# What the install's settings may not say: every user who logs in an admin, no login needed.
-RBAC_CONFIG, SETTINGS_CONFIG = "argocd-rbac-cm", "argocd-cm"
-SAFE_DEFAULT_ROLES = {"", "role:readonly"}
-
-
-def install_content_problems(repo: Repo, data: dict[str, Any]) -> list[Problem]:
-    """The install's own files (its resources and patches): no Argo CD object, which only
-    argocd/apps/ holds to the generated shape, and no setting that opens Argo CD to everyone."""
-    texts: list[tuple[str, str | None]] = [
-        (f"{INSTALL_DIR}/{entry}", None)
-        for _, entry in listed_paths(data)
-        if isinstance(entry, str) and not REMOTE.search(entry)
-    ]
-    texts += [
-        (INSTALL_KUSTOMIZATION, patch["patch"])
-        for patch in map(mapping, listed(data.get("patches")))
-        if isinstance(patch.get("patch"), str)
-    ]
-    problems = []
-    for where, text in texts:
-        file = repo.root / where
-        if text is None and not file.is_file():
-            continue  # a missing file is the kustomization checks' to name
-        try:
-            documents = yaml.safe_load_all(file.read_text() if text is None else text)
-            problems += [
-                Problem(where, r) for doc in documents if isinstance(doc, dict) for r in _install_reasons(doc)
-            ]
-        except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as error:
-            problems.append(Problem(where, f"cannot be read: {' '.join(str(error).split())}"))
-    return problems
-
-
-def _install_reasons(doc: dict[str, Any]) -> list[str]:
-    kind, name = doc.get("kind"), mapping(doc.get("metadata")).get("name")
-    settings = mapping(doc.get("data"))
-    if kind in ARGO_KINDS_OUTSIDE_CHECKS:
-        return [f"{kind}/{name}: Argo CD objects belong under {APPS_DIR}/, where validate checks them"]
-    if kind != "ConfigMap":
-        return []
-    default = settings.get("policy.default", "")
-    if name == RBAC_CONFIG and (not isinstance(default, str) or default.strip() not in SAFE_DEFAULT_ROLES):
-        return [
-            f"{RBAC_CONFIG}: policy.default {default} gives that role to every user who logs in; "
-            "grant roles to groups in policy.csv"
-        ]
-    if name == SETTINGS_CONFIG and str(settings.get("users.anonymous.enabled")).lower() == "true":
-        return [f"{SETTINGS_CONFIG}: users.anonymous.enabled lets anyone in without logging in"]
-    return []
 
 
 def argocd_problems(

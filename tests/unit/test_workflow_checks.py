@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -146,6 +147,9 @@ def test_privileged_triggers(on: object, privileged: list[str]) -> None:
         {"uses": "actions/checkout@v4", "with": {"ref": "${{ github.event.pull_request.merge_commit_sha }}"}},
         {"uses": "actions/checkout@v4", "with": {"ref": "${{ env.SOME_REF }}"}},
         {"run": "gh pr diff 12 | git apply"},
+        {"run": 'git fetch origin \\\n  "$REF"'},  # continued over two lines
+        {"run": "jq -r .head.sha event.json | xargs git fetch origin"},
+        {"uses": "Actions/Checkout@v4", "with": {"ref": "${{ github.event.pull_request.head.sha }}"}},
     ],
 )
 def test_steps_that_check_out_the_pull_requests_code(step: dict[str, Any]) -> None:
@@ -184,3 +188,28 @@ def test_jobs_and_steps_of_other_shapes_are_skipped() -> None:
     assert job_mappings({"jobs": {"a": {"steps": []}, "b": "x"}}) == {"a": {"steps": []}}
     assert steps({"steps": "run: make"}) == []
     assert steps({"steps": [{"run": "make"}, "x", None]}) == [{"run": "make"}]
+
+
+def test_issue_comment_runs_with_secrets_too() -> None:
+    assert privileged_triggers({"on": {"issue_comment": {"types": ["created"]}}}) == ["issue_comment"]
+
+
+def test_a_local_reusable_workflow_or_composite_action_is_read(tmp_path: Path) -> None:
+    """The checkout in this repository's own callee counts as the caller's."""
+    (tmp_path / ".github/workflows").mkdir(parents=True)
+    (tmp_path / ".github/workflows/callee.yaml").write_text(
+        "on: workflow_call\njobs:\n  run:\n    runs-on: ubuntu-24.04\n    steps:\n"
+        '      - run: git checkout "$SHA"\n'
+    )
+    (tmp_path / ".github/actions/get").mkdir(parents=True)
+    (tmp_path / ".github/actions/get/action.yml").write_text(
+        "runs:\n  using: composite\n  steps:\n    - run: gh pr checkout 1\n      shell: bash\n"
+    )
+    caller = {"on": "pull_request_target", "jobs": {"call": {"uses": "./.github/workflows/callee.yaml"}}}
+    assert widening_reasons(caller, tmp_path)[0].startswith("job call: pull_request_target checks out")
+    composite = {
+        "on": "pull_request_target",
+        "jobs": {"build": {"runs-on": "x", "steps": [{"uses": "./.github/actions/get"}]}},
+    }
+    assert widening_reasons(composite, tmp_path)[0].startswith("job build: pull_request_target checks out")
+    assert widening_reasons(composite) == [], "without the repository nothing to read"

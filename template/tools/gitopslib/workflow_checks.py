@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from .ci_provider import ci_provider
@@ -17,7 +18,9 @@ from .problems import Problem
 from .repo import Repo, read_yaml
 
 WORKFLOWS_DIR = ".github/workflows"
-PRIVILEGED_TRIGGERS = ("pull_request_target", "workflow_run")
+# Triggers that run with this repository's secrets and a token that can write, on events anyone
+# can cause (a fork's pull request, a comment on one).
+PRIVILEGED_TRIGGERS = ("pull_request_target", "workflow_run", "issue_comment")
 # A ref or repository of the pull request's code rather than the base branch's: its head, its
 # test merge commit, or anything of the workflow run's.
 PR_HEAD = re.compile(
@@ -32,6 +35,7 @@ GIT_TREE_COMMAND = (
 )
 SCRIPT_CHECKOUT = re.compile(
     rf"\bgh pr (?:checkout|diff)\b|{GIT_TREE_COMMAND}[^|;&]*(?:\$|pull/|{PR_HEAD.pattern})"
+    r"|\bxargs\b[^|;&]*\bgit\b"  # names fed from a pipe
 )
 
 
@@ -50,11 +54,11 @@ def workflow_problems(repo: Repo) -> list[Problem]:
         if not isinstance(workflow, dict):
             problems.append(Problem(relative, "is not a workflow: not a YAML mapping"))
             continue
-        problems += [Problem(relative, reason) for reason in widening_reasons(workflow)]
+        problems += [Problem(relative, reason) for reason in widening_reasons(workflow, repo.root)]
     return problems
 
 
-def widening_reasons(workflow: dict[Any, Any]) -> list[str]:
+def widening_reasons(workflow: dict[Any, Any], root: Path | None = None) -> list[str]:
     jobs = job_mappings(workflow)
     reasons = []
     if workflow.get("permissions") == "write-all":
@@ -71,7 +75,7 @@ def widening_reasons(workflow: dict[Any, Any]) -> list[str]:
                 f"job {name}: permissions: write-all gives its token write access to every scope: "
                 "grant only the permissions it needs"
             )
-        if triggers and any(checks_out_pr_head(step) for step in steps(job)):
+        if triggers and any(checks_out_pr_head(step) for step in steps(job) + called_steps(job, root)):
             token = token_permissions(job.get("permissions", workflow.get("permissions")))
             reasons.append(
                 f"job {name}: {triggers} checks out the pull request's head: code from a fork would run "
@@ -111,13 +115,51 @@ def steps(job: dict[Any, Any]) -> list[dict[Any, Any]]:
     return [step for step in found if isinstance(step, dict)] if isinstance(found, list) else []
 
 
+def called_steps(job: dict[Any, Any], root: Path | None) -> list[dict[Any, Any]]:
+    """The steps a job runs through this repository's own reusable workflow (`uses:` of the job)
+    or composite actions (`uses: ./...` of a step): read here, as the run would. Another
+    repository's are not this repository's to check."""
+    if root is None:
+        return []
+    found: list[dict[Any, Any]] = []
+    called = str(job.get("uses", ""))
+    if called.startswith("./"):
+        workflow = _read(root / called.split("@")[0])
+        for callee in job_mappings(workflow).values():
+            found += steps(callee) + called_steps(callee, root)
+    for step in steps(job):
+        action = str(step.get("uses", ""))
+        if action.startswith("./"):
+            directory = root / action
+            definition = _read(directory / "action.yml") or _read(directory / "action.yaml")
+            found += [s for s in listed_steps(mapping_of(definition.get("runs")).get("steps"))]
+    return found
+
+
+def _read(path: Path) -> dict[Any, Any]:
+    try:
+        data = read_yaml(path, str(path)) if path.is_file() else None
+    except BrokenFileError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def mapping_of(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def listed_steps(value: Any) -> list[dict[Any, Any]]:
+    return [step for step in value if isinstance(step, dict)] if isinstance(value, list) else []
+
+
 def checks_out_pr_head(step: dict[Any, Any]) -> bool:
     """actions/checkout of anything but the base (a ref or repository from an expression, or the
     pull request's), or a script that fetches or checks out code named by a variable (which may
     hold the pull request's ref: an `env:` hands it over unseen) or by a pull request's ref."""
-    if str(step.get("uses", "")).startswith("actions/checkout@"):
+    if str(step.get("uses", "")).lower().startswith("actions/checkout@"):  # GitHub ignores its case
         options = step.get("with")
         options = options if isinstance(options, dict) else {}
         chosen = [str(options.get(key, "")) for key in ("ref", "repository")]
         return any("${{" in text or PR_HEAD.search(text) for text in chosen)
-    return any(SCRIPT_CHECKOUT.search(line) for line in str(step.get("run", "")).splitlines())
+    script = re.sub(r"\\\n\s*", " ", str(step.get("run", "")))  # a command continued over lines is one
+    return any(SCRIPT_CHECKOUT.search(line) for line in script.splitlines())

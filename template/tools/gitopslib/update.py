@@ -466,10 +466,11 @@ def _problems(root: Path) -> list[str]:
 
 
 def _relative(problem: str, root: Path) -> str:
-    """A problem without the work tree's own path (Kustomize's errors name files absolutely)."""
+    """A problem as two runs can compare it: without the work tree's own path (Kustomize's errors
+    name files absolutely), numbers masked (a soak's "ran for 3h 12m" moves between the runs)."""
     for prefix in {str(root.resolve()), str(root)}:
         problem = problem.replace(prefix + "/", "")
-    return problem
+    return re.sub(r"\d+", "#", problem)
 
 
 def _problems_at(root: Path, commit: str) -> set[str]:

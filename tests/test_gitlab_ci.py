@@ -699,7 +699,11 @@ def test_gitops_yaml_without_ci_provider_is_github(tmp_path: Path) -> None:
     edit(repo, "gitops.yaml", "argocd_version:", 'ci_provider: "jenkins"\nargocd_version:')
     result = run_gitops(repo, "validate")
     assert result.returncode == 1
+    # The hand edit also leaves gitops.yaml apart from the app's answers (settings_checks.py).
     assert result.stdout.splitlines() == [
         "gitops.yaml: ci_provider 'jenkins' is not one of github, gitlab, none: neither CODEOWNERS nor "
-        "the CI files are checked (set it with tools/gitops update --data ci_provider=...)"
+        "the CI files are checked (set it with tools/gitops update --data ci_provider=...)",
+        "gitops.yaml: ci_provider differs from what the answers of myapp hold: change a repo-level answer "
+        "for every app with `tools/gitops update --data ci_provider=...` (a run stopped at a conflict: "
+        "run it again), never by editing gitops.yaml",
     ], result.stdout + result.stderr

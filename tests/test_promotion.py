@@ -162,26 +162,28 @@ def test_changed_since_builds_only_affected_overlays(repo: Path) -> None:
     assert "3 overlays built" in run_gitops(repo, "validate", "--changed-since", "HEAD").stderr
 
 
-def test_a_change_outside_the_layout_reaches_the_overlays_that_list_it(repo: Path) -> None:
-    """Kustomize reads whatever a kustomization lists: a component shared from outside the
-    layout, listed by prod only. Its change is prod's (diff and validate --changed-since); a
-    file of staging's folder that prod lists affects prod too."""
-    shared = repo / "applications/shared/owner"
-    shared.mkdir(parents=True)
-    (shared / "kustomization.yaml").write_text(
+def shared_component_in_prod(repo: Path, folder: str) -> None:
+    """A component at `folder`, listed by prod only, committed; then changed in the work tree
+    (its annotation platform -> someone-else)."""
+    shared = repo / folder / "kustomization.yaml"
+    shared.parent.mkdir(parents=True)
+    shared.write_text(
         "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
         "commonAnnotations:\n  example.com/owner: platform\n"
     )
     prod = repo / "environments/prod/myapp/kustomization.yaml"
-    prod.write_text(
-        prod.read_text().replace("  - release\n", "  - release\n  - ../../../applications/shared/owner\n")
-    )
-    assert run_gitops(repo, "validate").returncode == 0
+    prod.write_text(prod.read_text().replace("  - release\n", f"  - release\n  - ../../../{folder}\n"))
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "A shared component in prod")
-    (shared / "kustomization.yaml").write_text(
-        (shared / "kustomization.yaml").read_text().replace("platform", "someone-else")
-    )
+    shared.write_text(shared.read_text().replace("platform", "someone-else"))
+
+
+def test_a_change_outside_the_layout_reaches_the_overlays_that_list_it(repo: Path) -> None:
+    """Kustomize reads whatever a kustomization lists: a component shared from outside the
+    layout, listed by prod only. Its change is prod's (diff and validate --changed-since); a
+    file of staging's folder that prod lists affects prod too."""
+    shared_component_in_prod(repo, "applications/shared/owner")
+    assert run_gitops(repo, "validate").returncode == 0
     assert "3 overlays built" in run_gitops(repo, "validate", "--changed-since", "HEAD").stderr
     diff = run_gitops(repo, "diff", "--base", "HEAD", "--markdown")
     assert diff.returncode == 0, diff.stderr
@@ -196,19 +198,7 @@ def test_a_change_outside_the_layout_reaches_the_overlays_that_list_it(repo: Pat
 def test_a_change_in_a_shared_folder_anywhere_or_a_non_ascii_file_is_seen(repo: Path) -> None:
     """A folder outside applications/ and environments/ that prod lists, and a patch named with
     a non-ASCII character (git quotes such names without -z): both prod's changes."""
-    shared = repo / "shared/owner"
-    shared.mkdir(parents=True)
-    (shared / "kustomization.yaml").write_text(
-        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
-        "commonAnnotations:\n  example.com/owner: platform\n"
-    )
-    prod = repo / "environments/prod/myapp/kustomization.yaml"
-    prod.write_text(prod.read_text().replace("  - release\n", "  - release\n  - ../../../shared/owner\n"))
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "A shared component in prod")
-    (shared / "kustomization.yaml").write_text(
-        (shared / "kustomization.yaml").read_text().replace("platform", "someone-else")
-    )
+    shared_component_in_prod(repo, "shared/owner")
     assert "1 overlays built" in run_gitops(repo, "validate", "--changed-since", "HEAD").stderr
     assert "someone-else" in run_gitops(repo, "diff", "--base", "HEAD", "--markdown").stdout
     git(repo, "commit", "-qam", "The shared component changes")

@@ -116,14 +116,10 @@ spec:
             backend: {service: {name: myapp, port: {number: 80}}}
 """
 
-DEFAULT_BACKEND_INGRESS = """\
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: evil
-spec:
-  defaultBackend: {service: {name: myapp, port: {number: 80}}}
-"""
+# The same Ingress with no rules: its default backend takes every host.
+DEFAULT_BACKEND_INGRESS = (
+    INGRESS.split("  rules:\n")[0] + "  defaultBackend: {service: {name: myapp, port: {number: 80}}}\n"
+)
 
 HOSTLESS_ROUTE = """\
 apiVersion: gateway.networking.k8s.io/v1
